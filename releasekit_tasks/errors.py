@@ -1,0 +1,209 @@
+"""The one catalogue of ``RK-…`` error codes, and the error type that carries them.
+
+Every failure a user can cause (bad config, malformed manifest, cycle, …) is an
+:class:`RKError` with a code from :data:`CATALOGUE`, the file (and line) it is
+about, and a fix. ``doit explain RK-…`` prints the long explanation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    title: str
+    fix: str
+    explanation: str
+
+
+CATALOGUE: dict[str, CodeInfo] = {
+    # --- configuration -----------------------------------------------------
+    "RK-CONFIG-MISSING": CodeInfo(
+        "no releasekit.toml at the repository root",
+        "run `python -m releasekit_tasks init` in the repository root",
+        "releasekit-tasks reads its settings from releasekit.toml next to dodo.py. "
+        "`python -m releasekit_tasks init` detects the workspaces and writes one.",
+    ),
+    "RK-CONFIG-PARSE": CodeInfo(
+        "releasekit.toml is not valid TOML",
+        "fix the syntax at the line shown",
+        "Both the root and the per-package releasekit.toml are TOML documents; "
+        "the parser's message and line number point at the first error.",
+    ),
+    "RK-CONFIG-UNKNOWN-KEY": CodeInfo(
+        "unknown key in releasekit.toml",
+        "remove the key or correct its spelling (a suggestion is given when one is close)",
+        "Unknown keys are rejected rather than ignored, so a typo such as "
+        "`synchronise` cannot silently leave a setting at its default. "
+        "docs/configuration.md lists every key.",
+    ),
+    "RK-CONFIG-TYPE": CodeInfo(
+        "a releasekit.toml key has a value of the wrong type",
+        "give the key a value of the type shown (see docs/configuration.md)",
+        "Each key has one type (string, boolean, table …); the message names the "
+        "key, the expected type and the type found.",
+    ),
+    "RK-CONFIG-VALUE": CodeInfo(
+        "a releasekit.toml key has a value outside its allowed set",
+        "use one of the allowed values listed in the message",
+        "Some keys take one of a fixed set of values (for example `publish_from` "
+        "is `local` or `ci`, an ecosystem `kind` is `uv`, `pnpm` or `go`).",
+    ),
+    "RK-ECOSYSTEM-UNKNOWN": CodeInfo(
+        "unknown ecosystem kind",
+        "set `kind` to uv, pnpm or go, or install the plugin that provides it",
+        "Ecosystems are plugins registered under the `releasekit_tasks.ecosystems` "
+        "entry-point group. The built-in kinds are uv, pnpm and go.",
+    ),
+    "RK-WORKSPACE-MISSING": CodeInfo(
+        "the workspace root of an ecosystem does not exist or holds no workspace",
+        "point `workspace_root` at the folder that holds the workspace file",
+        "A uv workspace root holds a pyproject.toml with [tool.uv.workspace]; a pnpm "
+        "root holds pnpm-workspace.yaml; a Go root holds go.work or go.mod files.",
+    ),
+    # --- manifests ---------------------------------------------------------
+    "RK-MANIFEST-PARSE": CodeInfo(
+        "a manifest cannot be parsed",
+        "fix the syntax at the line shown",
+        "pyproject.toml, package.json, pnpm-workspace.yaml, go.mod and go.work are "
+        "parsed with real parsers; the message carries the parser's position.",
+    ),
+    "RK-MANIFEST-MISSING": CodeInfo(
+        "a workspace member has no manifest",
+        "add the manifest, or exclude the folder from the workspace globs",
+        "Every folder matched by the workspace's member globs (or named by a "
+        "go.work `use`) must hold its manifest.",
+    ),
+    "RK-MANIFEST-FIELD": CodeInfo(
+        "a manifest lacks a required field or has one of the wrong shape",
+        "add the field named in the message",
+        "A Python member needs [project] name and version (static), an npm package "
+        "needs name and version, a go.mod needs a module directive.",
+    ),
+    "RK-VERSION-INVALID": CodeInfo(
+        "a version is not valid for its ecosystem",
+        "write a PEP 440 (Python), SemVer 2.0 (npm) or Go semver (vX.Y.Z) version",
+        "Versions are checked with packaging (PEP 440), SemVer 2.0 rules for npm, "
+        "and Go's semver (leading v) for Go modules.",
+    ),
+    # --- graph ---------------------------------------------------------------
+    "RK-GRAPH-CYCLE": CodeInfo(
+        "internal dependencies form a cycle",
+        "break the cycle: one of the packages on it must stop depending on the next",
+        "Packages are released in dependency order, which a cycle makes impossible. "
+        "The message lists the full cycle.",
+    ),
+    "RK-GRAPH-SELF-DEP": CodeInfo(
+        "a package depends on itself",
+        "remove the package from its own dependency list",
+        "A package listing itself as a dependency (a real bug found in genkit's "
+        "workspace) cannot be ordered and usually means a copy-paste slip.",
+    ),
+    "RK-PACKAGE-DUPLICATE": CodeInfo(
+        "two workspace members have the same name",
+        "rename one of them or exclude one from the workspace",
+        "Names (after PEP 503 normalization for Python) identify packages on their "
+        "registry, so two members of one ecosystem may not share one.",
+    ),
+    "RK-GROUP-UNKNOWN": CodeInfo(
+        "no package has the requested group",
+        "use one of the groups listed in the message, or add `group = …` to a package's releasekit.toml",
+        "Groups are labels set in each package's releasekit.toml.",
+    ),
+    "RK-PACKAGE-UNKNOWN": CodeInfo(
+        "no package matches the requested name",
+        "use a package id `<label>/<name>` as shown by `doit plan`",
+        "Package selection takes ids (`py/genkit`) or bare names when unambiguous.",
+    ),
+    # --- checks ------------------------------------------------------------
+    "RK-CHECK-PRIVATE-DEP": CodeInfo(
+        "a publishable package depends on an unpublishable one",
+        "make the dependency publishable, or mark the dependent unpublishable",
+        "Users installing the publishable package could not resolve a dependency "
+        "that is never uploaded.",
+    ),
+    "RK-CHECK-VERSION-MISMATCH": CodeInfo(
+        "an internal version constraint excludes the member's own version",
+        "widen the constraint or bump the dependency",
+        "When the workspace member's actual version does not satisfy the dependent's "
+        "constraint, the published dependent cannot be installed with it.",
+    ),
+    "RK-CHECK-METADATA": CodeInfo(
+        "a publishable package lacks metadata its registry needs",
+        "add the field named in the message",
+        "PyPI and npm show description, license and readme; missing ones make a "
+        "poor or rejected upload.",
+    ),
+    "RK-CHECK-GO-PATH": CodeInfo(
+        "a Go module path does not match its directory",
+        "make the module path end with the module's directory relative to the repository",
+        "A Go module in a sub-directory is fetched through a tag prefixed with that "
+        "directory; its module path must end with the same directory.",
+    ),
+    "RK-CHECK-GO-MAJOR": CodeInfo(
+        "a Go module at major version 2 or higher lacks the /vN path suffix",
+        "add `/vN` to the module path (and to every import of it)",
+        "Go's import compatibility rule: a module at v2+ must have a /vN suffix.",
+    ),
+    # --- tools ---------------------------------------------------------------
+    "RK-TOOL-MISSING": CodeInfo(
+        "a required tool is not installed",
+        "install the tool named in the message (scripts/bootstrap.sh installs all of them)",
+        "uv, pnpm, go and git are run as subprocesses; they must be on PATH.",
+    ),
+    "RK-INIT-EXISTS": CodeInfo(
+        "the file to scaffold already exists",
+        "pass --force to overwrite it",
+        "`init` never overwrites a file unless asked to.",
+    ),
+}
+
+
+class RKError(Exception):
+    """A user-facing error with a catalogue code, a location and a fix."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        line: int | None = None,
+        fix: str | None = None,
+    ) -> None:
+        if code not in CATALOGUE:
+            raise KeyError(f"unknown error code {code}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.fix = fix or CATALOGUE[code].fix
+
+    @property
+    def location(self) -> str:
+        if self.path is None:
+            return ""
+        return f"{self.path}:{self.line}" if self.line else str(self.path)
+
+    def render(self) -> str:
+        where = f"{self.location}: " if self.path else ""
+        return f"error[{self.code}]: {where}{self.message}\n  fix: {self.fix}"
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def explain(code: str) -> str:
+    """The long explanation of a code, for ``doit explain``."""
+    key = code.upper()
+    info = CATALOGUE.get(key)
+    if info is None:
+        import difflib
+
+        close = difflib.get_close_matches(key, CATALOGUE, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        return f"unknown code {code}{hint}; known codes:\n  " + "\n  ".join(sorted(CATALOGUE))
+    return f"{key}: {info.title}\n\n{info.explanation}\n\nfix: {info.fix}"

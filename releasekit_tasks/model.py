@@ -1,0 +1,51 @@
+"""Plain data types shared by discovery, the graph and the tasks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One dependency declaration of a package, as its manifest states it.
+
+    ``name`` is normalized the way its ecosystem compares names (PEP 503 for
+    Python, verbatim npm names, full Go module paths). ``internal`` is true only
+    for workspace-sourced dependencies on a member of the same workspace: those
+    are the edges of the release graph.
+    """
+
+    name: str
+    spec: str  # the raw constraint: ">=1.0", "workspace:^", "v1.2.3"
+    kind: str  # "runtime", "optional:<extra>", "group:<name>", "dev", "peer", "require" …
+    internal: bool = False
+
+
+@dataclass
+class Package:
+    """A workspace member: one publishable (or private) unit of one ecosystem."""
+
+    ecosystem: str  # the kind: "uv", "pnpm", "go"
+    label: str  # the [ecosystems.<label>] key, e.g. "py"
+    name: str  # normalized distribution name, npm name, or Go module path
+    version: str | None  # current version; None when the repo does not know it yet
+    path: Path  # the package folder (absolute)
+    manifest: Path  # pyproject.toml / package.json / go.mod (absolute)
+    publishable: bool = True
+    reason: str = ""  # why it is not publishable (or empty)
+    group: str | None = None
+    dependencies: list[Dependency] = field(default_factory=list)
+    # Registry-facing metadata: description, license, readme (for `check`).
+    metadata: dict[str, str] = field(default_factory=dict)
+    # Where the version came from ("pyproject.toml", "tag go/foo/v1.2.0", …).
+    version_source: str = ""
+
+    @property
+    def id(self) -> str:
+        """The package id used in task names: ``<label>/<name>``."""
+        return f"{self.label}/{self.name}"
+
+    @property
+    def internal_dependencies(self) -> list[Dependency]:
+        return [d for d in self.dependencies if d.internal]

@@ -1,0 +1,1 @@
+"""Builders of small monorepos in temporary directories, one module per ecosystem."""

@@ -88,6 +88,13 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Versions are checked with packaging (PEP 440), SemVer 2.0 rules for npm, "
         "and Go's semver (leading v) for Go modules.",
     ),
+    "RK-WORKSPACE-UNRESOLVED": CodeInfo(
+        "a workspace: or catalog: range names nothing the workspace defines",
+        "add the member or catalog entry, or correct the name in the range",
+        "A `workspace:` range must name a member of the same workspace (pnpm refuses "
+        "to install otherwise); a `catalog:` range must name an entry of the default "
+        "catalog or of `catalogs.<name>` in pnpm-workspace.yaml.",
+    ),
     # --- graph ---------------------------------------------------------------
     "RK-GRAPH-CYCLE": CodeInfo(
         "internal dependencies form a cycle",
@@ -147,6 +154,60 @@ CATALOGUE: dict[str, CodeInfo] = {
         "add `/vN` to the module path (and to every import of it)",
         "Go's import compatibility rule: a module at v2+ must have a /vN suffix.",
     ),
+    # --- registries ----------------------------------------------------------
+    "RK-REGISTRY-UNAVAILABLE": CodeInfo(
+        "a registry kept failing (connection errors, timeouts, 5xx or 429) and the retries ran out",
+        "check the registry URL and its status page, then re-run: finished steps are skipped",
+        "Registry requests are retried with exponential backoff and full jitter, honouring "
+        "Retry-After, up to a number of attempts and a total deadline. The message lists "
+        "the URL, every attempt and the last status or error. Credentials are never shown.",
+    ),
+    "RK-REGISTRY-TIMEOUT": CodeInfo(
+        "a published artifact did not become available in time",
+        "re-run later (the registry may be slow to index), or raise the wait timeout",
+        "After an upload, releasekit polls the registry with backoff until the new version "
+        "is visible. Registries index asynchronously; PyPI's CDN and the Go proxy can lag "
+        "by minutes.",
+    ),
+    "RK-REGISTRY-RESPONSE": CodeInfo(
+        "a registry answered with an unexpected status or body",
+        "check the registry URL (and credentials, for 401/403)",
+        "Only success and 404/410 (not found) are expected answers to a metadata request; "
+        "anything else, or a body that cannot be parsed, is reported with the URL.",
+    ),
+    "RK-GO-PATH-INVALID": CodeInfo(
+        "a Go module path or version has characters the module proxy protocol cannot escape",
+        "use only the characters Go allows in module paths (no `!`, ASCII only)",
+        "Proxy URLs escape each uppercase letter as `!` plus its lowercase form, so `!` "
+        "and non-ASCII characters cannot appear in module paths or versions.",
+    ),
+    "RK-GO-ZIP-INVALID": CodeInfo(
+        "a file cannot go into a Go module zip",
+        "rename or remove the files listed (or move them out of the module)",
+        "Module zips follow golang.org/x/mod/zip: file paths must pass module.CheckFilePath "
+        "(no \" ' * < > ? ` | : \\ characters, no Windows-reserved names such as con or aux), "
+        "no two paths may differ only in case, go.mod must be spelled in lower case, and "
+        "go.mod and LICENSE may be at most 16 MiB each. The go command rejects such zips.",
+    ),
+    "RK-GO-ZIP-TOO-LARGE": CodeInfo(
+        "a Go module's files add up to more than 500 MiB",
+        "move large files (data, binaries) out of the module, or into a nested module",
+        "The go command refuses module zips whose uncompressed content exceeds 500 MiB "
+        "(golang.org/x/mod/zip MaxZipFile).",
+    ),
+    "RK-GO-VERSION-IMMUTABLE": CodeInfo(
+        "a Go module version is already published with different content",
+        "release a new version instead: published Go versions never change",
+        "Go clients pin each module version's h1: hash in go.sum (and the checksum "
+        "database), so a version's zip and go.mod can never be replaced. Re-publishing "
+        "identical content is a no-op.",
+    ),
+    "RK-GO-INFO-INVALID": CodeInfo(
+        "a Go module version's time is not an RFC 3339 timestamp",
+        "pass a time such as 2024-05-01T12:00:00Z (the tag's commit time)",
+        "The proxy protocol's `.info` file is JSON {\"Version\", \"Time\"}; the go command "
+        "parses Time as RFC 3339.",
+    ),
     # --- tools ---------------------------------------------------------------
     "RK-TOOL-MISSING": CodeInfo(
         "a required tool is not installed",
@@ -157,6 +218,14 @@ CATALOGUE: dict[str, CodeInfo] = {
         "the file to scaffold already exists",
         "pass --force to overwrite it",
         "`init` never overwrites a file unless asked to.",
+    ),
+    "RK-LOCK-HELD": CodeInfo(
+        "another releasekit run holds the repository lock",
+        "wait for that run to finish; if its process is gone, remove the lock file named in the message",
+        "Runs that change the repository or publish take .releasekit/lock, a JSON file "
+        "naming the holder's pid, host, start time and purpose. A lock whose process is "
+        "dead on this host, or older than the maximum age, is replaced automatically; a "
+        "live one, or one from another host, is not.",
     ),
 }
 

@@ -35,6 +35,7 @@ class Package:
     publishable: bool = True
     reason: str = ""  # why it is not publishable (or empty)
     group: str | None = None
+    registry: str = ""  # where it is published (ecosystem default or per-package override)
     dependencies: list[Dependency] = field(default_factory=list)
     # Registry-facing metadata: description, license, readme (for `check`).
     metadata: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""doit plugins shipped with releasekit-tasks: the crash-safe state backend and friends."""

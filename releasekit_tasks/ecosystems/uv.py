@@ -1,0 +1,392 @@
+"""uv workspaces: find the members, read their PEP 621 metadata, classify dependencies.
+
+Membership follows uv's own rules (``uv-workspace``'s ``collect_members``): the
+workspace root is a member when it has a ``[project]`` table; each ``members``
+glob is expanded relative to the root (``*`` stays within one folder); a match
+is dropped when an ``exclude`` glob matches it (there ``*`` also crosses ``/``,
+as in uv); files, hidden folders and folders holding only gitignored files are
+skipped; any other matched folder without pyproject.toml is an error, as in uv;
+members with ``[tool.uv] managed = false`` are left out.
+
+A dependency is internal only when it names a member AND that name is
+workspace-sourced: ``{workspace = true}`` in ``[tool.uv.sources]`` of the member,
+or else of the workspace root (a member's entry replaces the root's, per name).
+A member pinned to a registry version is external (spec §3). uv itself refuses to
+lock such a workspace, but discovery reports it instead of failing, so the plan
+can still show the state.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import os
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from releasekit_tasks.config import _key_line, _line_from_message
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.model import Dependency, Package
+
+if TYPE_CHECKING:
+    from releasekit_tasks.config import EcosystemConfig, RootConfig
+    from releasekit_tasks.ecosystems import Ecosystem
+
+MANIFEST = "pyproject.toml"
+# PyPI rejects every upload carrying a classifier with this prefix.
+PRIVATE_CLASSIFIER_PREFIX = "Private ::"
+
+
+def detect(folder: Path) -> bool:
+    path = folder / MANIFEST
+    return path.is_file() and _workspace_table(read_pyproject(path), path) is not None
+
+
+def discover(eco: EcosystemConfig, root: RootConfig) -> list[Package]:
+    return discover_workspace(eco.workspace_root, eco.label)
+
+
+def discover_workspace(workspace_root: Path, label: str) -> list[Package]:
+    """Every member of the uv workspace at ``workspace_root``, sorted by name."""
+    root_manifest = workspace_root / MANIFEST
+    if not root_manifest.is_file():
+        raise RKError(
+            "RK-WORKSPACE-MISSING",
+            f"no {MANIFEST} in {workspace_root}",
+            path=root_manifest,
+        )
+    root_doc = read_pyproject(root_manifest)
+    workspace = _workspace_table(root_doc, root_manifest)
+    if workspace is None:
+        raise RKError(
+            "RK-WORKSPACE-MISSING",
+            f"{root_manifest} has no [tool.uv.workspace] table",
+            path=root_manifest,
+            fix="add [tool.uv.workspace] with `members = [...]`, or point `workspace_root` at the uv workspace",
+        )
+    root_sources = _sources(root_doc, root_manifest)
+
+    docs: dict[Path, dict[str, Any]] = {}
+    if "project" in root_doc:
+        docs[workspace_root] = root_doc
+    for folder in member_dirs(workspace_root, workspace, root_manifest):
+        if folder not in docs:
+            docs[folder] = read_pyproject(folder / MANIFEST)
+
+    members: list[tuple[Package, dict[str, Any]]] = []
+    by_name: dict[str, Package] = {}
+    for folder, doc in docs.items():
+        if _uv_table(doc, folder / MANIFEST).get("managed") is False:
+            continue
+        package = _package(label, folder, doc)
+        if package.name in by_name:
+            first = by_name[package.name]
+            raise RKError(
+                "RK-PACKAGE-DUPLICATE",
+                f"`{package.name}` is the name of both {first.manifest} and {package.manifest}",
+                path=package.manifest,
+                line=_key_line(package.manifest, "name"),
+            )
+        by_name[package.name] = package
+        members.append((package, doc))
+
+    for package, doc in members:
+        sources = {**root_sources, **_sources(doc, package.manifest)}
+        package.dependencies = _dependencies(doc, package.manifest, set(by_name), sources)
+    return sorted(by_name.values(), key=lambda p: p.name)
+
+
+def member_dirs(workspace_root: Path, workspace: dict[str, Any], manifest: Path) -> list[Path]:
+    """The folders matched by ``members`` minus ``exclude``, sorted (the root not included)."""
+    globs = _string_list(workspace.get("members", []), manifest, "tool.uv.workspace.members")
+    excludes = [
+        os.path.normpath(pattern)
+        for pattern in _string_list(
+            workspace.get("exclude", []), manifest, "tool.uv.workspace.exclude"
+        )
+    ]
+    found: list[Path] = []
+    seen: set[Path] = {workspace_root}
+    for pattern in globs:
+        for match in _glob(workspace_root, pattern, manifest):
+            if match in seen:
+                continue
+            seen.add(match)
+            relative = os.path.relpath(match, workspace_root)
+            if any(fnmatch.fnmatchcase(relative, exclude) for exclude in excludes):
+                continue
+            if (match / MANIFEST).is_file():
+                found.append(match)
+            elif match.is_dir() and not match.name.startswith(".") and not _only_ignored(match):
+                raise RKError(
+                    "RK-MANIFEST-MISSING",
+                    f"workspace member {match} (matched by `{pattern}`) has no {MANIFEST}",
+                    path=manifest,
+                    line=_line_containing(manifest, pattern),
+                )
+    return found
+
+
+def _glob(workspace_root: Path, pattern: str, manifest: Path) -> list[Path]:
+    normalized = os.path.normpath(pattern)
+    if normalized == ".":
+        return [workspace_root]
+    try:
+        return sorted(workspace_root.glob(normalized))
+    except (ValueError, NotImplementedError) as exc:
+        raise RKError(
+            "RK-MANIFEST-FIELD",
+            f"workspace member glob `{pattern}` cannot be used: {exc}",
+            path=manifest,
+            line=_line_containing(manifest, pattern),
+            fix="write member globs relative to the workspace root",
+        ) from None
+
+
+def _only_ignored(folder: Path) -> bool:
+    """True for a folder with no files, or only gitignored ones (a left-over __pycache__).
+
+    uv skips such folders instead of failing; this runs only on the rare error path.
+    """
+    if not any(p.is_file() for p in folder.rglob("*")):
+        return True
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "."],
+            cwd=folder,
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return False  # not a git checkout (or no git): the folder's files count
+    return listed == b""
+
+
+def _package(label: str, folder: Path, doc: dict[str, Any]) -> Package:
+    manifest = folder / MANIFEST
+    project = doc.get("project")
+    if not isinstance(project, dict):
+        raise RKError(
+            "RK-MANIFEST-FIELD",
+            f"workspace member {folder} has no [project] table",
+            path=manifest,
+            fix="add a [project] table with name and version, or exclude the folder",
+        )
+    raw_name = project.get("name")
+    if not isinstance(raw_name, str):
+        raise RKError(
+            "RK-MANIFEST-FIELD",
+            "[project] has no `name` string",
+            path=manifest,
+            line=_line_containing(manifest, "[project]"),
+        )
+    try:
+        name = canonicalize_name(raw_name, validate=True)
+    except InvalidName:
+        raise RKError(
+            "RK-MANIFEST-FIELD",
+            f"[project] name `{raw_name}` is not a valid Python package name",
+            path=manifest,
+            line=_key_line(manifest, "name"),
+            fix="use letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit",
+        ) from None
+    version, version_source = _version(project, manifest)
+    classifiers = _string_list(project.get("classifiers", []), manifest, "project.classifiers")
+    private = next((c for c in classifiers if c.startswith(PRIVATE_CLASSIFIER_PREFIX)), None)
+    return Package(
+        ecosystem="uv",
+        label=label,
+        name=name,
+        version=version,
+        path=folder,
+        manifest=manifest,
+        publishable=private is None,
+        reason=f"classifier {private}" if private else "",
+        metadata=_metadata(project),
+        version_source=version_source,
+    )
+
+
+def _version(project: dict[str, Any], manifest: Path) -> tuple[str | None, str]:
+    dynamic = project.get("dynamic", [])
+    if isinstance(dynamic, list) and "version" in dynamic:
+        return None, "dynamic"
+    version = project.get("version")
+    if not isinstance(version, str):
+        raise RKError(
+            "RK-MANIFEST-FIELD",
+            "[project] has no static `version` string (and `version` is not in `dynamic`)",
+            path=manifest,
+            line=_line_containing(manifest, "[project]"),
+        )
+    try:
+        Version(version)
+    except InvalidVersion:
+        raise RKError(
+            "RK-VERSION-INVALID",
+            f"[project] version `{version}` is not a PEP 440 version",
+            path=manifest,
+            line=_key_line(manifest, "version"),
+        ) from None
+    return version, MANIFEST
+
+
+def _metadata(project: dict[str, Any]) -> dict[str, str]:
+    """The registry-facing fields that are present; a table gives its file or text."""
+    metadata: dict[str, str] = {}
+    for key in ("description", "license", "readme"):
+        value = project.get(key)
+        if isinstance(value, str):
+            metadata[key] = value
+        elif isinstance(value, dict):
+            metadata[key] = str(value.get("file") or value.get("text") or "")
+    return metadata
+
+
+def _dependencies(
+    doc: dict[str, Any], manifest: Path, members: set[str], sources: dict[str, bool]
+) -> list[Dependency]:
+    project = doc["project"]
+    declared: list[tuple[str, str]] = [
+        ("runtime", r)
+        for r in _string_list(project.get("dependencies", []), manifest, "project.dependencies")
+    ]
+    extras = _table(project.get("optional-dependencies", {}), manifest, "optional-dependencies")
+    for extra, requirements in extras.items():
+        where = f"project.optional-dependencies.{extra}"
+        declared += [(f"optional:{extra}", r) for r in _string_list(requirements, manifest, where)]
+    groups = _table(doc.get("dependency-groups", {}), manifest, "dependency-groups")
+    for group, entries in groups.items():
+        declared += [(f"group:{group}", r) for r in _group_entries(entries, manifest, group)]
+    # uv's legacy [tool.uv] dev-dependencies belong to its "dev" group.
+    legacy_dev = _uv_table(doc, manifest).get("dev-dependencies", [])
+    where = "tool.uv.dev-dependencies"
+    declared += [("group:dev", r) for r in _string_list(legacy_dev, manifest, where)]
+
+    dependencies: list[Dependency] = []
+    for kind, text in declared:
+        try:
+            name, spec = _parse_requirement(text)
+        except InvalidRequirement as exc:
+            raise RKError(
+                "RK-MANIFEST-PARSE",
+                f"invalid requirement `{text}` ({kind}): {exc}",
+                path=manifest,
+                line=_line_containing(manifest, text),
+            ) from None
+        internal = name in members and sources.get(name, False)
+        dependencies.append(Dependency(name=name, spec=spec, kind=kind, internal=internal))
+    return dependencies
+
+
+def _group_entries(entries: Any, manifest: Path, group: str) -> list[str]:
+    """A PEP 735 group's requirement strings; ``{include-group = …}`` tables are not deps."""
+    if not isinstance(entries, list):
+        raise _field_error(manifest, f"dependency-groups.{group}", "a list")
+    requirements: list[str] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            requirements.append(entry)
+        elif not (isinstance(entry, dict) and set(entry) == {"include-group"}):
+            raise _field_error(
+                manifest, f"dependency-groups.{group}", "requirement strings or {include-group = …}"
+            )
+    return requirements
+
+
+@functools.cache
+def _parse_requirement(text: str) -> tuple[str, str]:
+    """(normalized name, constraint) of a PEP 508 string; cached because members repeat them."""
+    requirement = Requirement(text)
+    spec = f"@ {requirement.url}" if requirement.url else str(requirement.specifier)
+    return canonicalize_name(requirement.name), spec
+
+
+def _sources(doc: dict[str, Any], manifest: Path) -> dict[str, bool]:
+    """Normalized name -> whether ``[tool.uv.sources]`` makes it workspace-sourced."""
+    sources = _table(_uv_table(doc, manifest).get("sources", {}), manifest, "tool.uv.sources")
+    return {canonicalize_name(name): _is_workspace(value) for name, value in sources.items()}
+
+
+def _is_workspace(source: Any) -> bool:
+    # A source is one table or a list of marker-guarded tables.
+    options = source if isinstance(source, list) else [source]
+    return any(isinstance(o, dict) and o.get("workspace") is True for o in options)
+
+
+def _workspace_table(doc: dict[str, Any], manifest: Path) -> dict[str, Any] | None:
+    workspace = _uv_table(doc, manifest).get("workspace")
+    return workspace if isinstance(workspace, dict) else None
+
+
+def _uv_table(doc: dict[str, Any], manifest: Path) -> dict[str, Any]:
+    tool = doc.get("tool", {})
+    uv = tool.get("uv", {}) if isinstance(tool, dict) else None
+    if not isinstance(uv, dict):
+        raise _field_error(manifest, "tool.uv", "a table")
+    return uv
+
+
+def _table(value: Any, manifest: Path, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _field_error(manifest, where, "a table")
+    return value
+
+
+def _string_list(value: Any, manifest: Path, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _field_error(manifest, where, "a list of strings")
+    return value
+
+
+def _field_error(manifest: Path, where: str, expected: str) -> RKError:
+    return RKError(
+        "RK-MANIFEST-FIELD",
+        f"`{where}` must be {expected}",
+        path=manifest,
+        line=_key_line(manifest, where.rsplit(".", 1)[-1]),
+    )
+
+
+def read_pyproject(path: Path) -> dict[str, Any]:
+    """Parse a pyproject.toml; syntax errors become RK-MANIFEST-PARSE with the line."""
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise RKError(
+            "RK-MANIFEST-PARSE",
+            f"invalid TOML: {exc}",
+            path=path,
+            line=_line_from_message(str(exc)),
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise RKError("RK-MANIFEST-PARSE", f"not UTF-8: {exc}", path=path) from None
+
+
+def _line_containing(path: Path, text: str) -> int | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((n for n, line in enumerate(lines, start=1) if text in line), None)
+
+
+class _Uv:
+    kind = "uv"
+    manifest_name = MANIFEST
+
+    def detect(self, folder: Path) -> bool:
+        return detect(folder)
+
+    def discover(self, eco: EcosystemConfig, root: RootConfig) -> list[Package]:
+        return discover(eco, root)
+
+
+ECOSYSTEM: Ecosystem = _Uv()

@@ -1,0 +1,88 @@
+"""``python -m releasekit_tasks init``: write releasekit.toml and dodo.py for a repo.
+
+Detects workspaces at the root and one folder below it. Idempotent: a file
+that already holds exactly what would be written is left alone; a different
+one is only replaced with ``force``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from releasekit_tasks.ecosystems import detect_kinds
+from releasekit_tasks.errors import RKError
+
+DODO = "from releasekit_tasks import *  # noqa: F403 — the release tasks: doit list\n"
+LABELS = {"uv": "py", "pnpm": "js", "go": "go"}
+SKIP = {"node_modules", "vendor", "testdata", "dist", "build"}
+
+
+def detect_workspaces(root: Path) -> list[tuple[str, str, str]]:
+    """(label, kind, workspace_root relative to root) for each workspace found."""
+    found: list[tuple[str, str, str]] = []
+    candidates = [root] + sorted(
+        p for p in root.iterdir() if p.is_dir() and p.name not in SKIP and p.name[0] not in "._"
+    )
+    claimed: set[str] = set()
+    for folder in candidates:
+        for kind in detect_kinds(folder):
+            if kind in claimed and folder != root:
+                continue  # one workspace per kind per repo is the common case; the root wins
+            label = LABELS.get(kind, kind)
+            if any(existing == label for existing, _, _ in found):
+                label = f"{label}-{folder.name}"
+            rel = "." if folder == root else folder.relative_to(root).as_posix()
+            found.append((label, kind, rel))
+            claimed.add(kind)
+    return found
+
+
+def render_config(workspaces: list[tuple[str, str, str]]) -> str:
+    lines = [
+        "# releasekit-tasks configuration — every key: docs/configuration.md",
+        "synchronize = false",
+        'tag_format = "{name}-v{version}"',
+        'umbrella_tag = "v{version}"',
+        'publish_from = "local"',
+    ]
+    for label, kind, rel in workspaces:
+        lines += ["", f"[ecosystems.{label}]", f'kind = "{kind}"', f'workspace_root = "{rel}"']
+    return "\n".join(lines) + "\n"
+
+
+def init(root: Path, *, force: bool = False, dry_run: bool = False) -> list[str]:
+    """Write the files; return one line per file saying what happened."""
+    root = root.resolve()
+    files = {
+        root / "releasekit.toml": render_config(detect_workspaces(root)),
+        root / "dodo.py": DODO,
+    }
+    conflicts = [p for p, text in files.items() if p.exists() and p.read_text() != text]
+    if conflicts and not force:
+        raise RKError(
+            "RK-INIT-EXISTS",
+            f"{', '.join(p.name for p in conflicts)} already exist(s) with other content",
+            path=conflicts[0],
+        )
+    report = []
+    for path, text in files.items():
+        if path.exists() and path.read_text() == text:
+            report.append(f"unchanged {path.name}")
+            continue
+        verb = "overwrote" if path.exists() else "wrote"
+        if not dry_run:
+            path.write_text(text, encoding="utf-8")
+        report.append(f"{'would have ' if dry_run else ''}{verb} {path.name}")
+    report += _ignore_state(root, dry_run)
+    return report
+
+
+def _ignore_state(root: Path, dry_run: bool) -> list[str]:
+    """Keep releasekit's state folder out of git."""
+    gitignore = root / ".gitignore"
+    text = gitignore.read_text() if gitignore.exists() else ""
+    if ".releasekit/" in text.splitlines():
+        return []
+    if not dry_run:
+        gitignore.write_text(text + ("" if text.endswith("\n") or not text else "\n") + ".releasekit/\n")
+    return [f"{'would add' if dry_run else 'added'} .releasekit/ to .gitignore"]

@@ -1,0 +1,1 @@
+"""Turning the workspace into doit task dicts, one module per stage."""

@@ -1,0 +1,45 @@
+"""What every task creator shares: the repository root and the collected workspace."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.graph import Graph, Selection, build_graph
+from releasekit_tasks.workspace import Workspace, collect_cached
+
+
+def repo_root() -> Path:
+    """doit runs task creators with the dodo.py folder as the working directory."""
+    return Path(os.environ.get("RELEASEKIT_ROOT", os.getcwd())).resolve()
+
+
+def load_workspace(root: Path | None = None) -> Workspace:
+    """The workspace for task creation; bad input stops doit with the coded error."""
+    try:
+        return collect_cached(root or repo_root())
+    except RKError as err:
+        from doit.exceptions import InvalidDodoFile
+
+        raise InvalidDodoFile(err.render()) from None
+
+
+def load_graph(root: Path) -> Graph:
+    return build_graph(collect_cached(root).packages.values())
+
+
+def selection_params() -> list[dict]:
+    """doit task parameters that select packages (shared by plan, graph and publish)."""
+    return [
+        {"name": "group", "long": "group", "type": list, "default": [],
+         "help": "only packages with this group label (repeatable)"},
+        {"name": "package", "long": "package", "type": list, "default": [],
+         "help": "only this package id or name, plus what it depends on (repeatable)"},
+        {"name": "ecosystem", "long": "ecosystem", "type": list, "default": [],
+         "help": "only this ecosystem label or kind (repeatable)"},
+    ]
+
+
+def selection(group: list[str], package: list[str], ecosystem: list[str]) -> Selection:
+    return Selection(tuple(group), tuple(package), tuple(ecosystem))

@@ -47,11 +47,7 @@ def write_python(root: Path) -> None:
         root,
         "py/pyproject.toml",
         """
-        [project]
-        name = "acme-py-workspace"
-        version = "0.0.0"
-        requires-python = ">=3.11"
-
+        # A virtual workspace root: it is not a package itself.
         [tool.uv.workspace]
         members = ["packages/*"]
         """,

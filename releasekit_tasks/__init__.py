@@ -9,12 +9,37 @@ which brings the task creators below and ``DOIT_CONFIG`` into it.
 
 from releasekit_tasks.doit_plugins.reporter import QuietTitleReporter
 from releasekit_tasks.tasks.info import task_check, task_explain, task_graph, task_plan
+from releasekit_tasks.tasks.publish import (
+    task_build,
+    task_preflight,
+    task_publish,
+    task_query,
+    task_upload,
+    task_verify,
+)
 
 __version__ = "0.1.0"
 
 DOIT_CONFIG = {
     "default_tasks": ["plan"],
     "reporter": QuietTitleReporter,
+    # Commits after every task, so a killed run keeps what it finished
+    # (doit's stock backends write once, at the end). Registered as a
+    # doit.BACKEND entry point by this package.
+    "backend": "releasekit-sqlite",
+    "dep_file": ".releasekit/doit.sqlite3",
 }
 
-__all__ = ["DOIT_CONFIG", "task_check", "task_explain", "task_graph", "task_plan"]
+__all__ = [
+    "DOIT_CONFIG",
+    "task_build",
+    "task_check",
+    "task_explain",
+    "task_graph",
+    "task_plan",
+    "task_preflight",
+    "task_publish",
+    "task_query",
+    "task_upload",
+    "task_verify",
+]

@@ -101,16 +101,16 @@ def read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as f:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
-        line = _line_from_message(str(exc))
+        line = line_from_message(str(exc))
         raise RKError("RK-CONFIG-PARSE", f"invalid TOML: {exc}", path=path, line=line) from None
 
 
-def _line_from_message(message: str) -> int | None:
+def line_from_message(message: str) -> int | None:
     match = re.search(r"line (\d+)", message)
     return int(match.group(1)) if match else None
 
 
-def _key_line(path: Path, key: str) -> int | None:
+def key_line(path: Path, key: str) -> int | None:
     """Best-effort line of ``key =`` in a TOML file (tomllib keeps no positions)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -138,7 +138,7 @@ def _validate(
                 "RK-CONFIG-UNKNOWN-KEY",
                 f"unknown key `{key}` in {where}{hint}",
                 path=path,
-                line=_key_line(path, key),
+                line=key_line(path, key),
                 fix=f"use `{close[0]}`" if close else f"known keys: {known}",
             )
         expected, allowed = schema[key]
@@ -147,14 +147,14 @@ def _validate(
                 "RK-CONFIG-TYPE",
                 f"`{key}` in {where} must be {_type_name(expected)}, not {_type_name(type(value))}",
                 path=path,
-                line=_key_line(path, key),
+                line=key_line(path, key),
             )
         if allowed is not None and value not in allowed:
             raise RKError(
                 "RK-CONFIG-VALUE",
                 f"`{key}` in {where} is {value!r}; allowed: {', '.join(allowed)}",
                 path=path,
-                line=_key_line(path, key),
+                line=key_line(path, key),
             )
 
 
@@ -183,14 +183,14 @@ def _ecosystem_config(root: Path, path: Path, label: str, table: Any) -> Ecosyst
     where = f"[ecosystems.{label}]"
     if not isinstance(table, dict):
         raise RKError(
-            "RK-CONFIG-TYPE", f"{where} must be a table", path=path, line=_key_line(path, label)
+            "RK-CONFIG-TYPE", f"{where} must be a table", path=path, line=key_line(path, label)
         )
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", label):
         raise RKError(
             "RK-CONFIG-VALUE",
             f"ecosystem label `{label}` must be letters, digits, `_`, `.` or `-`",
             path=path,
-            line=_key_line(path, label),
+            line=key_line(path, label),
         )
     _validate(table, ECOSYSTEM_KEYS, path, where)
     workspace_root = (root / table.get("workspace_root", ".")).resolve()
@@ -200,7 +200,7 @@ def _ecosystem_config(root: Path, path: Path, label: str, table: Any) -> Ecosyst
             "RK-WORKSPACE-MISSING",
             f"{where}: cannot tell the ecosystem of {workspace_root} (no workspace file found)",
             path=path,
-            line=_key_line(path, label),
+            line=key_line(path, label),
             fix="set `kind` (uv, pnpm, go) and check `workspace_root`",
         )
     from releasekit_tasks.ecosystems import get_ecosystem

@@ -208,6 +208,53 @@ CATALOGUE: dict[str, CodeInfo] = {
         "The proxy protocol's `.info` file is JSON {\"Version\", \"Time\"}; the go command "
         "parses Time as RFC 3339.",
     ),
+    # --- publishing ------------------------------------------------------------
+    "RK-JOURNAL-CORRUPT": CodeInfo(
+        "a journaled manifest copy does not match its recorded hash",
+        "restore the manifest from git (`git checkout -- FILE`) and delete .releasekit/journal/",
+        "Before pinning, the original manifest and its SHA-256 are saved; restoring checks "
+        "the hash so that a manifest is never left subtly changed.",
+    ),
+    "RK-BUILD-FAILED": CodeInfo(
+        "building a package failed",
+        "read the tool output above; run the same command by hand in the package folder",
+        "Builds run the ecosystem's own tool: `uv build --no-sources`, `pnpm pack`, or the "
+        "Go module zip writer.",
+    ),
+    "RK-BUILD-UNPINNED": CodeInfo(
+        "a built artifact does not carry the pinned internal dependency versions",
+        "check that the internal dependency is declared in [project].dependencies and rebuild",
+        "Wheels must require the exact versions of internal dependencies being released "
+        "(Requires-Dist), and npm tarballs must not keep `workspace:` ranges.",
+    ),
+    "RK-UPLOAD-FAILED": CodeInfo(
+        "uploading to the registry failed",
+        "read the tool output; check the registry URL and credentials",
+        "Uploads run `uv publish`, `pnpm publish`, or push a git tag / write a GOPROXY tree.",
+    ),
+    "RK-REGISTRY-CHECKSUM-MISMATCH": CodeInfo(
+        "the registry holds different bytes for this version",
+        "never overwrite a release: bump the version and release again",
+        "Someone published other bytes under the same version (or the build is not "
+        "reproducible). Registries are immutable, so this needs a new version.",
+    ),
+    "RK-GO-TAG-MOVED": CodeInfo(
+        "a release tag already exists and points at another commit",
+        "tags never move: release a new version (or delete the tag if it was never fetched)",
+        "The Go module proxy caches a version forever once fetched; a tag that points "
+        "elsewhere would serve different code under the same version.",
+    ),
+    "RK-PREFLIGHT-DIRTY": CodeInfo(
+        "the work tree has uncommitted changes",
+        "commit or stash the changes before publishing",
+        "What is published must be exactly a commit, so that tags and artifacts agree.",
+    ),
+    "RK-PREFLIGHT-CREDENTIALS": CodeInfo(
+        "credentials for the target registry are missing",
+        "set the environment variable named in the message (its value is never printed)",
+        "Uploads read tokens from the environment: `token_env` in [ecosystems.*] names the "
+        "variable.",
+    ),
     # --- tools ---------------------------------------------------------------
     "RK-TOOL-MISSING": CodeInfo(
         "a required tool is not installed",

@@ -37,15 +37,23 @@ def build_graph(packages: Iterable[Package]) -> Graph:
     for pid, package in nodes.items():
         for dep in package.internal_dependencies:
             target = f"{package.label}/{dep.name}"
-            if target in nodes and ships_with_package(dep) and target not in deps[pid]:
+            if target in nodes and target != pid and ships_with_package(dep) and target not in deps[pid]:
                 deps[pid].append(target)
                 rdeps[target].append(pid)
     return Graph(nodes, deps, rdeps)
 
 
 def self_dependencies(packages: Iterable[Package]) -> list[Package]:
-    """Packages that list themselves (any dependency kind)."""
-    return [p for p in packages if any(d.name == p.name for d in p.internal_dependencies)]
+    """Packages that list themselves as a plain dependency.
+
+    An extra that pulls in other extras of the same package (``foo[all]`` ->
+    ``foo[a,b]``) is a legitimate idiom, so optional dependencies do not count.
+    """
+    return [
+        p
+        for p in packages
+        if any(d.name == p.name and not d.kind.startswith("optional") for d in p.internal_dependencies)
+    ]
 
 
 def find_cycles(graph: Graph) -> list[list[str]]:

@@ -10,6 +10,7 @@ checked at all).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -93,9 +94,8 @@ def acquire(root: Path, purpose: str, *, max_age: timedelta = DEFAULT_MAX_AGE) -
             replaced = current
             what = current.describe() if current else "with unreadable content"
             print(f"releasekit: replaced the stale lock {path} ({what}): {reason}", file=sys.stderr)
-    current = _parse(_read(path) or "")
-    raise _held(path, current) if current else RKError(
-        "RK-LOCK-HELD", "other processes keep taking the repository lock", path=path
+    raise RKError(
+        "RK-LOCK-HELD", "other processes keep taking and dropping the repository lock", path=path
     )
 
 
@@ -136,10 +136,9 @@ def _remove_if_unchanged(path: Path, seen: str, token: str) -> bool:
     try:
         if aside.read_text(encoding="utf-8") == seen:
             return True
-        try:
+        # If yet another process has taken the lock meanwhile, it wins.
+        with contextlib.suppress(FileExistsError):
             os.link(aside, path)
-        except FileExistsError:
-            pass  # yet another process has taken the lock meanwhile; it wins
         return False
     finally:
         aside.unlink(missing_ok=True)
@@ -148,9 +147,8 @@ def _remove_if_unchanged(path: Path, seen: str, token: str) -> bool:
 def _stale_reason(current: Holder | None, host: str, max_age: timedelta) -> str | None:
     if current is None:
         return "its content is not a releasekit lock"
-    age = _now() - current.since
-    if age > max_age:
-        return f"it is {age - timedelta(microseconds=age.microseconds)} old (limit {max_age})"
+    if _now() - current.since > max_age:
+        return f"it is older than {max_age}"
     if current.host == host and not _alive(current.pid):
         return f"process {current.pid} is gone"
     return None

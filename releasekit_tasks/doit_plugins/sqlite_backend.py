@@ -97,7 +97,8 @@ class DurableSqliteDB:
         return data
 
     def _flush(self) -> None:
-        rows, unsavable = [], []
+        rows: list[tuple[str, str]] = []
+        unsavable: list[tuple[str, Exception]] = []
         for task_id in sorted(self._dirty):
             try:
                 rows.append((task_id, self.codec.encode(self._cache[task_id])))
@@ -112,9 +113,9 @@ class DurableSqliteDB:
                 self._cache[task_id] = {}
                 self._conn.execute("delete from doit where task_id = ?", (task_id,))
         if unsavable:
-            task_id, error = unsavable[0]
+            task_id, reason = unsavable[0]
             raise DatabaseException(
-                f"task {task_id!r} returned a value doit cannot store as JSON ({error}); "
+                f"task {task_id!r} returned a value doit cannot store as JSON ({reason}); "
                 "task actions must return plain data (dict of str, int, float, bool, "
                 "None, list); its state was not saved, so it will run again"
             )
@@ -138,4 +139,3 @@ def _connect(name: str) -> sqlite3.Connection:
             "registries again."
         ) from error
     return conn
-

@@ -61,6 +61,7 @@ def detect(folder: Path) -> bool:
 
 
 def discover(eco: EcosystemConfig, root: RootConfig) -> list[Package]:
+    """The members of the pnpm workspace at ``eco.workspace_root``, sorted by folder."""
     workspace_root = eco.workspace_root
     config_path = workspace_root / WORKSPACE_FILE
     if not config_path.is_file():

@@ -23,6 +23,8 @@ import functools
 import os
 import subprocess
 import tomllib
+from collections import ChainMap
+from collections.abc import Container, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +32,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from releasekit_tasks.config import _key_line, _line_from_message
+from releasekit_tasks.config import key_line, line_from_message
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Dependency, Package
 
@@ -44,6 +46,10 @@ PRIVATE_CLASSIFIER_PREFIX = "Private ::"
 
 
 def detect(folder: Path) -> bool:
+    """True for a folder whose pyproject.toml has [tool.uv.workspace].
+
+    A malformed pyproject.toml raises RK-MANIFEST-PARSE instead of hiding the workspace.
+    """
     path = folder / MANIFEST
     return path.is_file() and _workspace_table(read_pyproject(path), path) is not None
 
@@ -76,8 +82,7 @@ def discover_workspace(workspace_root: Path, label: str) -> list[Package]:
     if "project" in root_doc:
         docs[workspace_root] = root_doc
     for folder in member_dirs(workspace_root, workspace, root_manifest):
-        if folder not in docs:
-            docs[folder] = read_pyproject(folder / MANIFEST)
+        docs[folder] = read_pyproject(folder / MANIFEST)
 
     members: list[tuple[Package, dict[str, Any]]] = []
     by_name: dict[str, Package] = {}
@@ -91,19 +96,22 @@ def discover_workspace(workspace_root: Path, label: str) -> list[Package]:
                 "RK-PACKAGE-DUPLICATE",
                 f"`{package.name}` is the name of both {first.manifest} and {package.manifest}",
                 path=package.manifest,
-                line=_key_line(package.manifest, "name"),
+                line=key_line(package.manifest, "name"),
             )
         by_name[package.name] = package
         members.append((package, doc))
 
+    names = by_name.keys()
     for package, doc in members:
-        sources = {**root_sources, **_sources(doc, package.manifest)}
-        package.dependencies = _dependencies(doc, package.manifest, set(by_name), sources)
+        # A member's own [tool.uv.sources] entry replaces the root's for that name.
+        sources = ChainMap(_sources(doc, package.manifest), root_sources)
+        package.dependencies = _dependencies(doc, package.manifest, names, sources)
     return sorted(by_name.values(), key=lambda p: p.name)
 
 
 def member_dirs(workspace_root: Path, workspace: dict[str, Any], manifest: Path) -> list[Path]:
-    """The folders matched by ``members`` minus ``exclude``, sorted (the root not included)."""
+    """The folders matched by ``members`` minus ``exclude``, glob by glob, each glob's
+    matches sorted. The root is never among them: it is a member only by its [project]."""
     globs = _string_list(workspace.get("members", []), manifest, "tool.uv.workspace.members")
     excludes = [
         os.path.normpath(pattern)
@@ -193,7 +201,7 @@ def _package(label: str, folder: Path, doc: dict[str, Any]) -> Package:
             "RK-MANIFEST-FIELD",
             f"[project] name `{raw_name}` is not a valid Python package name",
             path=manifest,
-            line=_key_line(manifest, "name"),
+            line=key_line(manifest, "name"),
             fix="use letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit",
         ) from None
     version, version_source = _version(project, manifest)
@@ -232,7 +240,7 @@ def _version(project: dict[str, Any], manifest: Path) -> tuple[str | None, str]:
             "RK-VERSION-INVALID",
             f"[project] version `{version}` is not a PEP 440 version",
             path=manifest,
-            line=_key_line(manifest, "version"),
+            line=key_line(manifest, "version"),
         ) from None
     return version, MANIFEST
 
@@ -250,7 +258,7 @@ def _metadata(project: dict[str, Any]) -> dict[str, str]:
 
 
 def _dependencies(
-    doc: dict[str, Any], manifest: Path, members: set[str], sources: dict[str, bool]
+    doc: dict[str, Any], manifest: Path, members: Container[str], sources: Mapping[str, bool]
 ) -> list[Dependency]:
     project = doc["project"]
     declared: list[tuple[str, str]] = [
@@ -350,24 +358,23 @@ def _field_error(manifest: Path, where: str, expected: str) -> RKError:
         "RK-MANIFEST-FIELD",
         f"`{where}` must be {expected}",
         path=manifest,
-        line=_key_line(manifest, where.rsplit(".", 1)[-1]),
+        line=key_line(manifest, where.rsplit(".", 1)[-1]),
     )
 
 
 def read_pyproject(path: Path) -> dict[str, Any]:
     """Parse a pyproject.toml; syntax errors become RK-MANIFEST-PARSE with the line."""
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
-        raise RKError(
-            "RK-MANIFEST-PARSE",
-            f"invalid TOML: {exc}",
-            path=path,
-            line=_line_from_message(str(exc)),
-        ) from None
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RKError("RK-MANIFEST-PARSE", f"not UTF-8: {exc}", path=path) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = line_from_message(str(exc))
+        if line is None and "end of document" in str(exc):
+            line = text.count("\n") + (not text.endswith("\n"))  # the last line
+        raise RKError("RK-MANIFEST-PARSE", f"invalid TOML: {exc}", path=path, line=line) from None
 
 
 def _line_containing(path: Path, text: str) -> int | None:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from releasekit_tasks.errors import RKError
 
@@ -100,21 +100,29 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
-def _secrets(client: httpx.Client, url: str, headers: Any) -> list[str]:
-    """Every credential this request could carry, so it can be scrubbed from messages."""
-    found: list[str] = []
-    for source in (client.headers, headers or {}):
-        for key, value in dict(source).items():
+def _secrets(url: str, *header_sets: Any) -> set[str]:
+    """Every credential a request could carry, so it can be scrubbed from messages."""
+    found: set[str] = set()
+    for headers in header_sets:
+        for key, value in dict(headers or {}).items():
             if key.lower() in ("authorization", "proxy-authorization") and value:
-                found.extend([value, value.split()[-1]])
-    password = urlsplit(url).password
-    if password:
-        found.append(password)
-    return sorted({s for s in found if len(s) >= 3}, key=len, reverse=True)
+                found.update([value, value.split()[-1]])
+    parts = urlsplit(url)
+    if parts.password:
+        found.update([parts.password, unquote(parts.password)])
+    return {s for s in found if len(s) >= 3}
 
 
-def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
+def _sent_headers(source: Any) -> Any:
+    """The headers actually sent (httpx turns URL userinfo into Basic auth), if known."""
+    try:
+        return source.request.headers
+    except (AttributeError, RuntimeError):  # an exception raised before a request existed
+        return None
+
+
+def _scrub(text: str, secrets: set[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):  # longest first: "Bearer x" before "x"
         text = text.replace(secret, "***")
     return text
 
@@ -143,13 +151,14 @@ def request_with_retries(
 
     # Local errors (bad URL, unsupported scheme) are the caller's bug: never retried.
     transient = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-    secrets = _secrets(client, url, kw.get("headers"))
+    secrets = _secrets(url, client.headers, kw.get("headers"))
     start = clock()
     tried: list[tuple[str, float | None]] = []  # (outcome, wait after it)
-    for attempt in range(retries + 1):
+    for attempt in range(max(0, retries) + 1):
         try:
             response = client.request(method, url, **kw)
         except transient as exc:
+            secrets |= _secrets(url, _sent_headers(exc))
             outcome = f"{type(exc).__name__}: {exc}".rstrip(": ")
             wait = backoff(attempt, base, cap)
         else:

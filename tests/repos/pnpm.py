@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ def manifest(
 
 def pnpm_workspace(
     root: Path,
-    packages: dict[str, dict[str, Any] | str],
+    packages: Mapping[str, Mapping[str, Any] | str],
     *,
     globs: Sequence[str] | None = ("packages/*",),
     catalog: dict[str, str] | None = None,
@@ -122,3 +122,37 @@ def offline_workspace(root: Path) -> Path:
     write(root / "packages/core/README.md", "# core\n")
     write(root / "packages/docs-only/README.md", "# not a package: no package.json\n")
     return root
+
+
+def glob_workspace(root: Path) -> Path:
+    """Every glob form pnpm accepts here: braces, ``./`` and trailing ``/``, ``**``,
+    ``?`` and classes, dot folders named by the glob, and a ``!`` under ``**``."""
+    return pnpm_workspace(
+        root,
+        {
+            "apps/web": manifest("web"),
+            "libs/x": manifest("x"),
+            "tools/lint": manifest("lint"),
+            "deep/a": manifest("deep-a"),
+            "deep/a/b/c": manifest("deep-c"),
+            "deep/node_modules/dep": manifest("dep"),
+            "deep/bower_components/old": manifest("old"),
+            "deep/.hidden/h": manifest("h"),
+            "classes/a1": manifest("a1"),
+            "classes/b1": manifest("b1"),
+            "classes/c1": manifest("c1"),
+            "classes/a22": manifest("a22"),
+            ".config/cfg": manifest("cfg"),
+            "x/.dotted": manifest("dotted"),
+            "x/y/.dotted": manifest("too-deep"),
+        },
+        globs=[
+            "{apps,libs}/*",
+            "./tools/*/",
+            "deep/**",
+            "classes/[ab]?",
+            ".config/*",
+            "*/.dotted",
+            "!deep/a/b/**",
+        ],
+    )

@@ -1,0 +1,273 @@
+"""The doit actions of the publish stage: module-level functions taking plain data.
+
+Each returns None on success or a ``TaskFailed`` carrying the rendered RK
+error, so doit reports a clean message instead of a traceback. The registry
+is the source of truth: every action first looks at what it already holds.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from doit.exceptions import TaskFailed
+
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.publishing import go, pnpm, uv
+from releasekit_tasks.publishing.release import (
+    Release,
+    read_artifacts,
+    read_json,
+    write_json,
+)
+
+STATUS_FILE = "registry-status.json"
+
+
+def _failing(func):  # type: ignore[no-untyped-def]
+    """Turn an RKError into doit's TaskFailed with the coded message."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> TaskFailed | None:
+        try:
+            func(*args, **kwargs)
+        except RKError as err:
+            return TaskFailed(err.render())
+        return None
+
+    return wrapper
+
+
+# --- what the registry holds -----------------------------------------------------
+
+
+def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
+    """What the registry holds for this release: artifact name -> checksum ({} if nothing).
+
+    ``deep=False`` lets Go answer from the cheap ``.info`` alone.
+    """
+    if release.ecosystem == "uv":
+        return uv.remote_files(release)
+    if release.ecosystem == "pnpm":
+        integrity = pnpm.remote_integrity(release)
+        return {"tarball": integrity} if integrity else {}
+    if release.ecosystem == "go":
+        return go.remote_state(release, deep=deep)
+    raise RKError("RK-ECOSYSTEM-UNKNOWN", f"cannot publish ecosystem {release.ecosystem}")
+
+
+def is_complete(release: Release, remote: dict[str, str]) -> bool:
+    """Does the registry hold the whole release?"""
+    if release.ecosystem == "uv":
+        local = read_artifacts(release)
+        if local:
+            return all(a["file"] in remote for a in local)
+        return any(f.endswith(".tar.gz") for f in remote) and any(f.endswith(".whl") for f in remote)
+    return bool(remote)
+
+
+def _status_path(release: Release) -> Path:
+    return release.state_dir / STATUS_FILE
+
+
+def _complete_on_registry(release: Release) -> bool:
+    path = _status_path(release)
+    if not path.exists():
+        return False
+    return bool(read_json(path).get(release.slug, {}).get("complete"))
+
+
+@_failing
+def query_registries(releases: list[Release], state_dir: str) -> None:
+    """Ask every registry about every release, concurrently, once per run."""
+
+    def ask(release: Release) -> tuple[str, dict[str, Any]]:
+        remote = remote_state(release, deep=False)
+        return release.slug, {"complete": is_complete(release, remote), "remote": remote}
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        status = dict(pool.map(ask, releases))
+    write_json(Path(state_dir) / STATUS_FILE, status)
+    done = sum(s["complete"] for s in status.values())
+    print(f"registries hold {done} of {len(status)} release(s); {len(status) - done} to publish")
+
+
+# --- preflight ---------------------------------------------------------------------
+
+TOOLS = {"uv": ["uv", "--version"], "pnpm": ["pnpm", "--version"], "go": ["go", "version"]}
+
+
+@_failing
+def preflight(releases: list[Release], root: str) -> None:
+    ecosystems = sorted({r.ecosystem for r in releases})
+    for command in [["git", "--version"], *(TOOLS[e] for e in ecosystems if e in TOOLS)]:
+        try:
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+        except (FileNotFoundError, subprocess.CalledProcessError):
+            raise RKError("RK-TOOL-MISSING", f"`{command[0]}` is not installed or does not run") from None
+        print(f"tool   {out}")
+    _check_clean(Path(root))
+    for release in releases:
+        if release.token_env and not os.environ.get(release.token_env):
+            raise RKError(
+                "RK-PREFLIGHT-CREDENTIALS",
+                f"{release.id}: ${release.token_env} is not set",
+                fix=f"export {release.token_env}=… (the token for {release.registry})",
+            )
+    for registry in sorted({r.registry for r in releases if not r.registry.startswith("file:")}):
+        _check_reachable(registry)
+        print(f"reach  {registry}")
+    for release in releases:
+        if release.ecosystem == "go" and not release.dry_run:
+            go.check_tag(release)
+
+
+def _check_clean(root: Path) -> None:
+    from releasekit_tasks.vcs import git, repo_toplevel
+
+    if repo_toplevel(root) is None:
+        return
+    dirty = [
+        line for line in git(root, "status", "--porcelain", "--untracked-files=no").splitlines()
+        if line.strip()
+    ]
+    if dirty:
+        raise RKError(
+            "RK-PREFLIGHT-DIRTY",
+            f"{len(dirty)} uncommitted change(s), first: {dirty[0].strip()}",
+            path=root,
+        )
+    print("tree   clean")
+
+
+def _check_reachable(registry: str) -> None:
+    import httpx
+
+    from releasekit_tasks.registries.http import make_client, request_with_retries
+
+    with make_client(timeout=10) as client:
+        try:
+            request_with_retries(client, "GET", registry, retries=2, deadline=30)
+        except httpx.HTTPError as exc:
+            raise RKError("RK-REGISTRY-UNAVAILABLE", f"{registry} is unreachable: {exc}") from None
+
+
+# --- build / upload / verify -------------------------------------------------------
+
+
+@_failing
+def build(release: Release) -> None:
+    if _complete_on_registry(release) and not read_artifacts(release):
+        print(f"{release.id} {release.version} is already on {release.registry}: nothing to build")
+        return
+    builder = {"uv": uv.build, "pnpm": pnpm.build, "go": go.build}[release.ecosystem]
+    if release.dist_dir.exists():
+        shutil.rmtree(release.dist_dir)
+    artifacts = builder(release)
+    write_json(release.artifacts_file, {"id": release.id, "version": release.version, "artifacts": artifacts})
+    print(f"built {release.id} {release.version}: {', '.join(a['file'] for a in artifacts)}")
+
+
+def _compare(release: Release, artifact: dict, remote_sum: str | None) -> bool:
+    """True if the registry has these exact bytes, False if it lacks them; error if it differs."""
+    if remote_sum is None:
+        return False
+    local_sum = artifact[_checksum_key(release)]
+    if remote_sum != local_sum:
+        raise RKError(
+            "RK-REGISTRY-CHECKSUM-MISMATCH",
+            f"{release.registry} holds different bytes for {artifact['file']} "
+            f"({_checksum_key(release)} {remote_sum} ≠ local {local_sum})",
+        )
+    return True
+
+
+def _checksum_key(release: Release) -> str:
+    return {"uv": "sha256", "pnpm": "integrity", "go": "h1"}[release.ecosystem]
+
+
+def _remote_sum(release: Release, remote: dict[str, str], artifact: dict) -> str | None:
+    if release.ecosystem == "pnpm":
+        return remote.get("tarball")
+    return remote.get(artifact["file"])
+
+
+@_failing
+def upload(release: Release) -> None:
+    artifacts = read_artifacts(release)
+    if not artifacts:
+        print(f"{release.id} {release.version} is already on {release.registry}: nothing to upload")
+        return
+    if release.dry_run:
+        files = ", ".join(a["file"] for a in artifacts)
+        print(f"dry run: would upload {files} to {release.upload_url or release.registry}")
+        return
+    if release.ecosystem == "go":
+        go.upload(release, artifacts)
+        return
+    remote = remote_state(release)
+    missing = [a for a in artifacts if not _compare(release, a, _remote_sum(release, remote, a))]
+    if not missing:
+        print(f"{release.id} {release.version}: the registry already has these exact bytes")
+        return
+    files = [release.dist_dir / a["file"] for a in missing]
+    if release.ecosystem == "uv":
+        uv.upload(release, files)
+    else:
+        pnpm.upload(release, files[0])
+    print(f"uploaded {', '.join(f.name for f in files)} to {release.upload_url or release.registry}")
+
+
+def receipt_exists(receipt: str) -> bool:
+    """doit uptodate check: verified releases are never verified again."""
+    return Path(receipt).is_file()
+
+
+@_failing
+def verify(release: Release) -> None:
+    if release.dry_run:
+        print(f"dry run: would verify {release.id} {release.version} on {release.registry}")
+        return
+    from releasekit_tasks.registries.http import wait_until_available
+
+    artifacts = read_artifacts(release)
+    started = time.time()
+
+    def available() -> dict[str, str] | None:
+        remote = remote_state(release)
+        if artifacts:
+            return remote if all(_remote_sum(release, remote, a) for a in artifacts) else None
+        return remote if is_complete(release, remote) else None
+
+    remote = wait_until_available(
+        available,
+        what=f"{release.id} {release.version} on {release.registry}",
+        timeout=release.poll_timeout,
+        base=0.2,
+        cap=10.0,
+    )
+    for artifact in artifacts:
+        _compare(release, artifact, _remote_sum(release, remote, artifact))
+    write_json(
+        release.receipt,
+        {
+            "id": release.id,
+            "name": release.name,
+            "ecosystem": release.ecosystem,
+            "version": release.version,
+            "registry": release.registry,
+            "tag": release.go_tag or None,
+            "artifacts": artifacts,
+            "remote": remote,
+            "checksums_compared": bool(artifacts),
+            "verified_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "waited_seconds": round(time.time() - started, 3),
+        },
+    )
+    print(f"verified {release.id} {release.version} on {release.registry}")

@@ -1,0 +1,107 @@
+"""Crash-safe temporary edits of manifests (ephemeral pinning).
+
+Before a manifest is changed, its original bytes and their SHA-256 are written
+to ``.releasekit/journal/`` and fsynced. The edit is undone in ``finally``, on
+SIGTERM/SIGINT, and — if the process was killed (SIGKILL leaves no chance to
+clean up) — by :func:`restore_all` at the start of the next run. A restored
+file is verified against the recorded hash, so manifests end byte-identical.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+from releasekit_tasks.errors import RKError
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _entry_name(target: Path) -> str:
+    return hashlib.sha256(str(target.resolve()).encode()).hexdigest()[:16]
+
+
+def restore(entry: Path) -> Path:
+    """Put the journaled original back, verify it, then drop the journal entry."""
+    record = json.loads(entry.read_text(encoding="utf-8"))
+    target = Path(record["path"])
+    original = entry.with_suffix(".orig").read_bytes()
+    if hashlib.sha256(original).hexdigest() != record["sha256"]:
+        raise RKError(
+            "RK-JOURNAL-CORRUPT",
+            f"the journaled copy of {target} does not match its recorded hash",
+            path=entry,
+        )
+    if not target.exists() or target.read_bytes() != original:
+        _fsync_write(target, original)
+    if hashlib.sha256(target.read_bytes()).hexdigest() != record["sha256"]:
+        raise RKError("RK-JOURNAL-CORRUPT", f"restoring {target} did not give the original bytes", path=target)
+    entry.with_suffix(".orig").unlink()
+    entry.unlink()
+    return target
+
+
+def restore_all(journal_dir: Path) -> list[Path]:
+    """Undo every edit a killed run left behind; returns the restored files."""
+    if not journal_dir.is_dir():
+        return []
+    return [restore(entry) for entry in sorted(journal_dir.glob("*.json"))]
+
+
+@contextlib.contextmanager
+def _restore_on_signals(entry: Path) -> Iterator[None]:
+    """SIGTERM/SIGINT restore the file, then die the way the signal intended."""
+
+    def handler(signum: int, frame: object) -> None:
+        if entry.exists():
+            restore(entry)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except ValueError:  # not the main thread: rely on finally + next-run recovery
+            pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def temporary_edit(target: Path, new_bytes: bytes, journal_dir: Path) -> Iterator[None]:
+    """Replace ``target``'s bytes for the duration of the block, journaled."""
+    journal_dir.mkdir(parents=True, exist_ok=True)
+    entry = journal_dir / f"{_entry_name(target)}.json"
+    if entry.exists():
+        restore(entry)  # a previous run died mid-edit
+    original = target.read_bytes()
+    _fsync_write(entry.with_suffix(".orig"), original)
+    record = {"path": str(target.resolve()), "sha256": hashlib.sha256(original).hexdigest(), "pid": os.getpid()}
+    _fsync_write(entry, json.dumps(record).encode())
+    with _restore_on_signals(entry):
+        try:
+            _fsync_write(target, new_bytes)
+            yield
+        finally:
+            restore(entry)

@@ -1,0 +1,99 @@
+"""pnpm: ``pnpm pack`` (which rewrites workspace: and catalog: ranges), ``pnpm publish``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.publishing.release import Release, file_digests
+from releasekit_tasks.publishing.tools import run_tool
+
+UNPUBLISHABLE_PROTOCOLS = ("workspace:", "catalog:", "link:", "file:")
+DEPENDENCY_FIELDS = ("dependencies", "peerDependencies", "optionalDependencies")
+
+
+def build(release: Release) -> list[dict]:
+    out = Path(tempfile.mkdtemp(prefix="rk-pnpm-pack-", dir=release.state_dir))
+    try:
+        run_tool(
+            ["pnpm", "pack", "--pack-destination", str(out)],
+            cwd=Path(release.path),
+            code="RK-BUILD-FAILED",
+            what=f"packing {release.id}",
+        )
+        tarballs = list(out.glob("*.tgz"))
+        if len(tarballs) != 1:
+            raise RKError("RK-BUILD-FAILED", f"pnpm pack made {len(tarballs)} tarballs", path=release.path)
+        check_tarball(tarballs[0])
+        release.dist_dir.mkdir(parents=True, exist_ok=True)
+        target = release.dist_dir / tarballs[0].name
+        shutil.move(tarballs[0], target)
+        return [{"file": target.name, **file_digests(target)}]
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def check_tarball(tarball: Path) -> None:
+    """Refuse a tarball whose package.json still holds workspace-only ranges."""
+    with tarfile.open(tarball) as archive:
+        member = archive.extractfile("package/package.json")
+        if member is None:
+            raise RKError("RK-BUILD-FAILED", "the tarball has no package/package.json", path=tarball)
+        manifest = json.load(member)
+    for field in DEPENDENCY_FIELDS:
+        for name, spec in manifest.get(field, {}).items():
+            if str(spec).startswith(UNPUBLISHABLE_PROTOCOLS):
+                raise RKError(
+                    "RK-BUILD-UNPINNED",
+                    f"{tarball.name}: {field}.{name} is still `{spec}` after pnpm pack",
+                    path=tarball,
+                )
+
+
+def remote_integrity(release: Release) -> str | None:
+    """npm's ``dist.integrity`` of this version, or None when the registry lacks it."""
+    from releasekit_tasks.registries import npm
+    from releasekit_tasks.registries.http import make_client
+
+    with make_client() as client:
+        dist = npm.version_dist(client, release.registry, release.name, release.version, token=_token(release))
+    return dist["integrity"] if dist else None
+
+
+def _token(release: Release) -> str:
+    return os.environ.get(release.token_env or "NPM_TOKEN", "")
+
+
+def upload(release: Release, tarball: Path) -> None:
+    token = _token(release)
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="rk-npmrc-") as tmp:
+        # The token stays in the environment: the npmrc only names the variable.
+        npmrc = Path(tmp) / ".npmrc"
+        host = urlsplit(release.registry)
+        lines = [f"registry={release.registry}"]
+        if token:
+            env["RK_NPM_TOKEN"] = token
+            lines.append(f"//{host.netloc}{host.path.rstrip('/')}/:_authToken=${{RK_NPM_TOKEN}}")
+        npmrc.write_text("\n".join(lines) + "\n")
+        npmrc.chmod(0o600)
+        env["NPM_CONFIG_USERCONFIG"] = str(npmrc)
+        cmd = ["pnpm", "publish", str(tarball), "--registry", release.registry, "--no-git-checks"]
+        if release.dist_tag:
+            cmd += ["--tag", release.dist_tag]
+        if release.access:
+            cmd += ["--access", release.access]
+        run_tool(
+            cmd,
+            cwd=Path(release.path),
+            code="RK-UPLOAD-FAILED",
+            what=f"publishing {release.id}",
+            env=env,
+            secrets=(token,),
+        )

@@ -1,0 +1,139 @@
+"""uv: pin internal deps (journaled), ``uv build --no-sources``, ``uv publish``."""
+
+from __future__ import annotations
+
+import email.parser
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.publishing.journal import temporary_edit
+from releasekit_tasks.publishing.release import Release, file_digests
+from releasekit_tasks.publishing.tools import run_tool
+
+
+def pinned_specifier(version: str, mode: str) -> str:
+    from packaging.version import Version
+
+    if mode == "exact":
+        return f"=={version}"
+    if mode == "minimum":
+        return f">={version}"
+    # compatible: allow what SemVer-style releases promise (same major; same minor on 0.x)
+    v = Version(version)
+    upper = f"{v.major + 1}" if v.major > 0 else f"0.{v.minor + 1}"
+    return f">={version},<{upper}"
+
+
+def pin_pyproject(text: str, pins: dict[str, str], mode: str) -> str:
+    """``text`` with every requirement on a pinned name set to the released version.
+
+    tomlkit keeps comments and layout, so only the pinned strings change.
+    """
+    import tomlkit
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    doc = tomlkit.parse(text)
+    project = doc.get("project", {})
+    arrays = [project.get("dependencies")]
+    arrays += list(project.get("optional-dependencies", {}).values())
+    for array in arrays:
+        if array is None:
+            continue
+        for index, item in enumerate(array):
+            requirement = Requirement(str(item))
+            name = canonicalize_name(requirement.name)
+            if name not in pins:
+                continue
+            extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+            marker = f"; {requirement.marker}" if requirement.marker else ""
+            array[index] = f"{requirement.name}{extras}{pinned_specifier(pins[name], mode)}{marker}"
+    return tomlkit.dumps(doc)
+
+
+def build(release: Release) -> list[dict]:
+    pins = dict(release.pins)
+    manifest = Path(release.manifest)
+    pinned = pin_pyproject(manifest.read_text(encoding="utf-8"), pins, release.pin).encode()
+    out = Path(tempfile.mkdtemp(prefix="rk-uv-build-", dir=release.state_dir))
+    try:
+        with temporary_edit(manifest, pinned, release.journal_dir):
+            run_tool(
+                ["uv", "build", "--no-sources", "--out-dir", str(out), release.path],
+                cwd=Path(release.path),
+                code="RK-BUILD-FAILED",
+                what=f"building {release.id}",
+            )
+        files = sorted(p for p in out.iterdir() if p.suffix in (".whl", ".gz"))
+        for wheel in (p for p in files if p.suffix == ".whl"):
+            check_wheel_pins(wheel, pins, release.pin)
+        release.dist_dir.mkdir(parents=True, exist_ok=True)
+        artifacts = []
+        for path in files:
+            target = release.dist_dir / path.name
+            shutil.move(path, target)
+            artifacts.append({"file": path.name, **file_digests(target)})
+        return artifacts
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def check_wheel_pins(wheel: Path, pins: dict[str, str], mode: str) -> None:
+    """The wheel's Requires-Dist must carry the pinned versions of internal deps."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    with zipfile.ZipFile(wheel) as archive:
+        metadata_name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = email.parser.Parser().parsestr(archive.read(metadata_name).decode())
+    required = {}
+    for line in metadata.get_all("Requires-Dist") or []:
+        requirement = Requirement(line)
+        if requirement.marker is None or "extra" not in str(requirement.marker):
+            required[canonicalize_name(requirement.name)] = str(requirement.specifier)
+    for name, version in pins.items():
+        expected = pinned_specifier(version, mode)
+        got = required.get(name)
+        if got is not None and sorted(got.split(",")) != sorted(expected.split(",")):
+            raise RKError(
+                "RK-BUILD-UNPINNED",
+                f"{wheel.name} requires {name}{got}, expected {name}{expected}",
+                path=wheel,
+            )
+
+
+def remote_files(release: Release) -> dict[str, str]:
+    """filename -> sha256 of what the index holds for this version."""
+    from releasekit_tasks.registries import pypi
+    from releasekit_tasks.registries.http import make_client
+
+    with make_client() as client:
+        return pypi.version_files(client, release.registry, release.name, release.version)
+
+
+def upload(release: Release, files: list[Path]) -> None:
+    env = dict(os.environ)
+    token = os.environ.get(release.token_env or "UV_PUBLISH_TOKEN", "")
+    if token:
+        env["UV_PUBLISH_TOKEN"] = token
+    elif not env.get("UV_PUBLISH_PASSWORD"):
+        # An index without authentication (pypiserver -a . -P .) still wants a user.
+        env["UV_PUBLISH_USERNAME"], env["UV_PUBLISH_PASSWORD"] = "releasekit", "unused"
+    run_tool(
+        [
+            "uv", "publish",
+            "--publish-url", release.upload_url,
+            "--check-url", release.registry,
+            "--trusted-publishing", "never",
+            *map(str, files),
+        ],
+        cwd=Path(release.repo_root),
+        code="RK-UPLOAD-FAILED",
+        what=f"uploading {release.id}",
+        env=env,
+        secrets=(token, env.get("UV_PUBLISH_PASSWORD", "")),
+    )

@@ -1,0 +1,260 @@
+"""The publish stage as doit tasks.
+
+For every publishable package P at version V in the selection:
+
+    query                  ask every registry, once and concurrently, what it holds
+    preflight              tools, clean tree, credentials, registries, tags
+    build:P     ← query    artifacts under .releasekit/dist/ (target: artifacts.json)
+    upload:P    ← build:P, preflight, verify:D for each internal dependency D
+    verify:P    ← upload:P poll the registry, compare checksums (target: receipt)
+    publish:P   ← verify:P
+
+Options are doit command-line variables, read when tasks are created:
+``doit publish dry_run=1 group=core package=py/acme-core ecosystem=js
+registry_<label>=URL upload_url_<label>=URL poll_timeout=300 retries=5``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
+from releasekit_tasks.publishing import actions
+from releasekit_tasks.publishing.release import Release
+from releasekit_tasks.tasks.loading import load_workspace, repo_root
+from releasekit_tasks.vcs import git, repo_toplevel
+from releasekit_tasks.workspace import Workspace
+
+READ_ONLY_COMMANDS = {"list", "info", "help", "dumpdb", "forget", "ignore", "reset-dep", "strace",
+                      "tabcompletion", "clean"}
+
+
+def option(name: str, default: str = "") -> str:
+    """A doit command-line variable (``name=value``), else RELEASEKIT_<NAME>, else default."""
+    from doit import get_var
+
+    value = get_var(name, None)
+    if value is None:
+        value = os.environ.get(f"RELEASEKIT_{name.upper()}", default)
+    return str(value)
+
+
+def _listed(name: str) -> tuple[str, ...]:
+    return tuple(v for v in option(name).split(",") if v)
+
+
+def doit_command(argv: list[str]) -> str:
+    """The doit sub-command of this process ("run" when none is named)."""
+    from doit.cmd_base import DoitCmdBase  # noqa: F401 — doit is running us
+
+    args = [a for a in argv[1:] if not a.startswith("-")]
+    return args[0] if args and args[0] in READ_ONLY_COMMANDS | {"run"} else "run"
+
+
+@functools.cache
+def release_set(root: Path) -> tuple[dict[str, Release], dict[str, list[str]]]:
+    """(releases by id, internal deps by id) for the selected publishable packages."""
+    workspace = load_workspace(root)
+    graph = build_graph(workspace.packages.values())
+    _raise_as_dodo_error(assert_valid, graph)
+    selection = Selection(_listed("group"), _listed("package"), _listed("ecosystem"))
+    chosen, pulled = _raise_as_dodo_error(select, graph, selection)
+    wanted = [
+        pid for pid in graph.nodes
+        if pid in chosen | pulled and graph.nodes[pid].publishable and graph.nodes[pid].version
+    ]
+    releases = {pid: make_release(workspace, graph, pid) for pid in wanted}
+    deps = {pid: [d for d in graph.deps[pid] if d in releases] for pid in releases}
+    return releases, deps
+
+
+def _raise_as_dodo_error(func, *args):  # type: ignore[no-untyped-def]
+    from doit.exceptions import InvalidDodoFile
+
+    from releasekit_tasks.errors import RKError
+
+    try:
+        return func(*args)
+    except RKError as err:
+        raise InvalidDodoFile(err.render()) from None
+
+
+def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
+    package = graph.nodes[pid]
+    eco = workspace.config.ecosystems[package.label]
+    registry = option(f"registry_{package.label}", package.registry)
+    upload_url = option(f"upload_url_{package.label}", eco.upload_url or "")
+    if package.ecosystem == "uv" and not upload_url:
+        upload_url = "https://upload.pypi.org/legacy/" if "pypi.org" in registry else registry.removesuffix("simple/")
+    pins = tuple(
+        (graph.nodes[dep].name, graph.nodes[dep].version or "") for dep in graph.deps[pid]
+    )
+    return Release(
+        id=pid,
+        ecosystem=package.ecosystem,
+        name=package.name,
+        version=package.version or "",
+        path=str(package.path),
+        manifest=str(package.manifest),
+        repo_root=str(workspace.root),
+        registry=registry,
+        upload_url=upload_url,
+        token_env=eco.token_env or "",
+        pin=eco.pin,
+        pins=pins,
+        dist_tag=eco.dist_tag or "",
+        access=eco.access or "",
+        go_tag=go_tag(package.path, package.name, package.version or "", workspace.root)
+        if package.ecosystem == "go" else "",
+        proxy_dir=str(eco.proxy_dir) if eco.proxy_dir else "",
+        dry_run=option("dry_run", "0") not in ("", "0", "false", "no"),
+        poll_timeout=float(option("poll_timeout", "300")),
+        retries=int(option("retries", "5")),
+    )
+
+
+def go_tag(module_dir: Path, module_path: str, version: str, root: Path) -> str:
+    """``plugins/foo/v0.6.0``; ``v0.6.0`` at the repo root; ``foo/v2.0.0`` for foo/v2."""
+    top = repo_toplevel(root) or root
+    rel = module_dir.resolve().relative_to(top).as_posix()
+    rel = "" if rel == "." else rel
+    last = module_path.rsplit("/", 1)[-1]
+    if rel.endswith("/" + last) and last[:1] == "v" and last[1:].isdigit():
+        rel = rel[: -len(last) - 1]  # a /vN major-version subdirectory is not part of the prefix
+    return f"{rel}/{version}" if rel else version
+
+
+@functools.cache
+def tracked_files(root: Path) -> dict[str, list[str]]:
+    """Tracked files per package folder (one git call), for build's file_dep."""
+    releases, _ = release_set(root)
+    folders = {Path(r.path): pid for pid, r in releases.items()}
+    result: dict[str, list[str]] = {pid: [] for pid in releases}
+    top = repo_toplevel(root)
+    if top is None:
+        return {pid: [r.manifest] for pid, r in releases.items()}
+    for name in git(top, "ls-files", "-z").split("\0"):
+        if not name:
+            continue
+        path = top / name
+        for parent in path.parents:
+            owner = folders.get(parent)
+            if owner is not None:
+                result[owner].append(str(path))
+                break
+            if parent == top:
+                break
+    return result
+
+
+def _state(root: Path) -> Path:
+    return root / ".releasekit"
+
+
+def prepare_run(root: Path) -> None:
+    """For a publishing run: take the lock, then undo what a killed run left pinned."""
+    import sys
+
+    if doit_command(sys.argv) != "run":
+        return
+    _take_lock(root)
+
+
+@functools.cache
+def _take_lock(root: Path) -> None:
+    import atexit
+
+    from releasekit_tasks.lock import acquire
+    from releasekit_tasks.publishing.journal import restore_all
+
+    lock = _raise_as_dodo_error(acquire, root, "doit " + " ".join(__import__("sys").argv[1:]))
+    atexit.register(lock.release)
+    for restored in _raise_as_dodo_error(restore_all, _state(root) / "journal"):
+        print(f"releasekit: restored {restored} left pinned by an interrupted run")
+
+
+def _releases() -> tuple[Path, dict[str, Release], dict[str, list[str]]]:
+    root = repo_root()
+    releases, deps = release_set(root)
+    if releases:
+        prepare_run(root)
+    return root, releases, deps
+
+
+def task_query() -> dict:
+    """Ask every registry, once and concurrently, which versions it already holds."""
+    root, releases, _ = _releases()
+    return {
+        "actions": [(actions.query_registries, [list(releases.values()), str(_state(root))])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
+
+
+def task_preflight() -> dict:
+    """Before any upload: tools, clean work tree, credentials, registries, Go tags."""
+    root, releases, _ = _releases()
+    return {
+        "actions": [(actions.preflight, [list(releases.values()), str(root)])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
+
+
+def task_build():  # type: ignore[no-untyped-def]
+    """Build each package's artifacts (uv build, pnpm pack, Go module zip)."""
+    root, releases, _ = _releases()
+    files = tracked_files(root) if releases else {}
+    for pid, release in releases.items():
+        yield {
+            "name": pid,
+            "actions": [(actions.build, [release])],
+            "file_dep": files.get(pid, []),
+            "targets": [str(release.artifacts_file)],
+            "task_dep": ["query"],
+            "doc": f"build {release.name} {release.version}",
+            "verbosity": 2,
+        }
+
+
+def task_upload():  # type: ignore[no-untyped-def]
+    """Upload each package once its internal dependencies are verified on their registry."""
+    _, releases, deps = _releases()
+    for pid, release in releases.items():
+        yield {
+            "name": pid,
+            "actions": [(actions.upload, [release])],
+            "task_dep": [f"build:{pid}", "preflight", *(f"verify:{d}" for d in deps[pid])],
+            "doc": f"upload {release.name} {release.version} to {release.registry}",
+            "verbosity": 2,
+        }
+
+
+def task_verify():  # type: ignore[no-untyped-def]
+    """Poll the registry until it serves the version, compare checksums, write a receipt."""
+    _, releases, _ = _releases()
+    for pid, release in releases.items():
+        yield {
+            "name": pid,
+            "actions": [(actions.verify, [release])],
+            "task_dep": [f"upload:{pid}"],
+            "targets": [str(release.receipt)],
+            "uptodate": [(actions.receipt_exists, [str(release.receipt)])],
+            "doc": f"verify {release.name} {release.version} on {release.registry}",
+            "verbosity": 2,
+        }
+
+
+def task_publish():  # type: ignore[no-untyped-def]
+    """Publish every publishable package the registry lacks, in dependency order."""
+    _, releases, deps = _releases()
+    for pid, release in releases.items():
+        waits = ", ".join(deps[pid]) or "nothing"
+        yield {
+            "name": pid,
+            "actions": None,
+            "task_dep": [f"verify:{pid}"],
+            "doc": f"{release.version} → {release.registry} (waits for {waits})",
+        }

@@ -1,4 +1,4 @@
-"""The bundled sample polyglot monorepo ("acme") used by the demo and the tests.
+"""The bundled sample polyglot monorepo ("acme" by default) used by the demo and the tests.
 
 Three ecosystems, each with a three-level release tree plus the cases users
 trip over: a private package, a member pinned to a registry version (outside
@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import subprocess
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
-MODULE_BASE = "example.com/acme"
 LICENSE = "Apache License 2.0 (sample)\n"
+GO_VERSIONS = {"core": "v0.3.0", "plugins/http": "v0.2.0", "cli": "v0.1.0"}
 
 
 def _write(root: Path, rel: str, text: str) -> None:
@@ -42,7 +43,7 @@ def _pyproject(name: str, version: str, deps: list[str], sources: list[str], pri
     )
 
 
-def write_python(root: Path) -> None:
+def write_python(root: Path, ns: str) -> None:
     _write(
         root,
         "py/pyproject.toml",
@@ -53,10 +54,10 @@ def write_python(root: Path) -> None:
         """,
     )
     members = {
-        "acme-core": ("0.3.0", [], [], False),
-        "acme-http": ("0.2.0", ["acme-core>=0.3.0"], ["acme-core"], False),
-        "acme-cli": ("0.1.0", ["acme-http>=0.2.0", "acme-core>=0.3.0"], ["acme-http", "acme-core"], False),
-        "acme-sample": ("0.0.1", ["acme-cli"], ["acme-cli"], True),
+        f"{ns}-core": ("0.3.0", [], [], False),
+        f"{ns}-http": ("0.2.0", [f"{ns}-core>=0.3.0"], [f"{ns}-core"], False),
+        f"{ns}-cli": ("0.1.0", [f"{ns}-http>=0.2.0", f"{ns}-core>=0.3.0"], [f"{ns}-http", f"{ns}-core"], False),
+        f"{ns}-sample": ("0.0.1", [f"{ns}-cli"], [f"{ns}-cli"], True),
     }
     for name, (version, deps, sources, private) in members.items():
         module = name.replace("-", "_")
@@ -66,14 +67,14 @@ def write_python(root: Path) -> None:
         _write(root, f"{base}/src/{module}/__init__.py", f'NAME = "{name}"\n')
 
 
-def write_js(root: Path) -> None:
+def write_js(root: Path, ns: str) -> None:
     _write(root, "js/pnpm-workspace.yaml", "packages:\n  - 'packages/*'\n")
-    _write(root, "js/package.json", '{\n  "name": "acme-js-workspace",\n  "private": true\n}\n')
+    _write(root, "js/package.json", f'{{\n  "name": "{ns}-js-workspace",\n  "private": true\n}}\n')
     members = {
-        "core": ("@acme/core", "0.3.0", {}, False),
-        "http": ("@acme/http", "0.2.0", {"@acme/core": "workspace:^"}, False),
-        "cli": ("@acme/cli", "0.1.0", {"@acme/http": "workspace:^", "@acme/core": "workspace:*"}, False),
-        "site": ("@acme/site", "0.0.1", {"@acme/cli": "workspace:*"}, True),
+        "core": (f"@{ns}/core", "0.3.0", {}, False),
+        "http": (f"@{ns}/http", "0.2.0", {f"@{ns}/core": "workspace:^"}, False),
+        "cli": (f"@{ns}/cli", "0.1.0", {f"@{ns}/http": "workspace:^", f"@{ns}/core": "workspace:*"}, False),
+        "site": (f"@{ns}/site", "0.0.1", {f"@{ns}/cli": "workspace:*"}, True),
     }
     for folder, (name, version, deps, private) in members.items():
         manifest: dict[str, object] = {
@@ -93,7 +94,8 @@ def write_js(root: Path) -> None:
         _write(root, f"js/packages/{folder}/index.js", f'{requires}module.exports = "{name}";\n')
 
 
-def write_go(root: Path) -> None:
+def write_go(root: Path, ns: str) -> None:
+    base = f"example.com/{ns}"
     modules = {
         "core": [],
         "plugins/http": ["core"],
@@ -102,16 +104,18 @@ def write_go(root: Path) -> None:
     uses = "".join(f"\t./{m}\n" for m in modules)
     _write(root, "go/go.work", f"go 1.22\n\nuse (\n{uses})\n")
     for module, deps in modules.items():
-        path = f"{MODULE_BASE}/go/{module}"
-        requires = "".join(f"\t{MODULE_BASE}/go/{d} v0.0.0\n" for d in deps)
+        path = f"{base}/go/{module}"
+        # Published go.mod files require the released versions; the local
+        # replaces only matter inside this repository.
+        requires = "".join(f"\t{base}/go/{d} {GO_VERSIONS[d]}\n" for d in deps)
         replaces = "".join(
-            f"replace {MODULE_BASE}/go/{d} => {_relative(module, d)}\n" for d in deps
+            f"replace {base}/go/{d} => {_relative(module, d)}\n" for d in deps
         )
         require_block = f"\nrequire (\n{requires})\n" if deps else ""
         replace_block = f"\n{replaces}" if deps else ""
         _write(root, f"go/{module}/go.mod", f"module {path}\n\ngo 1.22\n{require_block}{replace_block}")
         package = module.rsplit("/", 1)[-1]
-        imports = "".join(f'\t_ "{MODULE_BASE}/go/{d}"\n' for d in deps)
+        imports = "".join(f'\t_ "{base}/go/{d}"\n' for d in deps)
         import_block = f"import (\n{imports})\n\n" if deps else ""
         _write(
             root,
@@ -119,39 +123,54 @@ def write_go(root: Path) -> None:
             f'package {package}\n\n{import_block}// Name says which module this is.\nconst Name = "{path}"\n',
         )
         _write(root, f"go/{module}/README.md", f"# {path}\n")
-    versions = {f"go/{m}": v for m, v in zip(modules, ["v0.3.0", "v0.2.0", "v0.1.0"], strict=True)}
+    versions = {f"go/{m}": GO_VERSIONS[m] for m in modules}
     _write(root, ".releasekit-versions.json", json.dumps(versions, indent=2) + "\n")
 
 
-def write_config(root: Path) -> None:
-    _write(
-        root,
-        "releasekit.toml",
-        """
-        # The acme sample: one uv, one pnpm and one Go workspace.
-        synchronize = false
-        tag_format = "{name}-v{version}"
-        umbrella_tag = "v{version}"
-
-        [ecosystems.py]
-        kind = "uv"
-        workspace_root = "py"
-
-        [ecosystems.js]
-        kind = "pnpm"
-        workspace_root = "js"
-
-        [ecosystems.go]
-        kind = "go"
-        workspace_root = "go"
-        """,
-    )
+def write_config(root: Path, ns: str, registries: Registries | None) -> None:
+    _write(root, "releasekit.toml", render_config(registries))
     _write(root, "dodo.py", "from releasekit_tasks import *  # noqa: F403\n")
     _write(root, "LICENSE", LICENSE)
     _write(root, ".gitignore", ".releasekit/\n.doit.db*\nnode_modules/\ndist/\n.venv/\n")
-    _write(root, "py/packages/acme-core/releasekit.toml", 'group = "core"\n')
+    _write(root, f"py/packages/{ns}-core/releasekit.toml", 'group = "core"\n')
     _write(root, "js/packages/core/releasekit.toml", 'group = "core"\n')
     _write(root, "go/core/releasekit.toml", 'group = "core"\n')
+
+
+def _lock(root: Path) -> None:
+    """Commit lockfiles, as a real repo would: uv.lock and pnpm-lock.yaml."""
+    subprocess.run(["uv", "lock", "-q"], cwd=root / "py", check=True, capture_output=True)
+    subprocess.run(
+        ["pnpm", "install", "--lockfile-only", "--silent"], cwd=root / "js", check=True, capture_output=True
+    )
+
+
+@dataclass(frozen=True)
+class Registries:
+    """Where the sample publishes: loopback registries in the demo and the tests."""
+
+    pypi_simple: str  # PEP 503 index, e.g. http://127.0.0.1:8081/simple/
+    pypi_upload: str  # e.g. http://127.0.0.1:8081/
+    npm: str  # e.g. http://127.0.0.1:4873/
+    goproxy: str  # URL that serves goproxy_dir
+    goproxy_dir: Path  # the static GOPROXY tree releasekit writes
+
+
+def render_config(registries: Registries | None) -> str:
+    py = js = go = ""
+    if registries:
+        py = f'registry = "{registries.pypi_simple}"\nupload_url = "{registries.pypi_upload}"\n'
+        js = f'registry = "{registries.npm}"\n'
+        go = f'registry = "{registries.goproxy}"\nproxy_dir = "{registries.goproxy_dir}"\n'
+    return (
+        "# The sample monorepo: one uv, one pnpm and one Go workspace.\n"
+        "synchronize = false\n"
+        'tag_format = "{name}-v{version}"\n'
+        'umbrella_tag = "v{version}"\n\n'
+        f'[ecosystems.py]\nkind = "uv"\nworkspace_root = "py"\n{py}\n'
+        f'[ecosystems.js]\nkind = "pnpm"\nworkspace_root = "js"\n{js}\n'
+        f'[ecosystems.go]\nkind = "go"\nworkspace_root = "go"\n{go}'
+    )
 
 
 def _relative(module: str, dep: str) -> str:
@@ -159,13 +178,25 @@ def _relative(module: str, dep: str) -> str:
     return "../" * depth + dep
 
 
-def build_sample(root: Path, *, git: bool = True) -> Path:
-    """Write the acme monorepo into ``root`` (and make it a git repo with one commit)."""
+def build_sample(
+    root: Path,
+    *,
+    namespace: str = "acme",
+    registries: Registries | None = None,
+    remote: str | None = None,
+    git: bool = True,
+) -> Path:
+    """Write the sample monorepo into ``root`` and make it a git repo with one commit.
+
+    ``namespace`` prefixes every package name, so several samples can share
+    one registry; ``remote`` becomes git's ``origin`` (Go tags are pushed there).
+    """
     root.mkdir(parents=True, exist_ok=True)
-    write_python(root)
-    write_js(root)
-    write_go(root)
-    write_config(root)
+    write_python(root, namespace)
+    write_js(root, namespace)
+    write_go(root, namespace)
+    write_config(root, namespace, registries)
+    _lock(root)
     if git:
         for args in (
             ["init", "-q", "-b", "main"],
@@ -176,4 +207,7 @@ def build_sample(root: Path, *, git: bool = True) -> Path:
             ["commit", "-q", "-m", "feat: the acme sample monorepo"],
         ):
             subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+        if remote:
+            for args in (["remote", "add", "origin", remote], ["push", "-q", "origin", "main"]):
+                subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
     return root

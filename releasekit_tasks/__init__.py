@@ -11,6 +11,7 @@ from releasekit_tasks.doit_plugins.reporter import QuietTitleReporter
 from releasekit_tasks.tasks.info import task_check, task_explain, task_graph, task_plan
 from releasekit_tasks.tasks.publish import (
     task_build,
+    task_install,
     task_preflight,
     task_publish,
     task_query,
@@ -36,6 +37,7 @@ __all__ = [
     "task_check",
     "task_explain",
     "task_graph",
+    "task_install",
     "task_plan",
     "task_preflight",
     "task_publish",

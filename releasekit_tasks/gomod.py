@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -336,9 +337,9 @@ def _statements(text: str, path: Path) -> list[_Line | _Block]:
 
 def _directives(
     stmts: list[_Line | _Block], path: Path, block_verbs: frozenset[str], known: frozenset[str]
-) -> list[tuple[str, list[str], _Line, _Block | None]]:
-    """(verb, args, line, enclosing block) for each directive a parser must handle."""
-    out: list[tuple[str, list[str], _Line, _Block | None]] = []
+) -> Iterator[tuple[str, list[str], _Line, _Block | None]]:
+    """(verb, args, line, enclosing block) for each directive a parser must handle,
+    lazily, so errors surface in file order."""
     for stmt in stmts:
         verb = stmt.tokens[0]
         if verb[0] in '"`' or verb in _PUNCT:
@@ -348,7 +349,7 @@ def _directives(
         if verb not in known:
             continue  # a directive from a newer Go: skip it (and its block)
         if isinstance(stmt, _Line):
-            out.append((verb, stmt.tokens[1:], stmt, None))
+            yield verb, stmt.tokens[1:], stmt, None
             continue
         if len(stmt.tokens) > 1 or verb not in block_verbs:
             raise RKError(
@@ -357,8 +358,8 @@ def _directives(
                 path=path,
                 line=stmt.line,
             )
-        out.extend((verb, line.tokens, line, stmt) for line in stmt.lines)
-    return out
+        for line in stmt.lines:
+            yield verb, line.tokens, line, stmt
 
 
 # --- values ------------------------------------------------------------------

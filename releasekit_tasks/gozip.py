@@ -573,17 +573,6 @@ def _subdir(module_dir: Path, repo_root: Path | None) -> str:
     return rel.as_posix() if rel.parts else ""
 
 
-def module_files(module_dir: Path, *, repo_root: Path | None = None) -> list[str]:
-    """The file paths (relative, slash-separated) a zip of ``module_dir`` holds, e.g. for doit file_dep."""
-    files = _dir_files(module_dir)
-    if _subdir(module_dir, repo_root) and not any(f.rel == "LICENSE" for f in files):
-        assert repo_root is not None
-        lic = _root_license(repo_root)
-        if lic is not None:
-            files.append(lic)
-    return sorted(f.rel for f in _check_files(files, module_dir))
-
-
 # --- writing the zip -------------------------------------------------------------
 
 

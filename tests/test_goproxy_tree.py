@@ -197,7 +197,9 @@ def _mtimes(tree: Path) -> dict[str, int]:
 def test_same_version_again_is_a_no_op(published: tuple[Path, Path, ZipResult]) -> None:
     tree, _, result = published
     before, times = snapshot(tree), _mtimes(tree)
-    write_version(tree, "example.com/lib", "v1.0.0", result.path, result.gomod, "2030-01-01T00:00:00Z")
+    write_version(
+        tree, "example.com/lib", "v1.0.0", result.path, result.gomod, "2030-01-01T00:00:00Z"
+    )
     assert snapshot(tree) == before
     assert _mtimes(tree) == times
 
@@ -296,17 +298,23 @@ def test_go_mod_differing_from_the_zips_is_rejected(tmp_path: Path) -> None:
     library(lib, "example.com/lib", "lib", "hi")
     result = build_zip(lib, "example.com/lib", "v1.0.0", tmp_path / "dist")
     with pytest.raises(RKError) as info:
-        write_version(tmp_path / "tree", "example.com/lib", "v1.0.0", result.path, b"module x\n", TIME)
+        write_version(
+            tmp_path / "tree", "example.com/lib", "v1.0.0", result.path, b"module x\n", TIME
+        )
     assert info.value.code == "RK-GO-ZIP-INVALID"
     assert not (tmp_path / "tree").exists()
 
 
-@pytest.mark.parametrize("bad", ["2024-05-01 12:00:00Z", "2024-05-01T12:00:00", "2024-13-01T00:00:00Z", "yesterday"])
+@pytest.mark.parametrize(
+    "bad", ["2024-05-01 12:00:00Z", "2024-05-01T12:00:00", "2024-13-01T00:00:00Z", "yesterday"]
+)
 def test_bad_time_is_rejected(tmp_path: Path, bad: str) -> None:
     lib = tmp_path / "lib"
     library(lib, "example.com/lib", "lib", "hi")
     result = build_zip(lib, "example.com/lib", "v1.0.0", tmp_path / "dist")
     with pytest.raises(RKError) as info:
-        write_version(tmp_path / "tree", "example.com/lib", "v1.0.0", result.path, result.gomod, bad)
+        write_version(
+            tmp_path / "tree", "example.com/lib", "v1.0.0", result.path, result.gomod, bad
+        )
     assert info.value.code == "RK-GO-INFO-INVALID"
     assert not (tmp_path / "tree").exists()

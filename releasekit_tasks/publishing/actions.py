@@ -162,6 +162,12 @@ def _check_reachable(registry: str) -> None:
 
 
 @_failing
+def pnpm_install(folder: str) -> None:
+    pnpm.install(Path(folder))
+
+
+
+@_failing
 def build(release: Release) -> None:
     if _complete_on_registry(release) and not read_artifacts(release):
         print(f"{release.id} {release.version} is already on {release.registry}: nothing to build")

@@ -107,7 +107,7 @@ def upload(release: Release, artifacts: list[dict]) -> None:
     if _tag_commit(repo, release.go_tag) is None:
         git(repo, "tag", "-a", release.go_tag, "-m", f"{release.name} {release.version}", "HEAD")
         print(f"tagged {release.go_tag}")
-    if "origin" in git(repo, "remote").split():
+    if "origin" in git(repo, "remote").split() and _remote_tag_commit(repo, release.go_tag) is None:
         try:
             git(repo, "push", "origin", f"refs/tags/{release.go_tag}")
         except subprocess.CalledProcessError as exc:

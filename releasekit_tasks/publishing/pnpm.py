@@ -18,6 +18,12 @@ UNPUBLISHABLE_PROTOCOLS = ("workspace:", "catalog:", "link:", "file:")
 DEPENDENCY_FIELDS = ("dependencies", "peerDependencies", "optionalDependencies")
 
 
+def install(folder: Path) -> None:
+    """Link the workspace (frozen to its lockfile when there is one)."""
+    frozen = ["--frozen-lockfile"] if (folder / "pnpm-lock.yaml").exists() else []
+    run_tool(["pnpm", "install", *frozen], cwd=folder, code="RK-BUILD-FAILED", what=f"pnpm install in {folder}")
+
+
 def build(release: Release) -> list[dict]:
     out = Path(tempfile.mkdtemp(prefix="rk-pnpm-pack-", dir=release.state_dir))
     try:

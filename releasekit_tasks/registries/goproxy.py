@@ -147,3 +147,16 @@ def fetch_zip(
     part.write_bytes(data)
     os.replace(part, dest)
     return dest
+
+
+def fetch_mod(
+    client: httpx.Client, proxy: str, module: str, version: str, **retry: Unpack[RetryOptions]
+) -> bytes:
+    """The ``go.mod`` the proxy serves for ``module@version`` (the ``/go.mod`` sum's input)."""
+    tail = f"@v/{escape_version(version)}.mod"
+    data = _fetch(client, proxy, module, tail, retry)
+    if data is None:
+        raise RKError(
+            "RK-REGISTRY-RESPONSE", f"{_url(proxy, module, tail)} is missing although the .info exists"
+        )
+    return data

@@ -203,17 +203,37 @@ def task_preflight() -> dict:
     }
 
 
+def task_install():  # type: ignore[no-untyped-def]
+    """Install each pnpm workspace (pnpm pack needs its workspace dependencies linked)."""
+    root = repo_root()
+    releases, _ = release_set(root)
+    workspace = load_workspace(root)
+    labels = sorted({pid.split("/", 1)[0] for pid, r in releases.items() if r.ecosystem == "pnpm"})
+    for label in labels:
+        folder = workspace.config.ecosystems[label].workspace_root
+        lockfile = folder / "pnpm-lock.yaml"
+        yield {
+            "name": label,
+            "actions": [(actions.pnpm_install, [str(folder)])],
+            "file_dep": [str(lockfile)] if lockfile.exists() else [],
+            "targets": [str(folder / "node_modules" / ".modules.yaml")],
+            "doc": f"pnpm install in {folder}",
+            "verbosity": 2,
+        }
+
+
 def task_build():  # type: ignore[no-untyped-def]
     """Build each package's artifacts (uv build, pnpm pack, Go module zip)."""
     root, releases, _ = _releases()
     files = tracked_files(root) if releases else {}
     for pid, release in releases.items():
+        setup = [f"install:{pid.split('/', 1)[0]}"] if release.ecosystem == "pnpm" else []
         yield {
             "name": pid,
             "actions": [(actions.build, [release])],
             "file_dep": files.get(pid, []),
             "targets": [str(release.artifacts_file)],
-            "task_dep": ["query"],
+            "task_dep": ["query", *setup],
             "doc": f"build {release.name} {release.version}",
             "verbosity": 2,
         }

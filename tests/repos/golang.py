@@ -54,19 +54,22 @@ def go_repo(
     *,
     workspace: str = "go",
     go_work: Literal["block", "single"] | None = "block",
+    replaces: bool = True,
     pinned: frozenset[str] = frozenset(),
     version: str = "v0.1.0",
 ) -> Path:
     """Write the modules under ``root/workspace`` and return that folder.
 
-    ``go_work=None`` writes no go.work; each go.mod then replaces every
-    internal module it needs by its relative folder, except the paths in
-    ``pinned`` (required from the registry, so not buildable offline).
+    With ``replaces`` each go.mod replaces every internal module it needs by
+    its relative folder, except the paths in ``pinned`` (required from the
+    registry, so not buildable offline). The go command needs those replaces
+    even with a go.work when it cannot reach a proxy: in workspace mode it
+    still reads the go.mod of each required version.
     """
     ws = root / workspace
     by_path = {m.path: m for m in modules}
     for mod in modules:
-        write(ws / mod.dir / "go.mod", gomod_text(mod, by_path, go_work is None, pinned, version))
+        write(ws / mod.dir / "go.mod", gomod_text(mod, by_path, replaces, pinned, version))
         write(ws / mod.dir / f"{package_name(mod)}.go", go_source(mod, by_path))
     if go_work == "block":
         uses = "".join(f"\t./{m.dir}\n" for m in modules)
@@ -103,18 +106,17 @@ def required_version(path: str, version: str) -> str:
 
 def package_name(mod: Mod) -> str:
     parts = mod.path.split("/")
-    name = parts[-2] if parts[-1].startswith("v") and parts[-1][1:].isdigit() else parts[-1]
-    return "main" if mod.dir.startswith("samples/") else name
+    return parts[-2] if parts[-1][:1] == "v" and parts[-1][1:].isdigit() else parts[-1]
 
 
 def go_source(mod: Mod, by_path: dict[str, Mod]) -> str:
-    """A Go file whose Name() calls Name() of each direct dependency."""
+    """A Go file whose Name() calls Name() of each direct dependency.
+
+    No package imports the standard library, so building them all is quick.
+    """
     imports = "".join(f'\t{package_name(by_path[p])} "{p}"\n' for p in mod.deps)
     calls = "".join(f' + " " + {package_name(by_path[p])}.Name()' for p in mod.deps)
     text = f"package {package_name(mod)}\n\n"
     if imports:
         text += f"import (\n{imports})\n\n"
-    text += f'func Name() string {{ return "{mod.dir}"{calls} }}\n'
-    if package_name(mod) == "main":
-        text += "\nfunc main() { println(Name()) }\n"
-    return text
+    return text + f'func Name() string {{ return "{mod.dir}"{calls} }}\n'

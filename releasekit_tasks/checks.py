@@ -86,9 +86,12 @@ def _constraint_mismatch(ecosystem: str, dep: Dependency, version: str | None) -
     if version is None:
         return None
     if ecosystem == "uv":
-        from packaging.requirements import Requirement
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-        specifier = Requirement(dep.spec).specifier
+        try:
+            specifier = SpecifierSet(dep.spec)  # uv discovery keeps only the constraint
+        except InvalidSpecifier:
+            return None  # a direct reference (`@ url`) has no version constraint
         if specifier and not specifier.contains(version, prereleases=True):
             return f"requires {dep.name}{specifier} but the workspace has {version}"
     elif ecosystem == "pnpm":

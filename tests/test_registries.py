@@ -178,12 +178,15 @@ def test_wait_until_available_sees_a_late_upload(
     dists = build_py(tmp_path, "0.3.0")
     uploads: list[subprocess.Popen[bytes]] = []
 
+    expected = {d.name: sha256(d) for d in dists}
+
     def check() -> dict[str, str] | None:
+        files = pypi.version_files(client, pypi_server.simple_url, PY_NAME, "0.3.0")
         if not uploads:  # the first check sees nothing, then the upload starts
+            assert files == {}
             uploads.append(subprocess.Popen(uv_publish(pypi_server, dists), cwd=tmp_path))
-            assert not pypi.version_files(client, pypi_server.simple_url, PY_NAME, "0.3.0")
-            return None
-        return pypi.version_files(client, pypi_server.simple_url, PY_NAME, "0.3.0") or None
+        # uv uploads one file at a time: a check must wait for all of them, not the first.
+        return files if files.keys() >= expected.keys() else None
 
     sleeps: list[float] = []
 
@@ -202,7 +205,7 @@ def test_wait_until_available_sees_a_late_upload(
         )
     finally:
         assert uploads[0].wait(timeout=30) == 0
-    assert found == {d.name: sha256(d) for d in dists} and len(sleeps) >= 1
+    assert found == expected and len(sleeps) >= 1
 
 
 # --- PyPI: what only pypi.org serves (MockTransport) ---------------------------

@@ -116,11 +116,9 @@ class GoEcosystem:
         if not dirs:
             raise RKError(
                 "RK-WORKSPACE-MISSING",
-                f"{work.path} uses no module" if work else f"no go.work and no go.mod in {ws}",
-                path=work.path if work else ws,
-                fix="add `use ./dir` lines to go.work"
-                if work
-                else "point `workspace_root` at the folder holding go.work or the Go modules",
+                f"no go.work and no go.mod in {ws}",
+                path=ws,
+                fix="point `workspace_root` at the folder holding go.work or the Go modules",
             )
         mods = [read_gomod(d / "go.mod") for d in dirs]
         members = _members(mods)
@@ -168,6 +166,13 @@ def _read_work(ws: Path) -> GoWork | None:
 
 
 def _use_dirs(work: GoWork) -> list[Path]:
+    if not work.uses:
+        raise RKError(
+            "RK-WORKSPACE-MISSING",
+            "go.work uses no module",
+            path=work.path,
+            fix="add `use ./dir` lines for the workspace's modules to go.work",
+        )
     dirs = []
     for use in work.uses:
         folder = Path(os.path.normpath(work.path.parent / use.path))

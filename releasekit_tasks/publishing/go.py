@@ -100,6 +100,14 @@ def check_tag(release: Release) -> None:
             )
 
 
+def _in_tree(release: Release) -> bool:
+    """Is this version already in the static GOPROXY tree? (write_version then checks its h1)"""
+    from releasekit_tasks.goproxy_tree import escape_path, escape_version
+
+    escaped = Path(release.proxy_dir) / escape_path(release.name) / "@v" / escape_version(release.version)
+    return all(escaped.with_suffix(s).exists() for s in (".info", ".mod", ".zip"))
+
+
 def upload(release: Release, artifacts: list[dict]) -> None:
     """Tag the release commit and push the tag; in private mode, write the GOPROXY tree."""
     repo = _repo(release)
@@ -113,7 +121,7 @@ def upload(release: Release, artifacts: list[dict]) -> None:
         except subprocess.CalledProcessError as exc:
             raise RKError("RK-UPLOAD-FAILED", f"pushing {release.go_tag} failed: {exc.stderr.strip()}") from None
         print(f"pushed {release.go_tag} to origin")
-    if release.proxy_dir:
+    if release.proxy_dir and not _in_tree(release):
         from releasekit_tasks.goproxy_tree import write_version
 
         info = json.loads((release.dist_dir / f"{release.version}.info").read_text())

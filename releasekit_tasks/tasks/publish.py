@@ -233,7 +233,7 @@ def task_build():  # type: ignore[no-untyped-def]
             "actions": [(actions.build, [release])],
             "file_dep": files.get(pid, []),
             "targets": [str(release.artifacts_file)],
-            "task_dep": ["query", *setup],
+            "task_dep": ["preflight", "query", *setup],
             "doc": f"build {release.name} {release.version}",
             "verbosity": 2,
         }

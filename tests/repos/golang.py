@@ -31,7 +31,9 @@ class Mod:
 
 GENKIT = Mod("genkit", f"{REPO}/go/genkit")
 GOOGLEAI = Mod("plugins/googleai", f"{REPO}/go/plugins/googleai", (GENKIT.path,))
-VERTEXAI = Mod("plugins/vertexai/v2", f"{REPO}/go/plugins/vertexai/v2", (GENKIT.path, GOOGLEAI.path))
+VERTEXAI = Mod(
+    "plugins/vertexai/v2", f"{REPO}/go/plugins/vertexai/v2", (GENKIT.path, GOOGLEAI.path)
+)
 HELLO = Mod("samples/hello", "example/hello", (GOOGLEAI.path, VERTEXAI.path))  # no dot: private
 GENKIT_LIKE = (GENKIT, GOOGLEAI, VERTEXAI, HELLO)
 

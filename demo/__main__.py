@@ -48,8 +48,28 @@ def use_python(out: Path, simple_url: str) -> str:
     venv = out / "consumer-py"
     run(["uv", "venv", "-q", str(venv)], out)
     python = str(venv / "bin" / "python")
-    run(["uv", "pip", "install", "-q", "--python", python, "--index-url", simple_url, f"{NAMESPACE}-cli"], out)
-    return run([python, "-c", f"import {NAMESPACE}_cli, {NAMESPACE}_core; print({NAMESPACE}_cli.NAME, {NAMESPACE}_core.NAME)"], out)
+    run(
+        [
+            "uv",
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            python,
+            "--index-url",
+            simple_url,
+            f"{NAMESPACE}-cli",
+        ],
+        out,
+    )
+    return run(
+        [
+            python,
+            "-c",
+            f"import {NAMESPACE}_cli, {NAMESPACE}_core; print({NAMESPACE}_cli.NAME, {NAMESPACE}_core.NAME)",
+        ],
+        out,
+    )
 
 
 def use_npm(out: Path, registry: str, port: int) -> str:
@@ -69,8 +89,15 @@ def use_go(out: Path, proxy: str) -> str:
     (consumer / "main.go").write_text(
         f'package main\n\nimport (\n\t"fmt"\n\n\tcli "{module}"\n)\n\nfunc main() {{ fmt.Println(cli.Name) }}\n'
     )
-    env = {**os.environ, "GOPROXY": proxy, "GOSUMDB": "off", "GOFLAGS": "-mod=mod", "GOWORK": "off",
-           "GOPATH": str(out / "gopath"), "GOTOOLCHAIN": "local"}
+    env = {
+        **os.environ,
+        "GOPROXY": proxy,
+        "GOSUMDB": "off",
+        "GOFLAGS": "-mod=mod",
+        "GOWORK": "off",
+        "GOPATH": str(out / "gopath"),
+        "GOTOOLCHAIN": "local",
+    }
     run(["go", "build", "-o", "consumer", "."], consumer, env)
     return run([str(consumer / "consumer")], consumer, env)
 
@@ -89,11 +116,15 @@ def main() -> int:
         goproxy_dir = out / "goproxy"
         goproxy_url = stack.enter_context(static_files(goproxy_dir))
         remote = bare_git_repo(out / "remote.git")
-        print(f"pypiserver {pypi_url}\nverdaccio  {npm_url}\nGOPROXY    {goproxy_url}\ngit remote {remote}")
+        print(
+            f"pypiserver {pypi_url}\nverdaccio  {npm_url}\nGOPROXY    {goproxy_url}\ngit remote {remote}"
+        )
 
         step("building the sample monorepo (uv + pnpm + Go)")
         registries = Registries(pypi_url + "simple/", pypi_url, npm_url, goproxy_url, goproxy_dir)
-        repo = build_sample(out / NAMESPACE, namespace=NAMESPACE, registries=registries, remote=remote)
+        repo = build_sample(
+            out / NAMESPACE, namespace=NAMESPACE, registries=registries, remote=remote
+        )
         print(repo)
 
         step("what will happen")

@@ -16,7 +16,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -110,7 +109,9 @@ def verdaccio(root: Path) -> Iterator[tuple[str, int, Path]]:
     config = root / "config.yaml"
     config.write_text(VERDACCIO_CONFIG.format(storage=root / "storage", port=port))
     url = f"http://127.0.0.1:{port}/"
-    proc = start([str(VERDACCIO), "--config", str(config)], root / "verdaccio.log", url + "-/ping", root)
+    proc = start(
+        [str(VERDACCIO), "--config", str(config)], root / "verdaccio.log", url + "-/ping", root
+    )
     try:
         yield url, port, root / "storage"
     finally:
@@ -140,5 +141,7 @@ def static_files(root: Path) -> Iterator[str]:
 
 def bare_git_repo(path: Path) -> str:
     """A bare repository: a real git remote. Returns its file:// URL."""
-    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(path)], check=True, capture_output=True)
+    subprocess.run(
+        ["git", "init", "--bare", "-q", "-b", "main", str(path)], check=True, capture_output=True
+    )
     return path.as_uri()

@@ -27,7 +27,9 @@ def _write(root: Path, rel: str, text: str) -> None:
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
 
 
-def _pyproject(name: str, version: str, deps: list[str], sources: list[str], private: bool = False) -> str:
+def _pyproject(
+    name: str, version: str, deps: list[str], sources: list[str], private: bool = False
+) -> str:
     classifiers = '\nclassifiers = ["Private :: Do Not Upload"]' if private else ""
     source_lines = "".join(f"{s} = {{ workspace = true }}\n" for s in sources)
     sources_table = f"\n[tool.uv.sources]\n{source_lines}" if sources else ""
@@ -56,7 +58,12 @@ def write_python(root: Path, ns: str) -> None:
     members = {
         f"{ns}-core": ("0.3.0", [], [], False),
         f"{ns}-http": ("0.2.0", [f"{ns}-core>=0.3.0"], [f"{ns}-core"], False),
-        f"{ns}-cli": ("0.1.0", [f"{ns}-http>=0.2.0", f"{ns}-core>=0.3.0"], [f"{ns}-http", f"{ns}-core"], False),
+        f"{ns}-cli": (
+            "0.1.0",
+            [f"{ns}-http>=0.2.0", f"{ns}-core>=0.3.0"],
+            [f"{ns}-http", f"{ns}-core"],
+            False,
+        ),
         f"{ns}-sample": ("0.0.1", [f"{ns}-cli"], [f"{ns}-cli"], True),
     }
     for name, (version, deps, sources, private) in members.items():
@@ -73,7 +80,12 @@ def write_js(root: Path, ns: str) -> None:
     members = {
         "core": (f"@{ns}/core", "0.3.0", {}, False),
         "http": (f"@{ns}/http", "0.2.0", {f"@{ns}/core": "workspace:^"}, False),
-        "cli": (f"@{ns}/cli", "0.1.0", {f"@{ns}/http": "workspace:^", f"@{ns}/core": "workspace:*"}, False),
+        "cli": (
+            f"@{ns}/cli",
+            "0.1.0",
+            {f"@{ns}/http": "workspace:^", f"@{ns}/core": "workspace:*"},
+            False,
+        ),
         "site": (f"@{ns}/site", "0.0.1", {f"@{ns}/cli": "workspace:*"}, True),
     }
     for folder, (name, version, deps, private) in members.items():
@@ -108,12 +120,12 @@ def write_go(root: Path, ns: str) -> None:
         # Published go.mod files require the released versions; the local
         # replaces only matter inside this repository.
         requires = "".join(f"\t{base}/go/{d} {GO_VERSIONS[d]}\n" for d in deps)
-        replaces = "".join(
-            f"replace {base}/go/{d} => {_relative(module, d)}\n" for d in deps
-        )
+        replaces = "".join(f"replace {base}/go/{d} => {_relative(module, d)}\n" for d in deps)
         require_block = f"\nrequire (\n{requires})\n" if deps else ""
         replace_block = f"\n{replaces}" if deps else ""
-        _write(root, f"go/{module}/go.mod", f"module {path}\n\ngo 1.22\n{require_block}{replace_block}")
+        _write(
+            root, f"go/{module}/go.mod", f"module {path}\n\ngo 1.22\n{require_block}{replace_block}"
+        )
         package = module.rsplit("/", 1)[-1]
         imports = "".join(f'\t_ "{base}/go/{d}"\n' for d in deps)
         import_block = f"import (\n{imports})\n\n" if deps else ""
@@ -141,7 +153,10 @@ def _lock(root: Path) -> None:
     """Commit lockfiles, as a real repo would: uv.lock and pnpm-lock.yaml."""
     subprocess.run(["uv", "lock", "-q"], cwd=root / "py", check=True, capture_output=True)
     subprocess.run(
-        ["pnpm", "install", "--lockfile-only", "--silent"], cwd=root / "js", check=True, capture_output=True
+        ["pnpm", "install", "--lockfile-only", "--silent"],
+        cwd=root / "js",
+        check=True,
+        capture_output=True,
     )
 
 

@@ -26,7 +26,9 @@ class Finding:
 
     def render(self) -> str:
         where = f" ({self.path})" if self.path else ""
-        return f"{self.severity}[{self.code}] {self.package}: {self.message}{where}\n  fix: {self.fix}"
+        return (
+            f"{self.severity}[{self.code}] {self.package}: {self.message}{where}\n  fix: {self.fix}"
+        )
 
 
 REQUIRED_METADATA = {
@@ -68,16 +70,25 @@ def _package_findings(graph: Graph, package: Package, repo_root: Path) -> list[F
         if target is None or target is package:
             continue
         if package.publishable and not target.publishable and ships_with_package(dep):
-            add("RK-CHECK-PRIVATE-DEP", "error", f"depends on unpublishable {target.id} ({target.reason})")
+            add(
+                "RK-CHECK-PRIVATE-DEP",
+                "error",
+                f"depends on unpublishable {target.id} ({target.reason})",
+            )
         mismatch = _constraint_mismatch(package.ecosystem, dep, target.version)
         if mismatch:
             add("RK-CHECK-VERSION-MISMATCH", "error", mismatch)
     if package.publishable:
-        missing = [k for k in REQUIRED_METADATA.get(package.ecosystem, ()) if not package.metadata.get(k)]
+        missing = [
+            k for k in REQUIRED_METADATA.get(package.ecosystem, ()) if not package.metadata.get(k)
+        ]
         if missing:
             add("RK-CHECK-METADATA", "warning", f"missing {', '.join(missing)}")
     if package.ecosystem == "go":
-        found += [Finding(c, "error", package.id, m, package.manifest) for c, m in _go_findings(package, repo_root)]
+        found += [
+            Finding(c, "error", package.id, m, package.manifest)
+            for c, m in _go_findings(package, repo_root)
+        ]
     return found
 
 
@@ -121,12 +132,18 @@ def _go_findings(package: Package, repo_root: Path) -> list[tuple[str, str]]:
     base_dir = _MAJOR.sub("", "/" + rel)[1:]
     if rel and base_dir and not (base_path == base_dir or base_path.endswith("/" + base_dir)):
         found.append(
-            ("RK-CHECK-GO-PATH", f"module path {package.name} does not end with its directory `{rel}`")
+            (
+                "RK-CHECK-GO-PATH",
+                f"module path {package.name} does not end with its directory `{rel}`",
+            )
         )
     version = semver.parse(package.version or "")
     suffix = _MAJOR.search(package.name)
     if version and version.major >= 2 and not (suffix and int(suffix.group(1)) == version.major):
         found.append(
-            ("RK-CHECK-GO-MAJOR", f"version {package.version} needs the module path to end in /v{version.major}")
+            (
+                "RK-CHECK-GO-MAJOR",
+                f"version {package.version} needs the module path to end in /v{version.major}",
+            )
         )
     return found

@@ -205,7 +205,7 @@ CATALOGUE: dict[str, CodeInfo] = {
     "RK-GO-INFO-INVALID": CodeInfo(
         "a Go module version's time is not an RFC 3339 timestamp",
         "pass a time such as 2024-05-01T12:00:00Z (the tag's commit time)",
-        "The proxy protocol's `.info` file is JSON {\"Version\", \"Time\"}; the go command "
+        'The proxy protocol\'s `.info` file is JSON {"Version", "Time"}; the go command '
         "parses Time as RFC 3339.",
     ),
     # --- publishing ------------------------------------------------------------

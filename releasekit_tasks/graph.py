@@ -37,7 +37,12 @@ def build_graph(packages: Iterable[Package]) -> Graph:
     for pid, package in nodes.items():
         for dep in package.internal_dependencies:
             target = f"{package.label}/{dep.name}"
-            if target in nodes and target != pid and ships_with_package(dep) and target not in deps[pid]:
+            if (
+                target in nodes
+                and target != pid
+                and ships_with_package(dep)
+                and target not in deps[pid]
+            ):
                 deps[pid].append(target)
                 rdeps[target].append(pid)
     return Graph(nodes, deps, rdeps)
@@ -52,7 +57,9 @@ def self_dependencies(packages: Iterable[Package]) -> list[Package]:
     return [
         p
         for p in packages
-        if any(d.name == p.name and not d.kind.startswith("optional") for d in p.internal_dependencies)
+        if any(
+            d.name == p.name and not d.kind.startswith("optional") for d in p.internal_dependencies
+        )
     ]
 
 

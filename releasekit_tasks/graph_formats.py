@@ -67,7 +67,9 @@ def _mermaid(graph: Graph) -> str:
     ident = {pid: f"n{i}" for i, pid in enumerate(graph.nodes)}
     lines = ["flowchart LR"]
     lines += [f'  {ident[pid]}["{pid} {_version(graph, pid)}"]' for pid in graph.nodes]
-    lines += [f"  {ident[pid]} --> {ident[dep]}" for pid, deps in graph.deps.items() for dep in deps]
+    lines += [
+        f"  {ident[pid]} --> {ident[dep]}" for pid, deps in graph.deps.items() for dep in deps
+    ]
     return "\n".join(lines)
 
 

@@ -29,8 +29,8 @@ class PlanRow:
     deps: list[str]  # internal dependency ids
 
 
-def make_plan(graph: Graph, selection: Selection = Selection()) -> list[PlanRow]:
-    chosen, pulled = select(graph, selection)
+def make_plan(graph: Graph, selection: Selection | None = None) -> list[PlanRow]:
+    chosen, pulled = select(graph, selection or Selection())
     level = level_of(graph)
     tree = {pid: n for n, ids in enumerate(release_trees(graph)) for pid in ids}
     position = {pid: n for n, pid in enumerate(graph.nodes)}
@@ -79,10 +79,22 @@ def render(rows: list[PlanRow], fmt: str) -> str:
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["order", "level", "id", "ecosystem", "version", "registry", "status", "reason", "deps"])
+        writer.writerow(
+            ["order", "level", "id", "ecosystem", "version", "registry", "status", "reason", "deps"]
+        )
         for r in rows:
             writer.writerow(
-                [r.order, r.level, r.id, r.ecosystem, r.version or "", r.registry, r.status, r.reason, " ".join(r.deps)]
+                [
+                    r.order,
+                    r.level,
+                    r.id,
+                    r.ecosystem,
+                    r.version or "",
+                    r.registry,
+                    r.status,
+                    r.reason,
+                    " ".join(r.deps),
+                ]
             )
         return out.getvalue()
     return _table(rows)
@@ -96,7 +108,9 @@ def table(rows: list[PlanRow]):  # -> rich.table.Table (rich is imported lazily)
 
     counts = {s: sum(r.status == s for r in rows) for s in STATUS_STYLE}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    result = Table(title="release plan", title_justify="left", caption=summary, caption_justify="left")
+    result = Table(
+        title="release plan", title_justify="left", caption=summary, caption_justify="left"
+    )
     for column in ("#", "lvl", "package", "eco", "version", "registry", "status", "reason"):
         result.add_column(column, overflow="fold")
     for r in rows:

@@ -20,9 +20,12 @@ SKIP = {"node_modules", "vendor", "testdata", "dist", "build"}
 def detect_workspaces(root: Path) -> list[tuple[str, str, str]]:
     """(label, kind, workspace_root relative to root) for each workspace found."""
     found: list[tuple[str, str, str]] = []
-    candidates = [root] + sorted(
-        p for p in root.iterdir() if p.is_dir() and p.name not in SKIP and p.name[0] not in "._"
-    )
+    candidates = [
+        root,
+        *sorted(
+            p for p in root.iterdir() if p.is_dir() and p.name not in SKIP and p.name[0] not in "._"
+        ),
+    ]
     claimed: set[str] = set()
     for folder in candidates:
         for kind in detect_kinds(folder):
@@ -84,5 +87,7 @@ def _ignore_state(root: Path, dry_run: bool) -> list[str]:
     if ".releasekit/" in text.splitlines():
         return []
     if not dry_run:
-        gitignore.write_text(text + ("" if text.endswith("\n") or not text else "\n") + ".releasekit/\n")
+        gitignore.write_text(
+            text + ("" if text.endswith("\n") or not text else "\n") + ".releasekit/\n"
+        )
     return [f"{'would add' if dry_run else 'added'} .releasekit/ to .gitignore"]

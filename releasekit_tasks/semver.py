@@ -93,7 +93,11 @@ def _comparators(op: str, text: str) -> list[Comparator]:
             return [(">=", lo), ("<", SemVer(major, minor + 1, 0, ("0",)))]
         return [("=", lo)]
     if op == "~":
-        upper = SemVer(major + 1, 0, 0, ("0",)) if minor is None else SemVer(major, minor + 1, 0, ("0",))
+        upper = (
+            SemVer(major + 1, 0, 0, ("0",))
+            if minor is None
+            else SemVer(major, minor + 1, 0, ("0",))
+        )
         return [(">=", lo), ("<", upper)]
     if op == "^":
         if major > 0 or minor is None:
@@ -107,7 +111,11 @@ def _comparators(op: str, text: str) -> list[Comparator]:
         bump = SemVer(major + 1, 0, 0) if minor is None else SemVer(major, minor + 1, 0)
         return [(">=", bump)]
     if op == "<=" and (minor is None or patch is None):
-        bump = SemVer(major + 1, 0, 0, ("0",)) if minor is None else SemVer(major, minor + 1, 0, ("0",))
+        bump = (
+            SemVer(major + 1, 0, 0, ("0",))
+            if minor is None
+            else SemVer(major, minor + 1, 0, ("0",))
+        )
         return [("<", bump)]
     return [(op, lo)]
 
@@ -151,6 +159,8 @@ def satisfies(version: str, range_text: str) -> bool:
         if not parsed.prerelease:
             return True
         # node-semver: a prerelease matches only a set that names its own core with a prerelease.
-        if any(b.prerelease and b.core == parsed.core for _, b in comparators if b.prerelease != ("0",)):
+        if any(
+            b.prerelease and b.core == parsed.core for _, b in comparators if b.prerelease != ("0",)
+        ):
             return True
     return False

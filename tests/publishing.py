@@ -25,10 +25,14 @@ def sample_repo(
     namespace = f"t{os.getpid()}x{next(_names)}"
     tree = goproxy.root
     registries = Registries(pypi.simple_url, pypi.url, npm.url, goproxy.url, tree)
-    return build_sample(tmp_path / "repo", namespace=namespace, registries=registries, remote=remote.url)
+    return build_sample(
+        tmp_path / "repo", namespace=namespace, registries=registries, remote=remote.url
+    )
 
 
-def doit(root: Path, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def doit(
+    root: Path, *args: str, check: bool = True, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NPM_TOKEN": "x"}
     result = subprocess.run(
         [sys.executable, "-m", "doit", *args],
@@ -39,5 +43,7 @@ def doit(root: Path, *args: str, check: bool = True, timeout: float = 600) -> su
         timeout=timeout,
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"doit {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"doit {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
     return result

@@ -29,7 +29,12 @@ def test_defaults_and_kind_detection(tmp_path: Path) -> None:
         ("synchronise = true\n", "RK-CONFIG-UNKNOWN-KEY", 1, "did you mean `synchronize`"),
         ("tag_format = 'x'\nsynchronize = 'yes'\n", "RK-CONFIG-TYPE", 2, "must be a boolean"),
         ("publish_from = 'laptop'\n", "RK-CONFIG-VALUE", 1, "allowed: local, ci"),
-        ("[ecosystems.js]\nworkspace_root = 'js'\nregistyr = 'x'\n", "RK-CONFIG-UNKNOWN-KEY", 3, "`registry`"),
+        (
+            "[ecosystems.js]\nworkspace_root = 'js'\nregistyr = 'x'\n",
+            "RK-CONFIG-UNKNOWN-KEY",
+            3,
+            "`registry`",
+        ),
         ("[ecosystems.js]\nkind = 'cargo'\n", "RK-ECOSYSTEM-UNKNOWN", None, "cargo"),
         ("[ecosystems.js]\nworkspace_root = 'nowhere'\n", "RK-WORKSPACE-MISSING", 1, "cannot tell"),
         ("synchronize = true\n[broken\n", "RK-CONFIG-PARSE", 2, "invalid TOML"),

@@ -17,7 +17,9 @@ from releasekit_tasks.graph import (
 from releasekit_tasks.model import Dependency, Package
 
 
-def pkg(name: str, *deps: str, label: str = "py", group: str | None = None, kind: str = "runtime") -> Package:
+def pkg(
+    name: str, *deps: str, label: str = "py", group: str | None = None, kind: str = "runtime"
+) -> Package:
     return Package(
         ecosystem="uv",
         label=label,
@@ -31,9 +33,18 @@ def pkg(name: str, *deps: str, label: str = "py", group: str | None = None, kind
 
 
 def test_levels_follow_internal_edges_only() -> None:
-    external = Package("uv", "py", "app", "1.0", Path("/a"), Path("/a/p"),
-                       dependencies=[Dependency("core", "core==0.1", "runtime", internal=False)])
-    graph = build_graph([pkg("core"), pkg("plugin", "core"), pkg("sample", "plugin", "core"), external])
+    external = Package(
+        "uv",
+        "py",
+        "app",
+        "1.0",
+        Path("/a"),
+        Path("/a/p"),
+        dependencies=[Dependency("core", "core==0.1", "runtime", internal=False)],
+    )
+    graph = build_graph(
+        [pkg("core"), pkg("plugin", "core"), pkg("sample", "plugin", "core"), external]
+    )
     assert levels(graph) == [["py/core", "py/app"], ["py/plugin"], ["py/sample"]]
 
 
@@ -61,21 +72,37 @@ def test_self_dependency_is_its_own_error() -> None:
 
 
 def test_closures_and_release_trees() -> None:
-    graph = build_graph([pkg("core"), pkg("a", "core"), pkg("b", "a"), pkg("tool-x"), pkg("tool-y", "tool-x"),
-                         pkg("lone")])
+    graph = build_graph(
+        [
+            pkg("core"),
+            pkg("a", "core"),
+            pkg("b", "a"),
+            pkg("tool-x"),
+            pkg("tool-y", "tool-x"),
+            pkg("lone"),
+        ]
+    )
     assert dependents_of(graph, ["py/core"]) == {"py/a", "py/b"}
     assert dependencies_of(graph, ["py/b"]) == {"py/a", "py/core"}
-    assert release_trees(graph) == [["py/core", "py/a", "py/b"], ["py/tool-x", "py/tool-y"], ["py/lone"]]
+    assert release_trees(graph) == [
+        ["py/core", "py/a", "py/b"],
+        ["py/tool-x", "py/tool-y"],
+        ["py/lone"],
+    ]
 
 
 def test_edges_never_cross_ecosystems() -> None:
-    graph = build_graph([pkg("core", label="py"), pkg("core", label="js"), pkg("app", "core", label="js")])
+    graph = build_graph(
+        [pkg("core", label="py"), pkg("core", label="js"), pkg("app", "core", label="js")]
+    )
     assert graph.deps["js/app"] == ["js/core"]
     assert graph.rdeps["py/core"] == []
 
 
 def test_group_selection_pulls_in_dependencies() -> None:
-    graph = build_graph([pkg("core"), pkg("plugin", "core", group="plugins"), pkg("other", group="misc")])
+    graph = build_graph(
+        [pkg("core"), pkg("plugin", "core", group="plugins"), pkg("other", group="misc")]
+    )
     chosen, pulled = select(graph, Selection(groups=("plugins",)))
     assert chosen == {"py/plugin"}
     assert pulled == {"py/core"}

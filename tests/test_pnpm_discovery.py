@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -438,27 +437,3 @@ def test_plugin_surface(tmp_path: Path) -> None:
     assert not ecosystem.detect(tmp_path)
     pnpm_workspace(tmp_path, {})
     assert ecosystem.detect(tmp_path)
-
-
-def test_a_thousand_members_discover_fast(tmp_path: Path) -> None:
-    count = 1000
-    packages = {
-        f"packages/p{i:04d}": manifest(
-            f"@big/p{i:04d}",
-            deps={f"@big/p{i - 1:04d}": "workspace:^", "lodash": "catalog:"} if i else None,
-            dev={"typescript": "^5.6.0"},
-            description="x",
-        )
-        for i in range(count)
-    }
-    pnpm_workspace(tmp_path, packages, catalog={"lodash": "^4.17.21"})
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        found = discover_pnpm(tmp_path)
-        best = min(best, time.perf_counter() - start)
-    assert len(found) == count
-    assert found[-1].internal_dependencies == [
-        Dependency("@big/p0998", "workspace:^", "runtime", internal=True)
-    ]
-    assert best < 0.2, f"{count} members took {best:.3f}s"

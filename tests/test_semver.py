@@ -35,8 +35,16 @@ def test_npm_ranges(version: str, range_text: str, expected: bool) -> None:
 
 
 def test_precedence_follows_semver_rules() -> None:
-    ordered = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
-               "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0"]
+    ordered = [
+        "1.0.0-alpha",
+        "1.0.0-alpha.1",
+        "1.0.0-alpha.beta",
+        "1.0.0-beta",
+        "1.0.0-beta.2",
+        "1.0.0-beta.11",
+        "1.0.0-rc.1",
+        "1.0.0",
+    ]
     parsed = [semver.parse(v) for v in ordered]
     assert all(p is not None for p in parsed)
     assert sorted(parsed, key=lambda v: v.key()) == parsed  # type: ignore[union-attr]

@@ -7,11 +7,13 @@ line, so what they print (JSON, CSV, DOT …) is the whole of stdout.
 
 from __future__ import annotations
 
+from typing import Any
+
 from doit.reporter import ConsoleReporter
 
 
 class QuietTitleReporter(ConsoleReporter):
-    def execute_task(self, task) -> None:  # type: ignore[no-untyped-def]
+    def execute_task(self, task: Any) -> None:
         if (task.meta or {}).get("quiet"):
             return
         super().execute_task(task)

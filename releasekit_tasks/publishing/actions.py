@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from releasekit_tasks.publishing.release import (
 STATUS_FILE = "registry-status.json"
 
 
-def _failing(func):  # type: ignore[no-untyped-def]
+def _failing(func: Callable[..., None]) -> Callable[..., TaskFailed | None]:
     """Turn an RKError into doit's TaskFailed with the coded message."""
 
     @functools.wraps(func)
@@ -68,7 +69,9 @@ def is_complete(release: Release, remote: dict[str, str]) -> bool:
         local = read_artifacts(release)
         if local:
             return all(a["file"] in remote for a in local)
-        return any(f.endswith(".tar.gz") for f in remote) and any(f.endswith(".whl") for f in remote)
+        return any(f.endswith(".tar.gz") for f in remote) and any(
+            f.endswith(".whl") for f in remote
+        )
     return bool(remote)
 
 
@@ -110,7 +113,9 @@ def preflight(releases: list[Release], root: str) -> None:
         try:
             out = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
         except (FileNotFoundError, subprocess.CalledProcessError):
-            raise RKError("RK-TOOL-MISSING", f"`{command[0]}` is not installed or does not run") from None
+            raise RKError(
+                "RK-TOOL-MISSING", f"`{command[0]}` is not installed or does not run"
+            ) from None
         print(f"tool   {out}")
     _check_clean(Path(root))
     for release in releases:
@@ -134,7 +139,8 @@ def _check_clean(root: Path) -> None:
     if repo_toplevel(root) is None:
         return
     dirty = [
-        line for line in git(root, "status", "--porcelain", "--untracked-files=no").splitlines()
+        line
+        for line in git(root, "status", "--porcelain", "--untracked-files=no").splitlines()
         if line.strip()
     ]
     if dirty:
@@ -166,7 +172,6 @@ def pnpm_install(folder: str) -> None:
     pnpm.install(Path(folder))
 
 
-
 @_failing
 def build(release: Release) -> None:
     if _complete_on_registry(release) and not read_artifacts(release):
@@ -176,7 +181,10 @@ def build(release: Release) -> None:
     if release.dist_dir.exists():
         shutil.rmtree(release.dist_dir)
     artifacts = builder(release)
-    write_json(release.artifacts_file, {"id": release.id, "version": release.version, "artifacts": artifacts})
+    write_json(
+        release.artifacts_file,
+        {"id": release.id, "version": release.version, "artifacts": artifacts},
+    )
     print(f"built {release.id} {release.version}: {', '.join(a['file'] for a in artifacts)}")
 
 
@@ -211,8 +219,8 @@ def upload(release: Release) -> None:
         print(f"{release.id} {release.version} is already on {release.registry}: nothing to upload")
         return
     if release.dry_run:
-        files = ", ".join(a["file"] for a in artifacts)
-        print(f"dry run: would upload {files} to {release.upload_url or release.registry}")
+        names = ", ".join(a["file"] for a in artifacts)
+        print(f"dry run: would upload {names} to {release.upload_url or release.registry}")
         return
     if release.ecosystem == "go":
         go.upload(release, artifacts)
@@ -227,7 +235,9 @@ def upload(release: Release) -> None:
         uv.upload(release, files)
     else:
         pnpm.upload(release, files[0])
-    print(f"uploaded {', '.join(f.name for f in files)} to {release.upload_url or release.registry}")
+    print(
+        f"uploaded {', '.join(f.name for f in files)} to {release.upload_url or release.registry}"
+    )
 
 
 def receipt_exists(receipt: str) -> bool:

@@ -23,7 +23,11 @@ from releasekit_tasks.vcs import git, repo_toplevel
 def _repo(release: Release) -> Path:
     top = repo_toplevel(Path(release.repo_root))
     if top is None:
-        raise RKError("RK-UPLOAD-FAILED", "Go modules are released from a git repository", path=release.repo_root)
+        raise RKError(
+            "RK-UPLOAD-FAILED",
+            "Go modules are released from a git repository",
+            path=release.repo_root,
+        )
     return top
 
 
@@ -75,7 +79,9 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
 
 
 def _tag_commit(repo: Path, tag: str) -> str | None:
-    out = git(repo, "rev-parse", "-q", "--verify", f"refs/tags/{tag}^{{commit}}", check=False).strip()
+    out = git(
+        repo, "rev-parse", "-q", "--verify", f"refs/tags/{tag}^{{commit}}", check=False
+    ).strip()
     return out or None
 
 
@@ -83,7 +89,9 @@ def _remote_tag_commit(repo: Path, tag: str) -> str | None:
     if "origin" not in git(repo, "remote").split():
         return None
     out = git(repo, "ls-remote", "--tags", "origin", f"refs/tags/{tag}", f"refs/tags/{tag}^{{}}")
-    refs = dict(reversed(line.split("\t")) for line in out.splitlines() if "\t" in line)
+    refs = {
+        ref: sha for sha, ref in (line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+    }
     return refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
 
 
@@ -91,7 +99,10 @@ def check_tag(release: Release) -> None:
     """A release tag may exist only if it already points at the release commit."""
     repo = _repo(release)
     head = git(repo, "rev-parse", "HEAD").strip()
-    for where, commit in (("local", _tag_commit(repo, release.go_tag)), ("origin", _remote_tag_commit(repo, release.go_tag))):
+    for where, commit in (
+        ("local", _tag_commit(repo, release.go_tag)),
+        ("origin", _remote_tag_commit(repo, release.go_tag)),
+    ):
         if commit is not None and commit != head:
             raise RKError(
                 "RK-GO-TAG-MOVED",
@@ -104,7 +115,9 @@ def _in_tree(release: Release) -> bool:
     """Is this version already in the static GOPROXY tree? (write_version then checks its h1)"""
     from releasekit_tasks.goproxy_tree import escape_path, escape_version
 
-    escaped = Path(release.proxy_dir) / escape_path(release.name) / "@v" / escape_version(release.version)
+    escaped = (
+        Path(release.proxy_dir) / escape_path(release.name) / "@v" / escape_version(release.version)
+    )
     return all(escaped.with_suffix(s).exists() for s in (".info", ".mod", ".zip"))
 
 
@@ -119,7 +132,9 @@ def upload(release: Release, artifacts: list[dict]) -> None:
         try:
             git(repo, "push", "origin", f"refs/tags/{release.go_tag}")
         except subprocess.CalledProcessError as exc:
-            raise RKError("RK-UPLOAD-FAILED", f"pushing {release.go_tag} failed: {exc.stderr.strip()}") from None
+            raise RKError(
+                "RK-UPLOAD-FAILED", f"pushing {release.go_tag} failed: {exc.stderr.strip()}"
+            ) from None
         print(f"pushed {release.go_tag} to origin")
     if release.proxy_dir and not _in_tree(release):
         from releasekit_tasks.goproxy_tree import write_version

@@ -52,7 +52,9 @@ def restore(entry: Path) -> Path:
     if not target.exists() or target.read_bytes() != original:
         _fsync_write(target, original)
     if hashlib.sha256(target.read_bytes()).hexdigest() != record["sha256"]:
-        raise RKError("RK-JOURNAL-CORRUPT", f"restoring {target} did not give the original bytes", path=target)
+        raise RKError(
+            "RK-JOURNAL-CORRUPT", f"restoring {target} did not give the original bytes", path=target
+        )
     entry.with_suffix(".orig").unlink()
     entry.unlink()
     return target
@@ -77,10 +79,9 @@ def _restore_on_signals(entry: Path) -> Iterator[None]:
 
     previous = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
+        # Outside the main thread signals cannot be caught: finally + next-run recovery remain.
+        with contextlib.suppress(ValueError):
             previous[sig] = signal.signal(sig, handler)
-        except ValueError:  # not the main thread: rely on finally + next-run recovery
-            pass
     try:
         yield
     finally:
@@ -97,7 +98,11 @@ def temporary_edit(target: Path, new_bytes: bytes, journal_dir: Path) -> Iterato
         restore(entry)  # a previous run died mid-edit
     original = target.read_bytes()
     _fsync_write(entry.with_suffix(".orig"), original)
-    record = {"path": str(target.resolve()), "sha256": hashlib.sha256(original).hexdigest(), "pid": os.getpid()}
+    record = {
+        "path": str(target.resolve()),
+        "sha256": hashlib.sha256(original).hexdigest(),
+        "pid": os.getpid(),
+    }
     _fsync_write(entry, json.dumps(record).encode())
     with _restore_on_signals(entry):
         try:

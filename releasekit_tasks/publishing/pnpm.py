@@ -21,7 +21,12 @@ DEPENDENCY_FIELDS = ("dependencies", "peerDependencies", "optionalDependencies")
 def install(folder: Path) -> None:
     """Link the workspace (frozen to its lockfile when there is one)."""
     frozen = ["--frozen-lockfile"] if (folder / "pnpm-lock.yaml").exists() else []
-    run_tool(["pnpm", "install", *frozen], cwd=folder, code="RK-BUILD-FAILED", what=f"pnpm install in {folder}")
+    run_tool(
+        ["pnpm", "install", *frozen],
+        cwd=folder,
+        code="RK-BUILD-FAILED",
+        what=f"pnpm install in {folder}",
+    )
 
 
 def build(release: Release) -> list[dict]:
@@ -35,7 +40,9 @@ def build(release: Release) -> list[dict]:
         )
         tarballs = list(out.glob("*.tgz"))
         if len(tarballs) != 1:
-            raise RKError("RK-BUILD-FAILED", f"pnpm pack made {len(tarballs)} tarballs", path=release.path)
+            raise RKError(
+                "RK-BUILD-FAILED", f"pnpm pack made {len(tarballs)} tarballs", path=release.path
+            )
         check_tarball(tarballs[0])
         release.dist_dir.mkdir(parents=True, exist_ok=True)
         target = release.dist_dir / tarballs[0].name
@@ -50,7 +57,9 @@ def check_tarball(tarball: Path) -> None:
     with tarfile.open(tarball) as archive:
         member = archive.extractfile("package/package.json")
         if member is None:
-            raise RKError("RK-BUILD-FAILED", "the tarball has no package/package.json", path=tarball)
+            raise RKError(
+                "RK-BUILD-FAILED", "the tarball has no package/package.json", path=tarball
+            )
         manifest = json.load(member)
     for field in DEPENDENCY_FIELDS:
         for name, spec in manifest.get(field, {}).items():
@@ -68,7 +77,9 @@ def remote_integrity(release: Release) -> str | None:
     from releasekit_tasks.registries.http import make_client
 
     with make_client() as client:
-        dist = npm.version_dist(client, release.registry, release.name, release.version, token=_token(release))
+        dist = npm.version_dist(
+            client, release.registry, release.name, release.version, token=_token(release)
+        )
     return dist["integrity"] if dist else None
 
 

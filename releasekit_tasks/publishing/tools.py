@@ -29,7 +29,9 @@ def run_tool(
     try:
         result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     except FileNotFoundError:
-        raise RKError("RK-TOOL-MISSING", f"`{cmd[0]}` is not installed (needed for {what})") from None
+        raise RKError(
+            "RK-TOOL-MISSING", f"`{cmd[0]}` is not installed (needed for {what})"
+        ) from None
     if result.returncode != 0:
         output = redact((result.stdout + result.stderr).strip(), list(secrets))
         tail = "\n".join(output.splitlines()[-25:])

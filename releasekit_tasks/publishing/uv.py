@@ -90,7 +90,7 @@ def check_wheel_pins(wheel: Path, pins: dict[str, str], mode: str) -> None:
     with zipfile.ZipFile(wheel) as archive:
         metadata_name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
         metadata = email.parser.Parser().parsestr(archive.read(metadata_name).decode())
-    required = {}
+    required: dict[str, str] = {}
     for line in metadata.get_all("Requires-Dist") or []:
         requirement = Requirement(line)
         if requirement.marker is None or "extra" not in str(requirement.marker):
@@ -125,10 +125,14 @@ def upload(release: Release, files: list[Path]) -> None:
         env["UV_PUBLISH_USERNAME"], env["UV_PUBLISH_PASSWORD"] = "releasekit", "unused"
     run_tool(
         [
-            "uv", "publish",
-            "--publish-url", release.upload_url,
-            "--check-url", release.registry,
-            "--trusted-publishing", "never",
+            "uv",
+            "publish",
+            "--publish-url",
+            release.upload_url,
+            "--check-url",
+            release.registry,
+            "--trusted-publishing",
+            "never",
             *map(str, files),
         ],
         cwd=Path(release.repo_root),

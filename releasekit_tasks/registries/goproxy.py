@@ -157,6 +157,7 @@ def fetch_mod(
     data = _fetch(client, proxy, module, tail, retry)
     if data is None:
         raise RKError(
-            "RK-REGISTRY-RESPONSE", f"{_url(proxy, module, tail)} is missing although the .info exists"
+            "RK-REGISTRY-RESPONSE",
+            f"{_url(proxy, module, tail)} is missing although the .info exists",
         )
     return data

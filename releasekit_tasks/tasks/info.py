@@ -27,7 +27,9 @@ from releasekit_tasks.tasks.loading import load_graph, repo_root, selection, sel
 QUIET = {"quiet": True}
 
 
-def show_plan(root: str, format: str, group: list, package: list, ecosystem: list) -> TaskFailed | None:
+def show_plan(
+    root: str, format: str, group: list, package: list, ecosystem: list
+) -> TaskFailed | None:
     try:
         graph = load_graph(Path(root))
         assert_valid(graph)
@@ -80,8 +82,13 @@ def task_plan() -> dict:
     return {
         "actions": [(show_plan, [str(repo_root())])],
         "params": [
-            {"name": "format", "long": "format", "default": "table", "choices": [(f, "") for f in plan.FORMATS],
-             "help": "table, json or csv"},
+            {
+                "name": "format",
+                "long": "format",
+                "default": "table",
+                "choices": [(f, "") for f in plan.FORMATS],
+                "help": "table, json or csv",
+            },
             *selection_params(),
         ],
         "uptodate": [False],
@@ -95,10 +102,25 @@ def task_graph() -> dict:
     return {
         "actions": [(show_graph, [str(repo_root())])],
         "params": [
-            {"name": "format", "long": "format", "default": "levels",
-             "choices": [(f, "") for f in graph_formats.FORMATS], "help": "output format"},
-            {"name": "deps", "long": "deps", "default": "", "help": "only PKG and what it depends on"},
-            {"name": "rdeps", "long": "rdeps", "default": "", "help": "only PKG and what depends on it"},
+            {
+                "name": "format",
+                "long": "format",
+                "default": "levels",
+                "choices": [(f, "") for f in graph_formats.FORMATS],
+                "help": "output format",
+            },
+            {
+                "name": "deps",
+                "long": "deps",
+                "default": "",
+                "help": "only PKG and what it depends on",
+            },
+            {
+                "name": "rdeps",
+                "long": "rdeps",
+                "default": "",
+                "help": "only PKG and what depends on it",
+            },
         ],
         "uptodate": [False],
         "verbosity": 2,

@@ -32,12 +32,27 @@ def load_graph(root: Path) -> Graph:
 def selection_params() -> list[dict]:
     """doit task parameters that select packages (shared by plan, graph and publish)."""
     return [
-        {"name": "group", "long": "group", "type": list, "default": [],
-         "help": "only packages with this group label (repeatable)"},
-        {"name": "package", "long": "package", "type": list, "default": [],
-         "help": "only this package id or name, plus what it depends on (repeatable)"},
-        {"name": "ecosystem", "long": "ecosystem", "type": list, "default": [],
-         "help": "only this ecosystem label or kind (repeatable)"},
+        {
+            "name": "group",
+            "long": "group",
+            "type": list,
+            "default": [],
+            "help": "only packages with this group label (repeatable)",
+        },
+        {
+            "name": "package",
+            "long": "package",
+            "type": list,
+            "default": [],
+            "help": "only this package id or name, plus what it depends on (repeatable)",
+        },
+        {
+            "name": "ecosystem",
+            "long": "ecosystem",
+            "type": list,
+            "default": [],
+            "help": "only this ecosystem label or kind (repeatable)",
+        },
     ]
 
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.publishing import actions
@@ -27,8 +29,20 @@ from releasekit_tasks.tasks.loading import load_workspace, repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
 from releasekit_tasks.workspace import Workspace
 
-READ_ONLY_COMMANDS = {"list", "info", "help", "dumpdb", "forget", "ignore", "reset-dep", "strace",
-                      "tabcompletion", "clean"}
+T = TypeVar("T")
+
+READ_ONLY_COMMANDS = {
+    "list",
+    "info",
+    "help",
+    "dumpdb",
+    "forget",
+    "ignore",
+    "reset-dep",
+    "strace",
+    "tabcompletion",
+    "clean",
+}
 
 
 def option(name: str, default: str = "") -> str:
@@ -62,7 +76,8 @@ def release_set(root: Path) -> tuple[dict[str, Release], dict[str, list[str]]]:
     selection = Selection(_listed("group"), _listed("package"), _listed("ecosystem"))
     chosen, pulled = _raise_as_dodo_error(select, graph, selection)
     wanted = [
-        pid for pid in graph.nodes
+        pid
+        for pid in graph.nodes
         if pid in chosen | pulled and graph.nodes[pid].publishable and graph.nodes[pid].version
     ]
     releases = {pid: make_release(workspace, graph, pid) for pid in wanted}
@@ -70,7 +85,7 @@ def release_set(root: Path) -> tuple[dict[str, Release], dict[str, list[str]]]:
     return releases, deps
 
 
-def _raise_as_dodo_error(func, *args):  # type: ignore[no-untyped-def]
+def _raise_as_dodo_error(func: Callable[..., T], *args: Any) -> T:
     from doit.exceptions import InvalidDodoFile
 
     from releasekit_tasks.errors import RKError
@@ -87,10 +102,12 @@ def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
     registry = option(f"registry_{package.label}", package.registry)
     upload_url = option(f"upload_url_{package.label}", eco.upload_url or "")
     if package.ecosystem == "uv" and not upload_url:
-        upload_url = "https://upload.pypi.org/legacy/" if "pypi.org" in registry else registry.removesuffix("simple/")
-    pins = tuple(
-        (graph.nodes[dep].name, graph.nodes[dep].version or "") for dep in graph.deps[pid]
-    )
+        upload_url = (
+            "https://upload.pypi.org/legacy/"
+            if "pypi.org" in registry
+            else registry.removesuffix("simple/")
+        )
+    pins = tuple((graph.nodes[dep].name, graph.nodes[dep].version or "") for dep in graph.deps[pid])
     return Release(
         id=pid,
         ecosystem=package.ecosystem,
@@ -107,7 +124,8 @@ def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
         dist_tag=eco.dist_tag or "",
         access=eco.access or "",
         go_tag=go_tag(package.path, package.name, package.version or "", workspace.root)
-        if package.ecosystem == "go" else "",
+        if package.ecosystem == "go"
+        else "",
         proxy_dir=str(eco.proxy_dir) if eco.proxy_dir else "",
         dry_run=option("dry_run", "0") not in ("", "0", "false", "no"),
         poll_timeout=float(option("poll_timeout", "300")),
@@ -117,13 +135,9 @@ def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
 
 def go_tag(module_dir: Path, module_path: str, version: str, root: Path) -> str:
     """``plugins/foo/v0.6.0``; ``v0.6.0`` at the repo root; ``foo/v2.0.0`` for foo/v2."""
-    top = repo_toplevel(root) or root
-    rel = module_dir.resolve().relative_to(top).as_posix()
-    rel = "" if rel == "." else rel
-    last = module_path.rsplit("/", 1)[-1]
-    if rel.endswith("/" + last) and last[:1] == "v" and last[1:].isdigit():
-        rel = rel[: -len(last) - 1]  # a /vN major-version subdirectory is not part of the prefix
-    return f"{rel}/{version}" if rel else version
+    from releasekit_tasks.ecosystems.golang import tag_for, tag_prefix
+
+    return tag_for(tag_prefix(module_dir, module_path, repo_toplevel(root) or root), version)
 
 
 @functools.cache
@@ -203,7 +217,7 @@ def task_preflight() -> dict:
     }
 
 
-def task_install():  # type: ignore[no-untyped-def]
+def task_install() -> Iterator[dict]:
     """Install each pnpm workspace (pnpm pack needs its workspace dependencies linked)."""
     root = repo_root()
     releases, _ = release_set(root)
@@ -222,7 +236,7 @@ def task_install():  # type: ignore[no-untyped-def]
         }
 
 
-def task_build():  # type: ignore[no-untyped-def]
+def task_build() -> Iterator[dict]:
     """Build each package's artifacts (uv build, pnpm pack, Go module zip)."""
     root, releases, _ = _releases()
     files = tracked_files(root) if releases else {}
@@ -239,7 +253,7 @@ def task_build():  # type: ignore[no-untyped-def]
         }
 
 
-def task_upload():  # type: ignore[no-untyped-def]
+def task_upload() -> Iterator[dict]:
     """Upload each package once its internal dependencies are verified on their registry."""
     _, releases, deps = _releases()
     for pid, release in releases.items():
@@ -252,7 +266,7 @@ def task_upload():  # type: ignore[no-untyped-def]
         }
 
 
-def task_verify():  # type: ignore[no-untyped-def]
+def task_verify() -> Iterator[dict]:
     """Poll the registry until it serves the version, compare checksums, write a receipt."""
     _, releases, _ = _releases()
     for pid, release in releases.items():
@@ -267,7 +281,7 @@ def task_verify():  # type: ignore[no-untyped-def]
         }
 
 
-def task_publish():  # type: ignore[no-untyped-def]
+def task_publish() -> Iterator[dict]:
     """Publish every publishable package the registry lacks, in dependency order."""
     _, releases, deps = _releases()
     for pid, release in releases.items():

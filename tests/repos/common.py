@@ -16,6 +16,7 @@ def write(path: Path, text: str) -> Path:
 
 def git_init(root: Path) -> None:
     """Make ``root`` a git repository with one commit of everything in it."""
+
     def run(*args: str) -> None:
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 

@@ -3,7 +3,7 @@
 Load with ``pytest_plugins = ["tests.servers"]`` in tests/conftest.py (or
 ``from tests.servers import *``). Each server gets a free port and a tmp
 folder, is started once per session, is waited for (at most
-``STARTUP_TIMEOUT`` seconds) and is stopped by PID in the finalizer.
+a few seconds) and is stopped by PID in the finalizer.
 
 - ``pypi_server``   pypiserver (upload with ``uv publish``)
 - ``npm_registry``  verdaccio (publish with ``pnpm publish``)
@@ -17,21 +17,17 @@ from __future__ import annotations
 import http.client
 import socket
 import struct
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
-from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from demo import registries
 
 __all__ = [
     "Fault",
@@ -47,53 +43,8 @@ __all__ = [
     "pypi_server",
 ]
 
-REPO = Path(__file__).resolve().parents[1]
-STARTUP_TIMEOUT = 20.0
-VERDACCIO = REPO / ".tools" / "node" / "node_modules" / ".bin" / "verdaccio"
-
 
 # --- helpers ------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_answers(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    # urllib without proxies: a stray HTTP_PROXY must not swallow loopback traffic.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    end = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with opener.open(url, timeout=1):
-                return
-        except urllib.error.HTTPError:
-            return  # it answered
-        except OSError:
-            time.sleep(0.1)
-    _stop(proc)
-    raise RuntimeError(f"{url}: no answer within {STARTUP_TIMEOUT:g} s:\n{log.read_text()}")
-
-
-def _start(args: list[str], log: Path, ready_url: str, cwd: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-    _wait_until_answers(ready_url, proc, log)
-    return proc
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    # By PID (Popen's): verdaccio renames its process, so a name would not find it.
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
 
 
 # --- pypiserver -----------------------------------------------------------------
@@ -109,38 +60,11 @@ class PypiServer:
 @pytest.fixture(scope="session")
 def pypi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PypiServer]:
     """pypiserver with uploads open to anyone (`-a . -P .`) and no fallback to the public index."""
-    root = tmp_path_factory.mktemp("pypiserver")
-    packages = root / "packages"
-    packages.mkdir()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    args = [sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port)]
-    args += ["-a", ".", "-P", ".", "--disable-fallback", str(packages)]
-    proc = _start(args, root / "server.log", url + "simple/", root)
-    try:
+    with registries.pypiserver(tmp_path_factory.mktemp("pypiserver")) as (url, packages):
         yield PypiServer(url=url, simple_url=url + "simple/", packages_dir=packages)
-    finally:
-        _stop(proc)
 
 
 # --- verdaccio ------------------------------------------------------------------
-
-VERDACCIO_CONFIG = """\
-storage: {storage}
-uplinks: {{}}
-packages:
-  '**':
-    access: $all
-    publish: $all
-    unpublish: $all
-listen: 127.0.0.1:{port}
-middlewares:
-  audit:
-    enabled: false
-web:
-  enable: false
-log: {{type: stdout, level: warn}}
-"""
 
 
 @dataclass(frozen=True)
@@ -169,28 +93,11 @@ def npm_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NpmRegist
     Anonymous publishing is allowed by the config, but the npm CLI (which
     pnpm 10 runs for ``publish``) still wants a token: use :meth:`NpmRegistry.write_npmrc`.
     """
-    if not VERDACCIO.exists():
-        raise RuntimeError(f"{VERDACCIO} is missing: run scripts/bootstrap.sh")
-    root = tmp_path_factory.mktemp("verdaccio")
-    port = free_port()
-    config = root / "config.yaml"
-    config.write_text(VERDACCIO_CONFIG.format(storage=root / "storage", port=port))
-    url = f"http://127.0.0.1:{port}/"
-    proc = _start(
-        [str(VERDACCIO), "--config", str(config)], root / "server.log", url + "-/ping", root
-    )
-    try:
-        yield NpmRegistry(url=url, port=port, storage=root / "storage")
-    finally:
-        _stop(proc)
+    with registries.verdaccio(tmp_path_factory.mktemp("verdaccio")) as (url, port, storage):
+        yield NpmRegistry(url=url, port=port, storage=storage)
 
 
 # --- static GOPROXY -------------------------------------------------------------
-
-
-class _QuietFiles(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -203,16 +110,8 @@ class GoProxyServer:
 def goproxy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GoProxyServer]:
     """A static HTTP file server over a tmp folder (in a thread: it is pure Python)."""
     root = tmp_path_factory.mktemp("goproxy")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(root)))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
-    thread.start()
-    try:
-        yield GoProxyServer(url=f"http://127.0.0.1:{server.server_address[1]}", root=root)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with registries.static_files(root) as url:
+        yield GoProxyServer(url=url, root=root)
 
 
 # --- git remote -----------------------------------------------------------------
@@ -227,10 +126,7 @@ class GitRemote:
 @pytest.fixture
 def git_remote(tmp_path: Path) -> GitRemote:
     path = tmp_path / "remote.git"
-    subprocess.run(
-        ["git", "init", "--bare", "-q", "-b", "main", str(path)], check=True, capture_output=True
-    )
-    return GitRemote(path=path, url=path.as_uri())
+    return GitRemote(path=path, url=registries.bare_git_repo(path))
 
 
 # --- fault-injecting forwarder --------------------------------------------------

@@ -428,6 +428,16 @@ def test_goproxy_fetch_zip(client: httpx.Client, proxy_url: str, tmp_path: Path)
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["m.zip", "out"]
 
 
+def test_goproxy_fetch_mod(client: httpx.Client, proxy_url: str) -> None:
+    assert (
+        goproxy.fetch_mod(client, proxy_url, GO_MODULE, "v1.2.0")
+        == f"module {GO_MODULE}\n".encode()
+    )
+    with pytest.raises(RKError) as info:
+        goproxy.fetch_mod(client, proxy_url, GO_MODULE, "v1.0.0")
+    assert info.value.code == "RK-REGISTRY-RESPONSE" and "v1.0.0.mod" in str(info.value)
+
+
 def test_go_itself_reads_the_same_tree(
     client: httpx.Client, go_tree: GoProxyServer, tmp_path: Path
 ) -> None:

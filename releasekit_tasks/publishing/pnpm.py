@@ -80,7 +80,7 @@ def remote_integrity(release: Release) -> str | None:
         dist = npm.version_dist(
             client, release.registry, release.name, release.version, token=_token(release)
         )
-    return dist["integrity"] if dist else None
+    return dist.get("integrity") if dist else None
 
 
 def _token(release: Release) -> str:
@@ -90,22 +90,24 @@ def _token(release: Release) -> str:
 def upload(release: Release, tarball: Path) -> None:
     token = _token(release)
     env = dict(os.environ)
+    cmd = ["pnpm", "publish", str(tarball), "--registry", release.registry, "--no-git-checks"]
+    if release.dist_tag:
+        cmd += ["--tag", release.dist_tag]
+    if release.access:
+        cmd += ["--access", release.access]
     with tempfile.TemporaryDirectory(prefix="rk-npmrc-") as tmp:
-        # The token stays in the environment: the npmrc only names the variable.
-        npmrc = Path(tmp) / ".npmrc"
-        host = urlsplit(release.registry)
-        lines = [f"registry={release.registry}"]
         if token:
+            # The token stays in the environment: the npmrc only names the variable.
+            # (Without a token the user's own ~/.npmrc applies, as with plain pnpm.)
+            host = urlsplit(release.registry)
+            npmrc = Path(tmp) / ".npmrc"
+            npmrc.write_text(
+                f"registry={release.registry}\n"
+                f"//{host.netloc}{host.path.rstrip('/')}/:_authToken=${{RK_NPM_TOKEN}}\n"
+            )
+            npmrc.chmod(0o600)
             env["RK_NPM_TOKEN"] = token
-            lines.append(f"//{host.netloc}{host.path.rstrip('/')}/:_authToken=${{RK_NPM_TOKEN}}")
-        npmrc.write_text("\n".join(lines) + "\n")
-        npmrc.chmod(0o600)
-        env["NPM_CONFIG_USERCONFIG"] = str(npmrc)
-        cmd = ["pnpm", "publish", str(tarball), "--registry", release.registry, "--no-git-checks"]
-        if release.dist_tag:
-            cmd += ["--tag", release.dist_tag]
-        if release.access:
-            cmd += ["--access", release.access]
+            env["NPM_CONFIG_USERCONFIG"] = str(npmrc)
         run_tool(
             cmd,
             cwd=Path(release.path),

@@ -15,34 +15,21 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.goproxy_tree import escape_path, escape_version
 from releasekit_tasks.registries.http import RetryOptions, get_if_exists, redact_url
 
 if TYPE_CHECKING:
     import httpx
 
-
-def _escape(text: str, what: str) -> str:
-    # Case-insensitive file systems and URLs would merge `Foo` and `foo`, so Go
-    # writes each uppercase letter as `!` + lowercase; hence `!` itself is banned.
-    out = []
-    for char in text:
-        if char == "!" or not char.isascii():
-            raise RKError(
-                "RK-GO-PATH-INVALID",
-                f"{what} {text!r} contains {char!r}, which a module proxy URL cannot carry",
-            )
-        out.append("!" + char.lower() if "A" <= char <= "Z" else char)
-    return "".join(out)
-
-
-def escape_path(module: str) -> str:
-    """``github.com/Azure/sdk`` → ``github.com/!azure/sdk``."""
-    return _escape(module, "module path")
-
-
-def escape_version(version: str) -> str:
-    """``v1.0.0-RC1`` → ``v1.0.0-!r!c1``."""
-    return _escape(version, "version")
+__all__ = [
+    "escape_path",
+    "escape_version",
+    "fetch_mod",
+    "fetch_zip",
+    "info",
+    "latest",
+    "list_versions",
+]
 
 
 def _fetch(

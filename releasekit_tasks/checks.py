@@ -139,11 +139,21 @@ def _go_findings(package: Package, repo_root: Path) -> list[tuple[str, str]]:
         )
     version = semver.parse(package.version or "")
     suffix = _MAJOR.search(package.name)
-    if version and version.major >= 2 and not (suffix and int(suffix.group(1)) == version.major):
+    path_major = int(suffix.group(1)) if suffix else None
+    if version and version.major >= 2 and path_major != version.major:
         found.append(
             (
                 "RK-CHECK-GO-MAJOR",
                 f"version {package.version} needs the module path to end in /v{version.major}",
+            )
+        )
+    elif version and path_major is not None and path_major != version.major:
+        # The go command rejects it too: a /v2 module's versions are v2.x.y.
+        found.append(
+            (
+                "RK-CHECK-GO-MAJOR",
+                f"version {package.version} does not fit the module path's /v{path_major} "
+                f"suffix: its versions must be v{path_major}.x.y",
             )
         )
     return found

@@ -266,6 +266,12 @@ CATALOGUE: dict[str, CodeInfo] = {
         "pass --force to overwrite it",
         "`init` never overwrites a file unless asked to.",
     ),
+    "RK-INIT-NO-FOLDER": CodeInfo(
+        "the folder to initialise does not exist",
+        "run `python -m releasekit_tasks init` in the repository root, or pass its path",
+        "`init` writes releasekit.toml and dodo.py into an existing repository folder; "
+        "it never creates the folder itself.",
+    ),
     "RK-LOCK-HELD": CodeInfo(
         "another releasekit run holds the repository lock",
         "wait for that run to finish; if its process is gone, remove the lock file named in the message",

@@ -56,6 +56,8 @@ def render_config(workspaces: list[tuple[str, str, str]]) -> str:
 def init(root: Path, *, force: bool = False, dry_run: bool = False) -> list[str]:
     """Write the files; return one line per file saying what happened."""
     root = root.resolve()
+    if not root.is_dir():
+        raise RKError("RK-INIT-NO-FOLDER", f"{root} is not a folder", path=root)
     files = {
         root / "releasekit.toml": render_config(detect_workspaces(root)),
         root / "dodo.py": DODO,
@@ -72,10 +74,11 @@ def init(root: Path, *, force: bool = False, dry_run: bool = False) -> list[str]
         if path.exists() and path.read_text() == text:
             report.append(f"unchanged {path.name}")
             continue
-        verb = "overwrote" if path.exists() else "wrote"
-        if not dry_run:
-            path.write_text(text, encoding="utf-8")
-        report.append(f"{'would have ' if dry_run else ''}{verb} {path.name}")
+        if dry_run:
+            report.append(f"would {'overwrite' if path.exists() else 'write'} {path.name}")
+            continue
+        report.append(f"{'overwrote' if path.exists() else 'wrote'} {path.name}")
+        path.write_text(text, encoding="utf-8")
     report += _ignore_state(root, dry_run)
     return report
 
@@ -84,7 +87,8 @@ def _ignore_state(root: Path, dry_run: bool) -> list[str]:
     """Keep releasekit's state folder out of git."""
     gitignore = root / ".gitignore"
     text = gitignore.read_text() if gitignore.exists() else ""
-    if ".releasekit/" in text.splitlines():
+    # `.releasekit`, `/.releasekit/` … ignore it as well as `.releasekit/` does.
+    if any(line.strip().strip("/") == ".releasekit" for line in text.splitlines()):
         return []
     if not dry_run:
         gitignore.write_text(

@@ -125,8 +125,9 @@ def preflight(releases: list[Release], root: str) -> None:
                 f"{release.id}: ${release.token_env} is not set",
                 fix=f"export {release.token_env}=… (the token for {release.registry})",
             )
+    retries = max((r.retries for r in releases), default=5)
     for registry in sorted({r.registry for r in releases if not r.registry.startswith("file:")}):
-        _check_reachable(registry)
+        _check_reachable(registry, retries)
         print(f"reach  {registry}")
     for release in releases:
         if release.ecosystem == "go" and not release.dry_run:
@@ -152,14 +153,14 @@ def _check_clean(root: Path) -> None:
     print("tree   clean")
 
 
-def _check_reachable(registry: str) -> None:
+def _check_reachable(registry: str, retries: int) -> None:
     import httpx
 
     from releasekit_tasks.registries.http import make_client, request_with_retries
 
     with make_client(timeout=10) as client:
         try:
-            request_with_retries(client, "GET", registry, retries=2, deadline=30)
+            request_with_retries(client, "GET", registry, retries=retries, deadline=60)
         except httpx.HTTPError as exc:
             raise RKError("RK-REGISTRY-UNAVAILABLE", f"{registry} is unreachable: {exc}") from None
 

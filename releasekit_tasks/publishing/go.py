@@ -112,13 +112,15 @@ def check_tag(release: Release) -> None:
 
 
 def _in_tree(release: Release) -> bool:
-    """Is this version already in the static GOPROXY tree? (write_version then checks its h1)"""
-    from releasekit_tasks.goproxy_tree import escape_path, escape_version
+    """Is this version already in the static GOPROXY tree? (verify then checks its h1)
 
-    escaped = (
-        Path(release.proxy_dir) / escape_path(release.name) / "@v" / escape_version(release.version)
-    )
-    return all(escaped.with_suffix(s).exists() for s in (".info", ".mod", ".zip"))
+    write_version writes ``list`` last, so a listed version has all its files; one
+    whose files exist but is not listed was cut short by a kill and is written again.
+    """
+    from releasekit_tasks.goproxy_tree import escape_path
+
+    listing = Path(release.proxy_dir) / escape_path(release.name) / "@v" / "list"
+    return listing.exists() and release.version in listing.read_text(encoding="utf-8").split()
 
 
 def upload(release: Release, artifacts: list[dict]) -> None:

@@ -55,8 +55,10 @@ def restore(entry: Path) -> Path:
         raise RKError(
             "RK-JOURNAL-CORRUPT", f"restoring {target} did not give the original bytes", path=target
         )
-    entry.with_suffix(".orig").unlink()
+    # The record first: a kill between the two leaves an orphan copy, which is
+    # harmless, never a record whose copy is gone (the next run could not replay it).
     entry.unlink()
+    entry.with_suffix(".orig").unlink()
     return target
 
 

@@ -71,33 +71,40 @@ class Registries:
 
     def expected_uploads(self) -> set[str]:
         ns = self.ns
-        py = {f"{ns}_{n}-{v}{ext}" for n, v in PY.items() for ext in ("-py3-none-any.whl", ".tar.gz")}
+        py = {
+            f"{ns}_{n}-{v}{ext}" for n, v in PY.items() for ext in ("-py3-none-any.whl", ".tar.gz")
+        }
         js = {f"{ns}-{n}-{v}.tgz" for n, v in PY.items()}
         go = {f"refs/tags/go/{m}/{v}" for m, v in GO.items()}
         return py | js | go
 
     def pypi_files(self) -> dict[str, int]:
-        return {
-            p.name: p.stat().st_mtime_ns for p in self.pypi.packages_dir.glob(f"{self.ns}_*")
-        }
+        return {p.name: p.stat().st_mtime_ns for p in self.pypi.packages_dir.glob(f"{self.ns}_*")}
 
     def packuments(self) -> dict[str, dict]:
-        return {
-            n: httpx.get(f"{self.npm.url}@{self.ns}%2f{n}", timeout=10).json() for n in PY
-        }
+        return {n: httpx.get(f"{self.npm.url}@{self.ns}%2f{n}", timeout=10).json() for n in PY}
 
     def goproxy_files(self) -> dict[str, int]:
         base = self.goproxy.root / "example.com" / self.ns
-        return {str(p.relative_to(base)): p.stat().st_mtime_ns for p in base.rglob("*") if p.is_file()}
+        return {
+            str(p.relative_to(base)): p.stat().st_mtime_ns for p in base.rglob("*") if p.is_file()
+        }
 
     def remote_tags(self) -> dict[str, str]:
         """tag -> the commit it points at, on the bare remote."""
-        out = git(self.remote.path, "for-each-ref", "--format=%(refname:short) %(*objectname)", "refs/tags")
+        out = git(
+            self.remote.path,
+            "for-each-ref",
+            "--format=%(refname:short) %(*objectname)",
+            "refs/tags",
+        )
         return dict(line.split() for line in out.splitlines())
 
     def receipts(self) -> dict[str, dict]:
         folder = self.root / ".releasekit" / "receipts"
-        found = [json.loads(p.read_text()) for p in folder.glob("*.json")] if folder.is_dir() else []
+        found = (
+            [json.loads(p.read_text()) for p in folder.glob("*.json")] if folder.is_dir() else []
+        )
         return {r["id"]: r for r in found}
 
 
@@ -203,7 +210,9 @@ def registry_snapshot(regs: Registries) -> tuple[object, ...]:
 def assert_next_run_does_nothing(regs: Registries, shims: Path, log: Path, *args: str) -> None:
     """One more ``doit publish``: no build, no upload, not a byte changed anywhere."""
     before = registry_snapshot(regs)
-    receipts = {p.name: p.stat().st_mtime_ns for p in (regs.root / ".releasekit/receipts").iterdir()}
+    receipts = {
+        p.name: p.stat().st_mtime_ns for p in (regs.root / ".releasekit/receipts").iterdir()
+    }
     status, out = run_doit(regs.root, *args, "publish", shims=shims, log=log)
     assert status == 0, out
     events = [r["event"] for r in read_shim_log(log) if r["phase"] == "start"]
@@ -212,7 +221,9 @@ def assert_next_run_does_nothing(regs: Registries, shims: Path, log: Path, *args
     assert "uploaded " not in out and "wrote " not in out, out
     assert "registries hold 9 of 9 release(s)" in out
     assert registry_snapshot(regs) == before
-    assert {p.name: p.stat().st_mtime_ns for p in (regs.root / ".releasekit/receipts").iterdir()} == receipts
+    assert {
+        p.name: p.stat().st_mtime_ns for p in (regs.root / ".releasekit/receipts").iterdir()
+    } == receipts
     assert_as_committed(regs.root)
 
 
@@ -232,9 +243,20 @@ def test_killed_while_a_uv_manifest_is_pinned(
     logs = [tmp_path / f"run{i}.jsonl" for i in range(3)]
 
     # SIGKILL while uv builds acme-http: its pyproject pins acme-core, no finally runs.
-    killed(*run_doit(regs.root, "publish", shims=shims, log=logs[0], kill_at=f"uv build@{ns}-http", watch=(manifest,)))
+    killed(
+        *run_doit(
+            regs.root,
+            "publish",
+            shims=shims,
+            log=logs[0],
+            kill_at=f"uv build@{ns}-http",
+            watch=(manifest,),
+        )
+    )
     pinned = manifest.read_bytes()
-    assert pinned != committed, "the kill must leave the manifest pinned, or this test proves nothing"
+    assert pinned != committed, (
+        "the kill must leave the manifest pinned, or this test proves nothing"
+    )
     assert f'"{ns}-core==0.3.0"' in pinned.decode()
     assert len(list((regs.root / ".releasekit" / "journal").glob("*.json"))) == 1
     kill = next(r for r in read_shim_log(logs[0]) if r["phase"] == "kill")
@@ -285,7 +307,11 @@ def test_killed_mid_level_in_parallel(registries: Registries, shims: Path, tmp_p
     """``-n 4``: killed right after the fourth upload, with other steps in flight."""
     regs = registries
     logs = [tmp_path / f"run{i}.jsonl" for i in range(3)]
-    killed(*run_doit(regs.root, "-n", "4", "publish", shims=shims, log=logs[0], kill_at="upload#4:after"))
+    killed(
+        *run_doit(
+            regs.root, "-n", "4", "publish", shims=shims, log=logs[0], kill_at="upload#4:after"
+        )
+    )
     assert 0 < len(regs.receipts()) < 9
     assert_as_committed(regs.root)
 
@@ -307,11 +333,20 @@ def test_sigterm_during_a_pinned_build_restores_at_once(
     committed = manifest.read_bytes()
     log = tmp_path / "run0.jsonl"
     proc = start_doit(
-        regs.root, "-n", jobs, "publish", "ecosystem=py",
-        shims=shims, log=log, kill_at=f"uv build@{ns}-cli:pause", watch=(manifest,),
+        regs.root,
+        "-n",
+        jobs,
+        "publish",
+        "ecosystem=py",
+        shims=shims,
+        log=log,
+        kill_at=f"uv build@{ns}-cli:pause",
+        watch=(manifest,),
     )
     try:
-        pause = wait_for(lambda: next((r for r in read_shim_log(log) if r["phase"] == "pause"), None))
+        pause = wait_for(
+            lambda: next((r for r in read_shim_log(log) if r["phase"] == "pause"), None)
+        )
         assert pause["watch"] == {str(manifest): sha256(manifest.read_bytes())}
         assert manifest.read_bytes() != committed, "paused while pinned"
         os.killpg(proc.pid, signal.SIGTERM)

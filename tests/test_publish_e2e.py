@@ -20,25 +20,43 @@ def namespace_of(root: Path) -> str:
 
 
 def receipts(root: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted((root / ".releasekit" / "receipts").glob("*.json"))]
+    return [
+        json.loads(p.read_text())
+        for p in sorted((root / ".releasekit" / "receipts").glob("*.json"))
+    ]
 
 
 @pytest.fixture
 def repo(
-    tmp_path: Path, pypi_server: PypiServer, npm_registry: NpmRegistry, goproxy_server: GoProxyServer, git_remote: GitRemote
+    tmp_path: Path,
+    pypi_server: PypiServer,
+    npm_registry: NpmRegistry,
+    goproxy_server: GoProxyServer,
+    git_remote: GitRemote,
 ) -> Path:
     return sample_repo(tmp_path, pypi_server, npm_registry, goproxy_server, git_remote)
 
 
 def test_polyglot_publish_then_rerun_uploads_nothing(
-    repo: Path, pypi_server: PypiServer, npm_registry: NpmRegistry, goproxy_server: GoProxyServer, git_remote: GitRemote
+    repo: Path,
+    pypi_server: PypiServer,
+    npm_registry: NpmRegistry,
+    goproxy_server: GoProxyServer,
+    git_remote: GitRemote,
 ) -> None:
     ns = namespace_of(repo)
     first = doit(repo, "publish")
     assert first.stdout.count("uploaded ") == 6  # 3 wheels+sdists, 3 tarballs
     done = receipts(repo)
     assert sorted(r["id"] for r in done) == sorted(
-        [f"py/{ns}-core", f"py/{ns}-http", f"py/{ns}-cli", f"js/@{ns}/core", f"js/@{ns}/http", f"js/@{ns}/cli"]
+        [
+            f"py/{ns}-core",
+            f"py/{ns}-http",
+            f"py/{ns}-cli",
+            f"js/@{ns}/core",
+            f"js/@{ns}/http",
+            f"js/@{ns}/cli",
+        ]
         + [f"go/example.com/{ns}/go/{m}" for m in ("core", "plugins/http", "cli")]
     )
     assert all(r["checksums_compared"] for r in done)
@@ -49,7 +67,9 @@ def test_polyglot_publish_then_rerun_uploads_nothing(
         metadata = archive.read(f"{ns}_cli-0.1.0.dist-info/METADATA").decode()
     assert f"Requires-Dist: {ns}-http==0.2.0" in metadata
     assert f"Requires-Dist: {ns}-core==0.3.0" in metadata
-    assert not list(pypi_server.packages_dir.glob(f"{ns}_sample*")), "private packages are never uploaded"
+    assert not list(pypi_server.packages_dir.glob(f"{ns}_sample*")), (
+        "private packages are never uploaded"
+    )
 
     # npm: the published tarball has real ranges, not workspace: ones.
     packument = httpx.get(f"{npm_registry.url}@{ns}%2fcli").json()
@@ -61,18 +81,32 @@ def test_polyglot_publish_then_rerun_uploads_nothing(
     assert httpx.get(f"{npm_registry.url}@{ns}%2fsite").status_code == 404
 
     # Go: path-prefixed tags on the remote, versions in the GOPROXY tree.
-    tags = subprocess.run(["git", "tag"], cwd=git_remote.path, capture_output=True, text=True).stdout.split()
+    tags = subprocess.run(
+        ["git", "tag"], cwd=git_remote.path, capture_output=True, text=True
+    ).stdout.split()
     assert sorted(tags) == ["go/cli/v0.1.0", "go/core/v0.3.0", "go/plugins/http/v0.2.0"]
-    assert (goproxy_server.root / f"example.com/{ns}/go/plugins/http/@v/list").read_text() == "v0.2.0\n"
+    assert (
+        goproxy_server.root / f"example.com/{ns}/go/plugins/http/@v/list"
+    ).read_text() == "v0.2.0\n"
 
     # The manifests are exactly as committed.
-    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == ""
+    assert (
+        subprocess.run(
+            ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True
+        ).stdout
+        == ""
+    )
 
-    before = sorted((p.name, p.stat().st_mtime_ns) for p in pypi_server.packages_dir.glob(f"{ns}_*"))
+    before = sorted(
+        (p.name, p.stat().st_mtime_ns) for p in pypi_server.packages_dir.glob(f"{ns}_*")
+    )
     second = doit(repo, "publish")
     assert "uploaded " not in second.stdout
     assert "registries hold 9 of 9 release(s)" in second.stdout
-    assert sorted((p.name, p.stat().st_mtime_ns) for p in pypi_server.packages_dir.glob(f"{ns}_*")) == before
+    assert (
+        sorted((p.name, p.stat().st_mtime_ns) for p in pypi_server.packages_dir.glob(f"{ns}_*"))
+        == before
+    )
 
 
 @pytest.mark.parametrize("ecosystem", ["py", "js", "go"])
@@ -88,10 +122,14 @@ def test_one_package_publishes_what_it_needs_first(repo: Path) -> None:
     ns = namespace_of(repo)
     result = doit(repo, f"publish:py/{ns}-http")
     assert {r["id"] for r in receipts(repo)} == {f"py/{ns}-core", f"py/{ns}-http"}
-    assert result.stdout.index(f"verified py/{ns}-core") < result.stdout.index(f"upload:py/{ns}-http")
+    assert result.stdout.index(f"verified py/{ns}-core") < result.stdout.index(
+        f"upload:py/{ns}-http"
+    )
 
 
-def test_dry_run_uploads_nothing(repo: Path, pypi_server: PypiServer, npm_registry: NpmRegistry) -> None:
+def test_dry_run_uploads_nothing(
+    repo: Path, pypi_server: PypiServer, npm_registry: NpmRegistry
+) -> None:
     ns = namespace_of(repo)
     result = doit(repo, "publish", "dry_run=1")
     assert result.stdout.count("dry run: would upload") == 9
@@ -108,16 +146,25 @@ def test_other_bytes_under_a_published_version_fail_hard(repo: Path) -> None:
     doit(repo, "publish", "ecosystem=py")
     module = repo / f"py/packages/{ns}-core/src/{ns.replace('-', '_')}_core/__init__.py"
     module.write_text(module.read_text() + "CHANGED = True\n")
-    subprocess.run(["git", "commit", "-qam", "fix: change without a version bump"], cwd=repo, check=True)
+    subprocess.run(
+        ["git", "commit", "-qam", "fix: change without a version bump"], cwd=repo, check=True
+    )
     result = doit(repo, "publish", "ecosystem=py", check=False)
     assert result.returncode != 0
     assert "RK-REGISTRY-CHECKSUM-MISMATCH" in result.stdout
     assert "uploaded" not in result.stdout
 
 
-def test_registry_faults_are_retried(repo: Path, pypi_server: PypiServer, fault_proxy: FaultProxy) -> None:
+def test_registry_faults_are_retried(
+    repo: Path, pypi_server: PypiServer, fault_proxy: FaultProxy
+) -> None:
     fault_proxy.upstream = pypi_server.url
-    for fault in (Fault(status=503), Fault(reset=True), Fault(status=429, retry_after="1"), Fault(status=500)):
+    for fault in (
+        Fault(status=503),
+        Fault(reset=True),
+        Fault(status=429, retry_after="1"),
+        Fault(status=500),
+    ):
         fault_proxy.faults.append(fault)
     result = doit(repo, "publish", "ecosystem=py", f"registry_py={fault_proxy.url}simple/")
     assert len(receipts(repo)) == 3
@@ -135,7 +182,7 @@ def test_unreachable_registry_is_a_clear_error(repo: Path) -> None:
 
 def test_preflight_refuses_a_dirty_tree_before_building(repo: Path) -> None:
     ns = namespace_of(repo)
-    readme = repo / f"js/packages/core/README.md"
+    readme = repo / "js/packages/core/README.md"
     readme.write_text("# edited\n")
     result = doit(repo, "publish", "ecosystem=js", check=False)
     assert result.returncode != 0
@@ -144,9 +191,13 @@ def test_preflight_refuses_a_dirty_tree_before_building(repo: Path) -> None:
     assert f"@{ns}" not in result.stdout.split("RK-PREFLIGHT-DIRTY")[0].split("preflight")[-1]
 
 
-def test_missing_token_is_named_but_never_printed(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_token_is_named_but_never_printed(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = repo / "releasekit.toml"
-    config.write_text(config.read_text().replace('kind = "pnpm"', 'kind = "pnpm"\ntoken_env = "ACME_NPM_TOKEN"'))
+    config.write_text(
+        config.read_text().replace('kind = "pnpm"', 'kind = "pnpm"\ntoken_env = "ACME_NPM_TOKEN"')
+    )
     subprocess.run(["git", "commit", "-qam", "chore: token"], cwd=repo, check=True)
     result = doit(repo, "publish", "ecosystem=js", check=False)
     assert result.returncode != 0
@@ -161,7 +212,9 @@ def test_missing_token_is_named_but_never_printed(repo: Path, monkeypatch: pytes
 
 def test_a_go_tag_at_another_commit_stops_the_release(repo: Path) -> None:
     subprocess.run(["git", "tag", "go/core/v0.3.0", "HEAD"], cwd=repo, check=True)
-    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "chore: later"], cwd=repo, check=True)
+    subprocess.run(
+        ["git", "commit", "-q", "--allow-empty", "-m", "chore: later"], cwd=repo, check=True
+    )
     result = doit(repo, "publish", "ecosystem=go", check=False)
     assert result.returncode != 0
     assert "RK-GO-TAG-MOVED" in result.stdout

@@ -430,8 +430,8 @@ BAD_INPUT = {
         [], "RK-MANIFEST-PARSE", "js/pnpm-workspace.yaml", 3, "invalid YAML",
     ),
     "go-mod": (
-        _write("gox/lib/go.mod", "module example.com/poly/gox/lib\n\ngo 1.22\n\nfrobnicate x\n"),
-        [], "RK-MANIFEST-PARSE", "gox/lib/go.mod", 5, "frobnicate",
+        _write("gox/lib/go.mod", "module example.com/poly/gox/lib\n\ngo 1.22\n\nrequire example.com/x\n"),
+        [], "RK-MANIFEST-PARSE", "gox/lib/go.mod", 5, "usage: require",
     ),
     "go-work-use": (
         _replace("go/go.work", "./core\n", "./core\n\t./gone\n"),

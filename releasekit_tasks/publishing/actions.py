@@ -87,14 +87,14 @@ def _complete_on_registry(release: Release) -> bool:
 
 
 @_failing
-def query_registries(releases: list[Release], state_dir: str) -> None:
+def query_registries(releases: list[Release], state_dir: str, concurrency: int = 16) -> None:
     """Ask every registry about every release, concurrently, once per run."""
 
     def ask(release: Release) -> tuple[str, dict[str, Any]]:
         remote = remote_state(release, deep=False)
         return release.slug, {"complete": is_complete(release, remote), "remote": remote}
 
-    with ThreadPoolExecutor(max_workers=16) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         status = dict(pool.map(ask, releases))
     write_json(Path(state_dir) / STATUS_FILE, status)
     done = sum(s["complete"] for s in status.values())

@@ -11,7 +11,8 @@ For every publishable package P at version V in the selection:
 
 Options are doit command-line variables, read when tasks are created:
 ``doit publish dry_run=1 group=core package=py/acme-core ecosystem=js
-registry_<label>=URL upload_url_<label>=URL poll_timeout=300 retries=5``.
+registry_<label>=URL upload_url_<label>=URL poll_timeout=300 retries=5
+poll_concurrency=16``.
 """
 
 from __future__ import annotations
@@ -201,7 +202,12 @@ def task_query() -> dict:
     """Ask every registry, once and concurrently, which versions it already holds."""
     root, releases, _ = _releases()
     return {
-        "actions": [(actions.query_registries, [list(releases.values()), str(_state(root))])],
+        "actions": [
+            (
+                actions.query_registries,
+                [list(releases.values()), str(_state(root)), int(option("poll_concurrency", "16"))],
+            )
+        ],
         "uptodate": [False],
         "verbosity": 2,
     }

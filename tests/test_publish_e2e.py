@@ -219,3 +219,28 @@ def test_a_go_tag_at_another_commit_stops_the_release(repo: Path) -> None:
     assert result.returncode != 0
     assert "RK-GO-TAG-MOVED" in result.stdout
     assert receipts(repo) == []
+
+
+def test_a_second_publish_in_the_same_checkout_is_refused(repo: Path) -> None:
+    from releasekit_tasks.lock import acquire
+
+    with acquire(repo, "doit publish (another terminal)"):
+        blocked = doit(repo, "publish", "ecosystem=go", check=False)
+        listing = doit(repo, "list", "--all")  # reading the plan never needs the lock
+    assert blocked.returncode != 0
+    assert "RK-LOCK-HELD" in blocked.stdout + blocked.stderr
+    assert "doit publish (another terminal)" in blocked.stdout + blocked.stderr
+    assert "publish:go/" in listing.stdout
+    assert receipts(repo) == []
+    doit(repo, "publish", "ecosystem=go")
+    assert len(receipts(repo)) == 3
+
+
+def test_npm_dist_tag_and_access(repo: Path, npm_registry: NpmRegistry) -> None:
+    ns = namespace_of(repo)
+    config = repo / "releasekit.toml"
+    config.write_text(config.read_text().replace('kind = "pnpm"', 'kind = "pnpm"\ndist_tag = "next"\naccess = "public"'))
+    subprocess.run(["git", "commit", "-qam", "chore: publish to next"], cwd=repo, check=True)
+    doit(repo, "publish", "ecosystem=js")
+    packument = httpx.get(f"{npm_registry.url}@{ns}%2fcore").json()
+    assert packument["dist-tags"]["next"] == "0.3.0"

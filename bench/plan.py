@@ -151,6 +151,10 @@ def _is_row(line: str) -> bool:
     return bool(line.strip()) and (line.lstrip()[0].isdigit() or "ncalls" in line)
 
 
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python bench/plan.py", description=__doc__.split("\n")[0]
@@ -168,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(
             f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"doit {'.'.join(map(str, doit.__version__))}"
+            f"doit {'.'.join(map(str, doit.__version__))}; load average {load()} "
+            "(other work on the machine skews the figures)"
         )
         start = time.perf_counter()
         repo = generate(work / "repo", packages=args.packages, levels=args.levels)
@@ -196,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\ntarget {TARGET:g} s: OVER for {', '.join(over)}")
         else:
             print(f"\ntarget {TARGET:g} s: every median is under it")
+        print(f"load average at the end: {load()}")
         for name, cmd_args in to_profile:
             profile(name, cmd_args, repo.root)
     finally:

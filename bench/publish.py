@@ -241,6 +241,7 @@ def publish(repo: SyntheticRepo, jobs: int) -> Run:
     if jobs > 1:
         args = ["-n", str(jobs), *args]
     wall, cpu, out = doit(repo.root, *args)
+    (repo.root / ".releasekit" / "bench-report.json").write_text(out)  # for --keep
     receipts = len(list((repo.root / ".releasekit" / "receipts").glob("*.json")))
     if receipts != repo.size:
         raise SystemExit(f"bench: -n {jobs}: {receipts} receipts for {repo.size} packages")
@@ -303,6 +304,10 @@ def warm_uv_cache(work: Path) -> None:
     )
 
 
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python bench/publish.py", description=__doc__.split("\n")[0]
@@ -339,12 +344,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"Python start-up) run at most {cores} at a time, so -n above {cores} gains "
                 "only on waiting (registry latency, polling)."
             )
+            print(f"load average: {load()} (other work on the machine skews the figures)")
             print(
                 f"latency: {args.latency * 1000:g} ms added to every request to pypiserver, "
                 "verdaccio and the GOPROXY (loopback proxies)"
             )
             runs: list[Run] = []
-            repo = None
+            repos: list[SyntheticRepo] = []
             for index, n in enumerate(jobs):
                 namespace = f"b{os.getpid()}r{index}"
                 remote = bare_git_repo(work / f"remote-{index}.git")
@@ -363,12 +369,14 @@ def main(argv: list[str] | None = None) -> int:
                         f"repo: {repo.size} packages ({counts}), {repo.levels} levels, "
                         f"{repo.edges} internal deps; a fresh copy and namespace for every run\n"
                     )
+                repos.append(repo)
                 run = publish(repo, n)
                 runs.append(run)
                 print(f"  doit -n {n} publish: {run.wall:.1f} s", flush=True)
-            assert repo is not None
-            noop_wall, noop_cpu, _ = doit(repo.root, "publish")
-            report(runs, work_of(repo, runs[0].elapsed), noop_wall, noop_cpu, cores)
+            noop_wall, noop_cpu, _ = doit(repos[-1].root, "publish")
+            # The -n 1 run's task names carry its own namespace: pair it with its repo.
+            report(runs, work_of(repos[0], runs[0].elapsed), noop_wall, noop_cpu, cores)
+            print(f"load average at the end: {load()}")
             total = pypi.requests + npm.requests + goproxy.requests
             print(
                 f"\nrequests through the latency proxies: {total} "
@@ -386,18 +394,21 @@ def report(runs: list[Run], work: Work, noop_wall: float, noop_cpu: float, cores
     steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in sorted(work.by_step.items()))
     print(f"\nper-task work, from the -n 1 run: {work.total:.1f} s in all ({steps})")
     print(f"critical path: {work.critical:.1f} s\n")
-    print(f"{'run':<22}{'wall':>8}{'bound':>9}{'wall/bound':>12}{'CPU':>8}{'CPU/' + str(cores):>8}")
+    header = f"{'run':<22}{'wall':>8}{'bound':>9}{'wall/bound':>12}{'CPU':>8}"
+    print(f"{header}{'CPU/' + str(cores):>8}{'busy':>7}")
     for run in runs:
         bound = max(work.critical, work.total / run.jobs)
         print(
             f"{'doit -n ' + str(run.jobs) + ' publish':<22}{run.wall:>7.1f}s{bound:>8.1f}s"
             f"{run.wall / bound:>11.2f}x{run.cpu:>7.1f}s{run.cpu / cores:>7.1f}s"
+            f"{sum(run.elapsed.values()) / run.wall:>7.1f}"
         )
     print(f"{'no-op re-run':<22}{noop_wall:>7.1f}s{'':>9}{'':>12}{noop_cpu:>7.1f}s")
     print(
         "\nbound = max(critical path, total work / n), from the -n 1 task times; "
         f"wall also holds doit's start-up and task loading. CPU/{cores}: no run on "
-        f"{cores} cores can be faster (registry servers' own CPU not counted)."
+        f"{cores} cores can be faster (registry servers' own CPU not counted). "
+        "busy: task seconds / wall, the mean number of tasks running at once."
     )
 
 

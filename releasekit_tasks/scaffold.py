@@ -9,26 +9,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from releasekit_tasks.ecosystems import detect_kinds
+from releasekit_tasks.ecosystems import detect_kinds, get_ecosystem
 from releasekit_tasks.errors import RKError
 
 DODO = "from releasekit_tasks import *  # noqa: F403 — the release tasks: doit list\n"
 LABELS = {"uv": "py", "pnpm": "js", "go": "go"}
 SKIP = {"node_modules", "vendor", "testdata", "dist", "build"}
+# The files that make a folder itself a workspace of a kind.
+MARKERS = {"uv": ("pyproject.toml",), "pnpm": ("pnpm-workspace.yaml",), "go": ("go.work", "go.mod")}
 
 
 def detect_workspaces(root: Path) -> list[tuple[str, str, str]]:
     """(label, kind, workspace_root relative to root) for each workspace found."""
     found: list[tuple[str, str, str]] = []
-    candidates = [
-        root,
-        *sorted(
-            p for p in root.iterdir() if p.is_dir() and p.name not in SKIP and p.name[0] not in "._"
-        ),
-    ]
+    subfolders = sorted(
+        p for p in root.iterdir() if p.is_dir() and p.name not in SKIP and p.name[0] not in "._"
+    )
+    kinds = {folder: detect_kinds(folder) for folder in [root, *subfolders]}
     claimed: set[str] = set()
-    for folder in candidates:
-        for kind in detect_kinds(folder):
+    for folder, detected in kinds.items():
+        for kind in detected:
+            if folder == root and _only_below(
+                root, kind, [f for f in subfolders if kind in kinds[f]]
+            ):
+                continue
             if kind in claimed and folder != root:
                 continue  # one workspace per kind per repo is the common case; the root wins
             label = LABELS.get(kind, kind)
@@ -38,6 +42,17 @@ def detect_workspaces(root: Path) -> list[tuple[str, str, str]]:
             found.append((label, kind, rel))
             claimed.add(kind)
     return found
+
+
+def _only_below(root: Path, kind: str, holders: list[Path]) -> bool:
+    """True when the root seems to hold a ``kind`` workspace only because one subfolder does.
+
+    Go's detect() also finds go.mod files a few folders down, so a repository
+    with its Go modules under go/ would otherwise get ``workspace_root = "."``
+    and lose go/go.work.
+    """
+    markers = MARKERS.get(kind) or (get_ecosystem(kind).manifest_name,)
+    return len(holders) == 1 and not any((root / name).is_file() for name in markers)
 
 
 def render_config(workspaces: list[tuple[str, str, str]]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -56,20 +57,18 @@ def doit(
 
 SHIMMED_TOOLS = ("uv", "pnpm", "git")
 
-_SHIM = '''#!{python}
-"""Test shim for `{tool}` (tests/publishing.py): logs, may kill doit's process group, runs {real}."""
+# Logs a call, may kill doit's process group, runs the real tool: argv = TOOL REAL ARGS…
+_SHIM_PY = """\
 import fcntl, hashlib, json, os, signal, subprocess, sys, time
 
-REAL, TOOL = {real!r}, {tool!r}
+TOOL, REAL, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
 UPLOADS = ("uv publish", "pnpm publish", "git push")
-TRACKED = UPLOADS + ("uv build", "pnpm pack", "pnpm install", "git tag")
-argv = sys.argv[1:]
 words = [a for a in argv if not a.startswith("-")]
-event = f"{{TOOL}} {{words[0]}}" if words else TOOL
+event = f"{TOOL} {words[0]}" if words else TOOL
 
 
 def parse(spec):
-    """'EVENT[@SUBSTRING][#N][:before|after|pause]'; EVENT 'upload' means any upload."""
+    \"\"\"'EVENT[@SUBSTRING][#N][:before|after|pause]'; EVENT 'upload' means any upload.\"\"\"
     what, _, when = spec.rpartition(":")
     if when not in ("before", "after", "pause"):
         what, when = spec, "before"
@@ -78,21 +77,22 @@ def parse(spec):
     return what, needle, int(nth or 1), when
 
 
-def matches(what, needle):
-    hit = event in UPLOADS if what == "upload" else event == what
-    return hit and needle in " ".join(argv)
+def matches(record):
+    hit = record["event"] in UPLOADS if what == "upload" else record["event"] == what
+    return hit and needle in " ".join(record["argv"])
 
 
-def append(record, count=None):
-    """Append a JSON line under an exclusive lock; with ``count``, also return how many
-    earlier lines of this run matched it."""
-    record.update(t=time.time_ns(), pid=os.getpid(), tool=TOOL, event=event, argv=argv)
+def append(phase, count=False, **extra):
+    \"\"\"Append a JSON line under an exclusive lock; with ``count``, return how many
+    earlier calls of this run matched the kill spec.\"\"\"
+    record = dict(phase=phase, t=time.time_ns(), pid=os.getpid(), tool=TOOL, event=event, argv=argv)
+    record.update(extra)
     with open(os.environ["RK_SHIM_LOG"], "a+", encoding="utf-8") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         seen = 0
-        if count is not None:
+        if count:
             f.seek(0)
-            seen = sum(1 for line in f if count(json.loads(line)))
+            seen = sum(1 for line in f if (r := json.loads(line))["phase"] == "start" and matches(r))
         f.write(json.dumps(record) + "\\n")
         f.flush()
     return seen
@@ -100,53 +100,71 @@ def append(record, count=None):
 
 def watched():
     files = [p for p in os.environ.get("RK_SHIM_WATCH", "").split(os.pathsep) if p]
-    return {{p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in files}}
+    return {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in files}
 
 
-def die():
-    os.killpg(os.getpgid(0), signal.SIGKILL)
+def parent():
+    with open(f"/proc/{os.getppid()}/cmdline", "rb") as f:
+        return f.read().replace(b"\\0", b" ").decode(errors="replace").strip()
 
 
 what, needle, nth, when = parse(os.environ.get("RK_TEST_KILL_AT", ""))
-kill = bool(what) and matches(what, needle)
-same = lambda r: r["phase"] == "start" and r["event"] in (UPLOADS if what == "upload" else (what,)) and needle in " ".join(r["argv"])
-earlier = append({{"phase": "start", "watch": watched()}}, count=same if kill else None)
+kill = bool(what) and matches({"event": event, "argv": argv})
+earlier = append("start", count=kill, watch=watched(), parent=parent())
 kill = kill and earlier == nth - 1
-if kill and when == "before":
-    append({{"phase": "kill", "watch": watched()}})
-    die()
 if kill and when == "pause":
-    append({{"phase": "pause", "watch": watched()}})
+    append("pause", watch=watched())
     time.sleep(120)
     sys.exit(1)
-if event not in TRACKED and not kill:
-    os.execv(REAL, [REAL, *argv])
+if kill and when == "before":
+    append("kill", watch=watched())
+    os.killpg(os.getpgid(0), signal.SIGKILL)
 rc = subprocess.run([REAL, *argv]).returncode
-append({{"phase": "done", "rc": rc}})
+append("done", rc=rc)
 if kill:
-    append({{"phase": "kill", "watch": watched()}})
-    die()
+    append("kill", watch=watched())
+    os.killpg(os.getpgid(0), signal.SIGKILL)
 sys.exit(rc)
-'''
+"""
+
+# Only these sub-commands go through Python (its start-up would slow every git call).
+_SHIM_SH = """\
+#!/bin/sh
+case "$1" in
+  build|publish|pack|install|push|tag|--version) exec {python} {shim_py} {tool} {real} "$@" ;;
+esac
+exec {real} "$@"
+"""
 
 
 def install_shims(directory: Path, tools: tuple[str, ...] = SHIMMED_TOOLS) -> Path:
     """Write logging wrappers for ``tools`` into ``directory`` (put it first on PATH).
 
-    Each wrapper appends JSON lines to ``$RK_SHIM_LOG`` (``phase`` start/done/kill/pause,
-    ``event`` such as "uv publish", ``argv``, ``t`` in ns, the sha256 of every file in
-    ``$RK_SHIM_WATCH``) and then runs the real tool found on the current PATH. With
-    ``RK_TEST_KILL_AT="EVENT[@SUBSTRING][#N][:before|after|pause]"`` the N-th matching
-    call SIGKILLs the wrapper's whole process group before or after the real tool runs,
-    or waits (``pause``) for the test to signal the group.
+    The wrappers log the calls that matter (build, pack, install, publish, push, tag,
+    --version) as JSON lines in ``$RK_SHIM_LOG``: ``phase`` start/done/kill/pause,
+    ``event`` such as "uv publish", ``argv``, ``t`` (ns), ``pid``, the parent's command
+    line, and the sha256 of every file in ``$RK_SHIM_WATCH``; then they run the real
+    tool found on the current PATH. With ``RK_TEST_KILL_AT=
+    "EVENT[@SUBSTRING][#N][:before|after|pause]"`` the N-th matching call of the run
+    SIGKILLs the wrapper's whole process group before or after the real tool runs, or
+    waits (``pause``) for the test to signal the group.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    shim_py = directory / "shim.py"
+    shim_py.write_text(_SHIM_PY)
     for tool in tools:
         real = shutil.which(tool)
         if real is None:
             raise RuntimeError(f"{tool} is not on PATH")
         shim = directory / tool
-        shim.write_text(_SHIM.format(python=sys.executable, tool=tool, real=real))
+        shim.write_text(
+            _SHIM_SH.format(
+                python=shlex.quote(sys.executable),
+                shim_py=shlex.quote(str(shim_py)),
+                tool=tool,
+                real=shlex.quote(real),
+            )
+        )
         shim.chmod(0o755)
     return directory
 
@@ -218,3 +236,120 @@ def uploaded_items(record: dict) -> list[str]:
     if record["event"] == "git push":
         return [a for a in argv if a.startswith("refs/tags/")]
     return []
+
+
+# --- what the registries hold for one sample repo ---------------------------------
+
+# The sample's releases by short name: the uv and pnpm packages share names and
+# versions; Go's "http" is the module plugins/http. Each needs the ones listed.
+SAMPLE_DEPS = {"core": (), "http": ("core",), "cli": ("http", "core")}
+SAMPLE_VERSIONS = {"core": "0.3.0", "http": "0.2.0", "cli": "0.1.0"}
+GO_MODULES = {"core": "core", "http": "plugins/http", "cli": "cli"}
+ECOSYSTEMS = ("py", "js", "go")
+
+
+def namespace_of(root: Path) -> str:
+    """The package-name prefix :func:`sample_repo` gave this repo."""
+    return next((root / "py" / "packages").glob("*-core")).name.removesuffix("-core")
+
+
+def git_out(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
+
+
+class Published:
+    """The session's registries and the git remote, seen from one sample repo.
+
+    ``ecosystems`` limits the expectations to the labels a test publishes.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        pypi: PypiServer,
+        npm: NpmRegistry,
+        goproxy: GoProxyServer,
+        remote: GitRemote,
+        ecosystems: tuple[str, ...] = ECOSYSTEMS,
+    ) -> None:
+        self.root, self.pypi, self.npm, self.goproxy, self.remote = root, pypi, npm, goproxy, remote
+        self.ecosystems = ecosystems
+        self.ns = namespace_of(root)
+
+    def release_id(self, ecosystem: str, short: str) -> str:
+        ns = self.ns
+        return {
+            "py": f"py/{ns}-{short}",
+            "js": f"js/@{ns}/{short}",
+            "go": f"go/example.com/{ns}/go/{GO_MODULES[short]}",
+        }[ecosystem]
+
+    def release_ids(self) -> set[str]:
+        return {self.release_id(e, s) for e in self.ecosystems for s in SAMPLE_DEPS}
+
+    def expected_uploads(self) -> set[str]:
+        """Every file uploaded and tag pushed (as shim logs name them, see uploaded_items)."""
+        ns, items = self.ns, set()
+        for short, version in SAMPLE_VERSIONS.items():
+            if "py" in self.ecosystems:
+                items |= {
+                    f"{ns}_{short}-{version}-py3-none-any.whl",
+                    f"{ns}_{short}-{version}.tar.gz",
+                }
+            if "js" in self.ecosystems:
+                items.add(f"{ns}-{short}-{version}.tgz")
+            if "go" in self.ecosystems:
+                items.add(f"refs/tags/{self.go_tag(short)}")
+        return items
+
+    def go_tag(self, short: str) -> str:
+        return f"go/{GO_MODULES[short]}/v{SAMPLE_VERSIONS[short]}"
+
+    def release_of(self, item: str) -> str:
+        """The release id an uploaded item (file name or tag ref) belongs to."""
+        if item.startswith("refs/tags/go/"):
+            module = item.removeprefix("refs/tags/go/").rsplit("/", 1)[0]
+            return self.release_id("go", module.rsplit("/", 1)[-1])
+        short = item.removeprefix(f"{self.ns}_").removeprefix(f"{self.ns}-").split("-", 1)[0]
+        return self.release_id("js" if item.endswith(".tgz") else "py", short)
+
+    def holds(self, item: str) -> bool:
+        """Does the registry (or the git remote) hold this uploaded item?"""
+        if item.startswith("refs/tags/"):
+            return item.removeprefix("refs/tags/") in self.remote_tags()
+        if item.endswith(".tgz"):
+            short = self.release_of(item).rsplit("/", 1)[1]
+            return SAMPLE_VERSIONS[short] in self.packument(short).get("versions", {})
+        return item in self.pypi_files()
+
+    def pypi_files(self) -> dict[str, int]:
+        """File name -> mtime (ns) in pypiserver's folder: when the upload was stored."""
+        return {p.name: p.stat().st_mtime_ns for p in self.pypi.packages_dir.glob(f"{self.ns}_*")}
+
+    def packument(self, short: str) -> dict:
+        import httpx
+
+        return dict(httpx.get(f"{self.npm.url}@{self.ns}%2f{short}", timeout=10).json())
+
+    def goproxy_files(self) -> dict[str, int]:
+        """Path under example.com/<ns>/ -> mtime (ns), in the static GOPROXY tree."""
+        base = self.goproxy.root / "example.com" / self.ns
+        return {
+            str(p.relative_to(base)): p.stat().st_mtime_ns for p in base.rglob("*") if p.is_file()
+        }
+
+    def remote_tags(self) -> dict[str, str]:
+        """Tag -> the commit it points at, on the bare remote."""
+        out = git_out(self.remote.path, "for-each-ref", "--format=%(refname:short) %(*objectname)")
+        return dict(line.split() for line in out.splitlines() if line.startswith("go/"))
+
+    def receipts(self) -> dict[str, dict]:
+        """Release id -> receipt, with ``mtime_ns`` of the receipt file added."""
+        folder = self.root / ".releasekit" / "receipts"
+        found = {}
+        for path in folder.glob("*.json") if folder.is_dir() else []:
+            receipt = json.loads(path.read_text())
+            found[receipt["id"]] = {**receipt, "mtime_ns": path.stat().st_mtime_ns}
+        return found

@@ -239,7 +239,11 @@ def test_a_second_publish_in_the_same_checkout_is_refused(repo: Path) -> None:
 def test_npm_dist_tag_and_access(repo: Path, npm_registry: NpmRegistry) -> None:
     ns = namespace_of(repo)
     config = repo / "releasekit.toml"
-    config.write_text(config.read_text().replace('kind = "pnpm"', 'kind = "pnpm"\ndist_tag = "next"\naccess = "public"'))
+    config.write_text(
+        config.read_text().replace(
+            'kind = "pnpm"', 'kind = "pnpm"\ndist_tag = "next"\naccess = "public"'
+        )
+    )
     subprocess.run(["git", "commit", "-qam", "chore: publish to next"], cwd=repo, check=True)
     doit(repo, "publish", "ecosystem=js")
     packument = httpx.get(f"{npm_registry.url}@{ns}%2fcore").json()

@@ -117,7 +117,9 @@ def open_db(path: Path) -> DurableSqliteDB:
 
 
 def rows(path: Path) -> dict[str, str]:
-    """What another process would read from the file right now."""
+    """What another process would read from the file right now (the file appears on the first save)."""
+    if not path.exists():
+        return {}
     with closing(sqlite3.connect(path)) as conn:
         return dict(conn.execute("select task_id, task_data from doit"))
 
@@ -130,7 +132,7 @@ def save_task(db: DurableSqliteDB, task_id: str, values: object) -> None:
 
 
 def test_a_task_record_is_committed_whole_when_doit_finishes_saving_it(tmp_path: Path) -> None:
-    path = tmp_path / "state" / "doit.sqlite3"  # the folder is created
+    path = tmp_path / "state" / "doit.sqlite3"  # the folder is created on the first save
     db = open_db(path)
     db.set("a", "_values_:", {"x": 1})
     db.set("a", "checker:", "MD5Checker")
@@ -191,3 +193,13 @@ def test_a_file_that_is_not_a_database_is_reported_with_the_fix(tmp_path: Path) 
     path.write_text("this is not sqlite, just text that is long enough " * 20)
     with pytest.raises(DatabaseException, match=r"doit\.sqlite3: .*Remove it"):
         open_db(path)
+
+
+def test_a_run_that_saves_nothing_leaves_no_file(tmp_path: Path) -> None:
+    """A doit command that fails on bad input must not leave state behind."""
+    path = tmp_path / ".releasekit" / "doit.sqlite3"
+    db = open_db(path)
+    assert db.get("plan", "deps:") is None
+    db.remove("plan")
+    db.dump()
+    assert not path.parent.exists()

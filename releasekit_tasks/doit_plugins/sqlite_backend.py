@@ -53,7 +53,15 @@ class DurableSqliteDB:
         self.codec = codec
         self._cache: dict[str, dict[str, Any]] = {}
         self._dirty: set[str] = set()
-        self._conn = _connect(name)
+        # Opened on first need, and created only on the first write: a doit
+        # command that fails on bad input (or only reads) leaves no file behind.
+        self._conn: sqlite3.Connection | None = None
+        self._db(create=False)  # an existing file is checked now (a corrupt one fails early)
+
+    def _db(self, *, create: bool) -> sqlite3.Connection | None:
+        if self._conn is None and (create or Path(self.name).exists()):
+            self._conn = _connect(self.name)
+        return self._conn
 
     def get(self, task_id: str, dependency: str) -> Any:
         return self._task(task_id).get(dependency)
@@ -71,28 +79,36 @@ class DurableSqliteDB:
         # Committed at once: a failed task must not look up to date after a crash.
         self._cache[task_id] = {}
         self._dirty.discard(task_id)
-        with self._conn:
-            self._conn.execute("delete from doit where task_id = ?", (task_id,))
+        conn = self._db(create=False)
+        if conn is not None:
+            with conn:
+                conn.execute("delete from doit where task_id = ?", (task_id,))
 
     def remove_all(self) -> None:
         self._cache.clear()
         self._dirty.clear()
-        with self._conn:
-            self._conn.execute("delete from doit")
+        conn = self._db(create=False)
+        if conn is not None:
+            with conn:
+                conn.execute("delete from doit")
 
     def dump(self) -> None:
         """doit calls this once, at the end: save what is left and close."""
         try:
             self._flush()
         finally:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
 
     def _task(self, task_id: str) -> dict[str, Any]:
         data = self._cache.get(task_id)
         if data is None:
-            row = self._conn.execute(
-                "select task_data from doit where task_id = ?", (task_id,)
-            ).fetchone()
+            conn = self._db(create=False)
+            row = None
+            if conn is not None:
+                row = conn.execute(
+                    "select task_data from doit where task_id = ?", (task_id,)
+                ).fetchone()
             data = self._cache[task_id] = self.codec.decode(row[0]) if row else {}
         return data
 
@@ -105,13 +121,17 @@ class DurableSqliteDB:
             except (TypeError, ValueError) as error:
                 unsavable.append((task_id, error))
         self._dirty.clear()
-        with self._conn:
-            self._conn.executemany("insert or replace into doit values (?, ?)", rows)
+        if not rows and not unsavable:
+            return
+        conn = self._db(create=True)
+        assert conn is not None
+        with conn:
+            conn.executemany("insert or replace into doit values (?, ?)", rows)
             # The task ran but its new state cannot be stored; forgetting the old
             # state makes it run again rather than trust a stale record.
             for task_id, _ in unsavable:
                 self._cache[task_id] = {}
-                self._conn.execute("delete from doit where task_id = ?", (task_id,))
+                conn.execute("delete from doit where task_id = ?", (task_id,))
         if unsavable:
             task_id, reason = unsavable[0]
             raise DatabaseException(

@@ -45,6 +45,11 @@ def _failing(func: Callable[..., None]) -> Callable[..., TaskFailed | None]:
     return wrapper
 
 
+def fail(message: str) -> TaskFailed:
+    """The action of a task that stands for an error found while loading."""
+    return TaskFailed(message)
+
+
 # --- what the registry holds -----------------------------------------------------
 
 

@@ -5,24 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, build_graph
-from releasekit_tasks.workspace import Workspace, collect_cached
+from releasekit_tasks.workspace import collect_cached
 
 
 def repo_root() -> Path:
     """doit runs task creators with the dodo.py folder as the working directory."""
     return Path(os.environ.get("RELEASEKIT_ROOT", os.getcwd())).resolve()
-
-
-def load_workspace(root: Path | None = None) -> Workspace:
-    """The workspace for task creation; bad input stops doit with the coded error."""
-    try:
-        return collect_cached(root or repo_root())
-    except RKError as err:
-        from doit.exceptions import InvalidDodoFile
-
-        raise InvalidDodoFile(err.render()) from None
 
 
 def load_graph(root: Path) -> Graph:

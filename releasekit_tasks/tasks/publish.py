@@ -20,15 +20,17 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.publishing import actions
 from releasekit_tasks.publishing.release import Release
-from releasekit_tasks.tasks.loading import load_workspace, repo_root
+from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
-from releasekit_tasks.workspace import Workspace
+from releasekit_tasks.workspace import Workspace, collect_cached
 
 T = TypeVar("T")
 
@@ -68,14 +70,27 @@ def doit_command(argv: list[str]) -> str:
     return args[0] if args and args[0] in READ_ONLY_COMMANDS | {"run"} else "run"
 
 
+@dataclass(frozen=True)
+class ReleaseSet:
+    releases: dict[str, Release]  # by package id, for the selected publishable packages
+    deps: dict[str, list[str]]  # internal dependency ids that are released too
+    pnpm_roots: dict[str, str]  # pnpm workspace folder by label (for install:<label>)
+    # A broken workspace (bad config, cycle …) stops publishing, but must not
+    # stop `doit check`, `doit explain` or `doit list`: the error is kept here
+    # and raised by the publish tasks when they run.
+    error: str = ""
+
+
 @functools.cache
-def release_set(root: Path) -> tuple[dict[str, Release], dict[str, list[str]]]:
-    """(releases by id, internal deps by id) for the selected publishable packages."""
-    workspace = load_workspace(root)
-    graph = build_graph(workspace.packages.values())
-    _raise_as_dodo_error(assert_valid, graph)
-    selection = Selection(_listed("group"), _listed("package"), _listed("ecosystem"))
-    chosen, pulled = _raise_as_dodo_error(select, graph, selection)
+def release_set(root: Path) -> ReleaseSet:
+    try:
+        workspace = collect_cached(root)
+        graph = build_graph(workspace.packages.values())
+        assert_valid(graph)
+        selection = Selection(_listed("group"), _listed("package"), _listed("ecosystem"))
+        chosen, pulled = select(graph, selection)
+    except RKError as err:
+        return ReleaseSet({}, {}, {}, err.render())
     wanted = [
         pid
         for pid in graph.nodes
@@ -83,13 +98,16 @@ def release_set(root: Path) -> tuple[dict[str, Release], dict[str, list[str]]]:
     ]
     releases = {pid: make_release(workspace, graph, pid) for pid in wanted}
     deps = {pid: [d for d in graph.deps[pid] if d in releases] for pid in releases}
-    return releases, deps
+    pnpm_roots = {
+        label: str(eco.workspace_root)
+        for label, eco in workspace.config.ecosystems.items()
+        if any(r.ecosystem == "pnpm" and pid.startswith(label + "/") for pid, r in releases.items())
+    }
+    return ReleaseSet(releases, deps, pnpm_roots)
 
 
 def _raise_as_dodo_error(func: Callable[..., T], *args: Any) -> T:
     from doit.exceptions import InvalidDodoFile
-
-    from releasekit_tasks.errors import RKError
 
     try:
         return func(*args)
@@ -144,7 +162,7 @@ def go_tag(module_dir: Path, module_path: str, version: str, root: Path) -> str:
 @functools.cache
 def tracked_files(root: Path) -> dict[str, list[str]]:
     """Tracked files per package folder (one git call), for build's file_dep."""
-    releases, _ = release_set(root)
+    releases = release_set(root).releases
     folders = {Path(r.path): pid for pid, r in releases.items()}
     result: dict[str, list[str]] = {pid: [] for pid in releases}
     top = repo_toplevel(root)
@@ -192,10 +210,16 @@ def _take_lock(root: Path) -> None:
 
 def _releases() -> tuple[Path, dict[str, Release], dict[str, list[str]]]:
     root = repo_root()
-    releases, deps = release_set(root)
-    if releases:
+    found = release_set(root)
+    if found.releases:
         prepare_run(root)
-    return root, releases, deps
+    return root, found.releases, found.deps
+
+
+def _broken(root: Path) -> dict | None:
+    """A task that fails with the workspace's error, when it is broken."""
+    error = release_set(root).error
+    return {"actions": [(actions.fail, [error])], "verbosity": 2} if error else None
 
 
 def task_query() -> dict:
@@ -216,6 +240,9 @@ def task_query() -> dict:
 def task_preflight() -> dict:
     """Before any upload: tools, clean work tree, credentials, registries, Go tags."""
     root, releases, _ = _releases()
+    broken = _broken(root)
+    if broken:
+        return broken
     return {
         "actions": [(actions.preflight, [list(releases.values()), str(root)])],
         "uptodate": [False],
@@ -225,18 +252,13 @@ def task_preflight() -> dict:
 
 def task_install() -> Iterator[dict]:
     """Install each pnpm workspace (pnpm pack needs its workspace dependencies linked)."""
-    root = repo_root()
-    releases, _ = release_set(root)
-    workspace = load_workspace(root)
-    labels = sorted({pid.split("/", 1)[0] for pid, r in releases.items() if r.ecosystem == "pnpm"})
-    for label in labels:
-        folder = workspace.config.ecosystems[label].workspace_root
-        lockfile = folder / "pnpm-lock.yaml"
+    for label, folder in release_set(repo_root()).pnpm_roots.items():
+        lockfile = Path(folder) / "pnpm-lock.yaml"
         yield {
             "name": label,
-            "actions": [(actions.pnpm_install, [str(folder)])],
+            "actions": [(actions.pnpm_install, [folder])],
             "file_dep": [str(lockfile)] if lockfile.exists() else [],
-            "targets": [str(folder / "node_modules" / ".modules.yaml")],
+            "targets": [str(Path(folder) / "node_modules" / ".modules.yaml")],
             "doc": f"pnpm install in {folder}",
             "verbosity": 2,
         }
@@ -289,7 +311,15 @@ def task_verify() -> Iterator[dict]:
 
 def task_publish() -> Iterator[dict]:
     """Publish every publishable package the registry lacks, in dependency order."""
-    _, releases, deps = _releases()
+    root, releases, deps = _releases()
+    broken = _broken(root)
+    if broken:
+        yield {
+            "name": "workspace",
+            "task_dep": ["preflight"],
+            "actions": None,
+            "doc": "the workspace is broken",
+        }
     for pid, release in releases.items():
         waits = ", ".join(deps[pid]) or "nothing"
         yield {

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from tests.repos.common import git_init, write
 from tests.repos.golang import Mod, go_repo
@@ -44,6 +45,18 @@ GOX_TAGS = (
 )
 
 
+# doit opens its dep file (.releasekit/doit.sqlite3 with releasekit's backend)
+# before it loads dodo.py, so even a run that fails on bad input leaves it behind.
+DOIT_DB = frozenset(
+    {".releasekit/doit.sqlite3", ".releasekit/doit.sqlite3-wal", ".releasekit/doit.sqlite3-shm"}
+)
+
+
+def without_doit_db(files: dict[str, bytes]) -> dict[str, bytes]:
+    """A ``common.snapshot`` without doit's dep file: everything else must stay as it was."""
+    return {k: v for k, v in files.items() if Path(k).as_posix() not in DOIT_DB}
+
+
 def write_config(root: Path, ecosystems: dict[str, tuple[str, str]], extra: str = "") -> None:
     """releasekit.toml with ``label -> (kind, workspace_root)`` and the one-line dodo.py."""
     sections = "".join(
@@ -54,7 +67,7 @@ def write_config(root: Path, ecosystems: dict[str, tuple[str, str]], extra: str 
     write(root / "dodo.py", DODO)
 
 
-def _meta(name: str) -> dict[str, str]:
+def _meta(name: str) -> dict[str, Any]:
     return {"description": f"{name} (fixture)", "license": "MIT", "readme": "README.md"}
 
 

@@ -7,7 +7,7 @@ A user's dodo.py is one line::
 which brings the task creators below and ``DOIT_CONFIG`` into it.
 """
 
-from releasekit_tasks.doit_plugins.reporter import QuietTitleReporter
+from releasekit_tasks.doit_plugins.progress import ReleaseReporter
 from releasekit_tasks.tasks.info import task_check, task_explain, task_graph, task_plan
 from releasekit_tasks.tasks.publish import (
     task_build,
@@ -23,7 +23,9 @@ __version__ = "0.1.0"
 
 DOIT_CONFIG = {
     "default_tasks": ["plan"],
-    "reporter": QuietTitleReporter,
+    # A live Rich table in a terminal, one line per step elsewhere (CI), and
+    # the plain output of plan/graph/check/explain untouched.
+    "reporter": ReleaseReporter,
     # Commits after every task, so a killed run keeps what it finished
     # (doit's stock backends write once, at the end). Registered as a
     # doit.BACKEND entry point by this package.

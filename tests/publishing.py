@@ -85,7 +85,8 @@ def matches(record):
 def append(phase, count=False, **extra):
     \"\"\"Append a JSON line under an exclusive lock; with ``count``, return how many
     earlier calls of this run matched the kill spec.\"\"\"
-    record = dict(phase=phase, t=time.time_ns(), pid=os.getpid(), tool=TOOL, event=event, argv=argv)
+    record = dict(phase=phase, t=time.time_ns(), pid=os.getpid(), ppid=os.getppid())
+    record.update(tool=TOOL, event=event, argv=argv)
     record.update(extra)
     with open(os.environ["RK_SHIM_LOG"], "a+", encoding="utf-8") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
@@ -142,8 +143,8 @@ def install_shims(directory: Path, tools: tuple[str, ...] = SHIMMED_TOOLS) -> Pa
 
     The wrappers log the calls that matter (build, pack, install, publish, push, tag,
     --version) as JSON lines in ``$RK_SHIM_LOG``: ``phase`` start/done/kill/pause,
-    ``event`` such as "uv publish", ``argv``, ``t`` (ns), ``pid``, the parent's command
-    line, and the sha256 of every file in ``$RK_SHIM_WATCH``; then they run the real
+    ``event`` such as "uv publish", ``argv``, ``t`` (ns), ``pid``, ``ppid``, the parent's
+    command line, and the sha256 of every file in ``$RK_SHIM_WATCH``; then they run the real
     tool found on the current PATH. With ``RK_TEST_KILL_AT=
     "EVENT[@SUBSTRING][#N][:before|after|pause]"`` the N-th matching call of the run
     SIGKILLs the wrapper's whole process group before or after the real tool runs, or
@@ -176,10 +177,11 @@ def start_doit(
     log: Path,
     kill_at: str = "",
     watch: tuple[Path, ...] = (),
-    output: Path | None = None,
+    program: tuple[str, ...] = ("-m", "doit"),
 ) -> subprocess.Popen[bytes]:
-    """``doit ARGS`` in its own session (a process group of doit and its children only),
-    with the shims first on PATH; stdout and stderr go to ``output`` (default: log + .out)."""
+    """``python -m doit ARGS`` (or ``python PROGRAM… ARGS``) in its own session (a process
+    group of doit and its children only), with the shims first on PATH; stdout and
+    stderr go to the log's name with ``.out``."""
     env = {
         **os.environ,
         "NPM_TOKEN": "x",
@@ -188,10 +190,10 @@ def start_doit(
         "RK_TEST_KILL_AT": kill_at,
         "RK_SHIM_WATCH": os.pathsep.join(map(str, watch)),
     }
-    out = (output or log.with_suffix(".out")).open("wb")
+    out = log.with_suffix(".out").open("wb")
     with out:
         return subprocess.Popen(
-            [sys.executable, "-m", "doit", *args],
+            [sys.executable, *program, *args],
             cwd=root,
             env=env,
             stdout=out,
@@ -208,9 +210,12 @@ def run_doit(
     kill_at: str = "",
     watch: tuple[Path, ...] = (),
     timeout: float = 300,
+    program: tuple[str, ...] = ("-m", "doit"),
 ) -> tuple[int, str]:
     """Run :func:`start_doit` to the end: (exit status, output). -9 means it was SIGKILLed."""
-    proc = start_doit(root, *args, shims=shims, log=log, kill_at=kill_at, watch=watch)
+    proc = start_doit(
+        root, *args, shims=shims, log=log, kill_at=kill_at, watch=watch, program=program
+    )
     try:
         status = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -342,8 +347,9 @@ class Published:
 
     def remote_tags(self) -> dict[str, str]:
         """Tag -> the commit it points at, on the bare remote."""
-        out = git_out(self.remote.path, "for-each-ref", "--format=%(refname:short) %(*objectname)")
-        return dict(line.split() for line in out.splitlines() if line.startswith("go/"))
+        fmt = "--format=%(refname:short) %(*objectname)"
+        out = git_out(self.remote.path, "for-each-ref", fmt, "refs/tags")
+        return dict(line.split() for line in out.splitlines())
 
     def receipts(self) -> dict[str, dict]:
         """Release id -> receipt, with ``mtime_ns`` of the receipt file added."""

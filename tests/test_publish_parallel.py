@@ -8,6 +8,7 @@ receipts verify writes, and — to the nanosecond — from the tool shims' log.
 
 from __future__ import annotations
 
+import calendar
 import inspect
 import os
 import pickle
@@ -60,8 +61,9 @@ def stored_at(pub: Published) -> dict[str, int]:
         stored[pub.release_id("py", short)] = min(
             t for name, t in files.items() if name.startswith(f"{pub.ns}_{short}-{version}")
         )
-        published = pub.packument(short)["time"][version]  # "2025-01-02T03:04:05.678Z"
-        stored[pub.release_id("js", short)] = int(datetime.fromisoformat(published).timestamp() * 1000) * MS
+        when = datetime.fromisoformat(pub.packument(short)["time"][version])  # "…T03:04:05.678Z"
+        ms = calendar.timegm(when.utctimetuple()) * 1000 + when.microsecond // 1000
+        stored[pub.release_id("js", short)] = ms * MS
         stored[pub.release_id("go", short)] = tree[f"go/{GO_MODULES[short]}/@v/v{version}.info"]
     return stored
 
@@ -79,7 +81,9 @@ def test_parallel_publish_uploads_each_package_after_its_dependencies_are_verifi
     records = read_shim_log(log)
     # -n 4 really ran steps at once: some two tool calls overlapped.
     done = {r["pid"]: r["t"] for r in records if r["phase"] == "done"}
-    spans = [(r["t"], done[r["pid"]]) for r in records if r["phase"] == "start" and r["pid"] in done]
+    spans = [
+        (r["t"], done[r["pid"]]) for r in records if r["phase"] == "start" and r["pid"] in done
+    ]
     assert any(a0 < b1 and b0 < a1 for i, (a0, a1) in enumerate(spans) for b0, b1 in spans[i + 1 :])
 
     upload_started = {}
@@ -137,7 +141,11 @@ def test_publish_with_the_spawn_start_method(
     assert status == 0, out
     assert set(pub.receipts()) == pub.release_ids()
     assert set(pub.pypi_files()) == pub.expected_uploads()
-    work = [r for r in read_shim_log(log) if r["phase"] == "start" and r["event"] in ("uv build", "uv publish")]
+    work = [
+        r
+        for r in read_shim_log(log)
+        if r["phase"] == "start" and r["event"] in ("uv build", "uv publish")
+    ]
     assert len(work) == 6
     for record in work:
         assert "spawn_main" in record["parent"], record["parent"]

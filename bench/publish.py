@@ -50,6 +50,7 @@ from demo.registries import bare_git_repo, pypiserver, static_files, verdaccio  
 
 QUICK_PACKAGES = 30
 SETUP_TASKS = ("query", "preflight")
+SETUP_ORDER = ("query", "preflight", "install")
 # Headers that belong to one connection, not to the request: never forwarded.
 HOP_BY_HOP = frozenset(
     {
@@ -165,6 +166,11 @@ class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
     proxy: LatencyProxy
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client dropped a kept-alive connection: normal, not worth a traceback
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 @contextlib.contextmanager
 def latency_proxy(upstream: str, latency: float) -> Iterator[LatencyProxy]:
@@ -196,7 +202,6 @@ class Run:
     wall: float
     cpu: float  # user + sys seconds of doit and everything it started
     elapsed: dict[str, float]  # task name -> seconds (doit's JSON reporter)
-    receipts: int
 
 
 def doit(repo: Path, *args: str) -> tuple[float, float, str]:
@@ -245,7 +250,7 @@ def publish(repo: SyntheticRepo, jobs: int) -> Run:
     receipts = len(list((repo.root / ".releasekit" / "receipts").glob("*.json")))
     if receipts != repo.size:
         raise SystemExit(f"bench: -n {jobs}: {receipts} receipts for {repo.size} packages")
-    return Run(jobs, wall, cpu, task_times(out), receipts)
+    return Run(jobs, wall, cpu, task_times(out))
 
 
 # --- the lower bound -------------------------------------------------------------------
@@ -282,8 +287,10 @@ def work_of(repo: SyntheticRepo, elapsed: dict[str, float]) -> Work:
 
     by_step: dict[str, float] = {}
     for name, seconds in elapsed.items():
-        step = name.split(":", 1)[0] if ":" in name else "setup"
-        step = "setup" if step == "install" else step
+        step = name.split(":", 1)[0]
+        if step == "publish":
+            continue  # group tasks: no action of their own
+        step = "setup" if step in (*SETUP_TASKS, "install") else step
         by_step[step] = by_step.get(step, 0.0) + seconds
     by_level = sorted(repo.deps, key=lambda pid: repo.level[pid])  # no deep recursion
     critical = max(verified(pid) for pid in by_level)
@@ -373,9 +380,9 @@ def main(argv: list[str] | None = None) -> int:
                 run = publish(repo, n)
                 runs.append(run)
                 print(f"  doit -n {n} publish: {run.wall:.1f} s", flush=True)
-            noop_wall, noop_cpu, _ = doit(repos[-1].root, "publish")
+            noop = publish(repos[-1], 1)
             # The -n 1 run's task names carry its own namespace: pair it with its repo.
-            report(runs, work_of(repos[0], runs[0].elapsed), noop_wall, noop_cpu, cores)
+            report(runs, work_of(repos[0], runs[0].elapsed), noop, cores)
             print(f"load average at the end: {load()}")
             total = pypi.requests + npm.requests + goproxy.requests
             print(
@@ -390,9 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def report(runs: list[Run], work: Work, noop_wall: float, noop_cpu: float, cores: int) -> None:
+def report(runs: list[Run], work: Work, noop: Run, cores: int) -> None:
+    print("\nseconds per task in the -n 1 run (mean, by step and ecosystem label):")
+    print(breakdown(runs[0].elapsed))
     steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in sorted(work.by_step.items()))
-    print(f"\nper-task work, from the -n 1 run: {work.total:.1f} s in all ({steps})")
+    print(f"per-task work, from the -n 1 run: {work.total:.1f} s in all ({steps})")
     print(f"critical path: {work.critical:.1f} s\n")
     header = f"{'run':<22}{'wall':>8}{'bound':>9}{'wall/bound':>12}{'CPU':>8}"
     print(f"{header}{'CPU/' + str(cores):>8}{'busy':>7}")
@@ -403,13 +412,35 @@ def report(runs: list[Run], work: Work, noop_wall: float, noop_cpu: float, cores
             f"{run.wall / bound:>11.2f}x{run.cpu:>7.1f}s{run.cpu / cores:>7.1f}s"
             f"{sum(run.elapsed.values()) / run.wall:>7.1f}"
         )
-    print(f"{'no-op re-run':<22}{noop_wall:>7.1f}s{'':>9}{'':>12}{noop_cpu:>7.1f}s")
+    print(f"{'no-op re-run (-n 1)':<22}{noop.wall:>7.1f}s{'':>9}{'':>12}{noop.cpu:>7.1f}s")
     print(
         "\nbound = max(critical path, total work / n), from the -n 1 task times; "
         f"wall also holds doit's start-up and task loading. CPU/{cores}: no run on "
         f"{cores} cores can be faster (registry servers' own CPU not counted). "
         "busy: task seconds / wall, the mean number of tasks running at once."
     )
+    print("\nthe no-op re-run, seconds per task (mean):")
+    print(breakdown(noop.elapsed))
+
+
+def breakdown(elapsed: dict[str, float]) -> str:
+    """A small table: step rows, ecosystem-label columns, mean seconds per task."""
+    cells: dict[tuple[str, str], list[float]] = {}
+    for name, seconds in elapsed.items():
+        step, _, pid = name.partition(":")
+        if step == "publish":
+            continue  # a group task: no action of its own
+        cells.setdefault((step, pid.split("/", 1)[0] if pid else "-"), []).append(seconds)
+    steps = sorted({s for s, _ in cells}, key=lambda s: (s not in SETUP_ORDER, s))
+    labels = sorted({lbl for _, lbl in cells})
+    lines = [f"    {'':<10}" + "".join(f"{lbl:>9}" for lbl in labels)]
+    for step in steps:
+        row = ""
+        for lbl in labels:
+            values = cells.get((step, lbl))
+            row += f"{sum(values) / len(values):>8.2f}s" if values else f"{'':>9}"
+        lines.append(f"    {step:<10}{row}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -117,7 +117,8 @@ def generate(
 
 def _layout(rng: random.Random, count: int, levels: int, deps: int) -> list[_Pkg]:
     """``count`` packages on ``levels`` levels (as even as the count allows), deps only downwards."""
-    level_of = [k * levels // count for k in range(count)] if count else []
+    levels = min(levels, count)  # no empty level: each level's packages need one below
+    level_of = [k * levels // count for k in range(count)]
     by_level: dict[int, list[int]] = {}
     for k, lvl in enumerate(level_of):
         by_level.setdefault(lvl, []).append(k)

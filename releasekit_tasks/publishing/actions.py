@@ -246,9 +246,19 @@ def upload(release: Release) -> None:
     )
 
 
-def receipt_exists(receipt: str) -> bool:
-    """doit uptodate check: verified releases are never verified again."""
-    return Path(receipt).is_file()
+def receipt_covers(receipt: str, artifacts_file: str) -> bool:
+    """doit uptodate check: the release was verified with the artifacts built now.
+
+    A rebuild that produced other bytes (a change without a version bump) is
+    not covered, so upload runs again and reports the checksum mismatch.
+    """
+    if not Path(receipt).is_file():
+        return False
+    if not Path(artifacts_file).is_file():
+        return True
+    return bool(
+        read_json(Path(receipt))["artifacts"] == read_json(Path(artifacts_file))["artifacts"]
+    )
 
 
 @_failing

@@ -288,6 +288,10 @@ def task_upload() -> Iterator[dict]:
         yield {
             "name": pid,
             "actions": [(actions.upload, [release])],
+            # A receipt means the registry serves the verified release: nothing to upload.
+            "uptodate": [
+                (actions.receipt_covers, [str(release.receipt), str(release.artifacts_file)])
+            ],
             "task_dep": [f"build:{pid}", "preflight", *(f"verify:{d}" for d in deps[pid])],
             "doc": f"upload {release.name} {release.version} to {release.registry}",
             "verbosity": 2,
@@ -303,7 +307,9 @@ def task_verify() -> Iterator[dict]:
             "actions": [(actions.verify, [release])],
             "task_dep": [f"upload:{pid}"],
             "targets": [str(release.receipt)],
-            "uptodate": [(actions.receipt_exists, [str(release.receipt)])],
+            "uptodate": [
+                (actions.receipt_covers, [str(release.receipt), str(release.artifacts_file)])
+            ],
             "doc": f"verify {release.name} {release.version} on {release.registry}",
             "verbosity": 2,
         }

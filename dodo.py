@@ -28,7 +28,7 @@ def task_demo() -> dict:
 def task_bench() -> dict:
     """Print the plan and publish benchmark figures."""
     return {
-        "actions": ["python bench/plan.py", "python bench/publish.py --packages 30"],
+        "actions": ["python bench/plan.py", "python bench/publish.py --quick"],
         "verbosity": 2,
         "uptodate": [False],
     }

@@ -11,9 +11,12 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from demo.sample import Registries, build_sample
-from tests.servers import GitRemote, GoProxyServer, NpmRegistry, PypiServer
+
+if TYPE_CHECKING:  # servers is a pytest plugin: imported for types only, so pytest rewrites it
+    from tests.servers import GitRemote, GoProxyServer, NpmRegistry, PypiServer
 
 _names = itertools.count()
 

@@ -28,14 +28,11 @@ from tests.publishing import (
     SAMPLE_VERSIONS,
     Published,
     git_out,
-    install_shims,
     read_shim_log,
     run_doit,
-    sample_repo,
     start_doit,
     uploaded_items,
 )
-from tests.servers import GitRemote, GoProxyServer, NpmRegistry, PypiServer
 
 T = TypeVar("T")
 
@@ -51,23 +48,6 @@ MANIFESTS = {
     "releasekit.toml",
 }
 BUSY = ("uv build", "pnpm pack", "uv publish", "pnpm publish", "git push", "git tag")
-
-
-@pytest.fixture
-def published(
-    tmp_path: Path,
-    pypi_server: PypiServer,
-    npm_registry: NpmRegistry,
-    goproxy_server: GoProxyServer,
-    git_remote: GitRemote,
-) -> Published:
-    root = sample_repo(tmp_path, pypi_server, npm_registry, goproxy_server, git_remote)
-    return Published(root, pypi_server, npm_registry, goproxy_server, git_remote)
-
-
-@pytest.fixture
-def shims(tmp_path: Path) -> Path:
-    return install_shims(tmp_path / "shims")
 
 
 def sha256(data: bytes) -> str:

@@ -24,32 +24,12 @@ from tests.publishing import (
     SAMPLE_DEPS,
     SAMPLE_VERSIONS,
     Published,
-    install_shims,
     read_shim_log,
     run_doit,
-    sample_repo,
     uploaded_items,
 )
-from tests.servers import GitRemote, GoProxyServer, NpmRegistry, PypiServer
 
 MS = 1_000_000  # ns
-
-
-@pytest.fixture
-def published(
-    tmp_path: Path,
-    pypi_server: PypiServer,
-    npm_registry: NpmRegistry,
-    goproxy_server: GoProxyServer,
-    git_remote: GitRemote,
-) -> Published:
-    root = sample_repo(tmp_path, pypi_server, npm_registry, goproxy_server, git_remote)
-    return Published(root, pypi_server, npm_registry, goproxy_server, git_remote)
-
-
-@pytest.fixture
-def shims(tmp_path: Path) -> Path:
-    return install_shims(tmp_path / "shims")
 
 
 def stored_at(pub: Published) -> dict[str, int]:

@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.synthetic import SyntheticRepo, generate  # noqa: E402
+from bench.synthetic import SyntheticRepo, generate, load_average  # noqa: E402
 
 TARGET = 1.0  # seconds
 DOIT = [sys.executable, "-m", "doit"]
@@ -170,10 +170,6 @@ def _is_row(line: str) -> bool:
     return bool(line.strip()) and (line.lstrip()[0].isdigit() or "ncalls" in line)
 
 
-def load() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python bench/plan.py", description=__doc__.split("\n")[0]
@@ -192,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(
             f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"doit {'.'.join(map(str, doit.__version__))}; load average {load()} "
+            f"doit {'.'.join(map(str, doit.__version__))}; load average {load_average()} "
             "(other work on the machine skews the figures)"
         )
         start = time.perf_counter()
@@ -221,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\ntarget {TARGET:g} s: OVER for {', '.join(over)}")
         else:
             print(f"\ntarget {TARGET:g} s: every median is under it")
-        print(f"load average at the end: {load()}")
+        print(f"load average at the end: {load_average()}")
         for name, cmd_args in to_profile:
             profile(name, cmd_args, repo.root)
     finally:

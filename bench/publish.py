@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.synthetic import Registries, SyntheticRepo, generate  # noqa: E402
+from bench.synthetic import Registries, SyntheticRepo, generate, load_average  # noqa: E402
 from demo.registries import bare_git_repo, pypiserver, static_files, verdaccio  # noqa: E402
 
 QUICK_PACKAGES = 30
@@ -311,10 +311,6 @@ def warm_uv_cache(work: Path) -> None:
     )
 
 
-def load() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python bench/publish.py", description=__doc__.split("\n")[0]
@@ -351,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"Python start-up) run at most {cores} at a time, so -n above {cores} gains "
                 "only on waiting (registry latency, polling)."
             )
-            print(f"load average: {load()} (other work on the machine skews the figures)")
+            print(f"load average: {load_average()} (other work on the machine skews the figures)")
             print(
                 f"latency: {args.latency * 1000:g} ms added to every request to pypiserver, "
                 "verdaccio and the GOPROXY (loopback proxies)"
@@ -383,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             noop = publish(repos[-1], 1)
             # The -n 1 run's task names carry its own namespace: pair it with its repo.
             report(runs, work_of(repos[0], runs[0].elapsed), noop, cores)
-            print(f"load average at the end: {load()}")
+            print(f"load average at the end: {load_average()}")
             total = pypi.requests + npm.requests + goproxy.requests
             print(
                 f"\nrequests through the latency proxies: {total} "

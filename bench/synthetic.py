@@ -246,3 +246,8 @@ def _commit(root: Path, remote: str | None) -> None:
         )
         if result.returncode != 0:
             raise RuntimeError(f"git {' '.join(args)} failed in {root}:\n{result.stderr}")
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load: the benchmarks print it, since other work skews wall times."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())

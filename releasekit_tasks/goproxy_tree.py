@@ -26,12 +26,12 @@ from datetime import datetime
 from pathlib import Path
 
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.gomod import canonical_version, semver_key
 from releasekit_tasks.gozip import (
     check_file_path,
     check_module_path,
     check_module_version,
     h1_hash_zip,
-    semver_key,
 )
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
@@ -189,7 +189,6 @@ def write_version(
 
 def _list_key(version: str) -> tuple[object, ...]:
     # A hand-edited list may hold lines we cannot order; keep them, last.
-    try:
-        return (0, semver_key(version), version)
-    except ValueError:
+    if canonical_version(version) != version:
         return (1, (), version)
+    return (0, semver_key(version), version)

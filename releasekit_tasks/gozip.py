@@ -175,18 +175,6 @@ _CANONICAL = re.compile(
 )
 
 
-def semver_key(version: str) -> tuple[object, ...]:
-    """Sort key in Go semver order for a canonical version (release after its pre-releases)."""
-    m = _CANONICAL.fullmatch(version)
-    if m is None:
-        raise ValueError(f"not a canonical Go version: {version!r}")
-    major, minor, patch, pre, _ = m.groups()
-    if pre is None:
-        return (int(major), int(minor), int(patch), 1, ())
-    idents = tuple((0, int(i), "") if i.isdigit() else (1, 0, i) for i in pre.split("."))
-    return (int(major), int(minor), int(patch), 0, idents)
-
-
 def _path_major_ok(version: str, path_major: str) -> bool:
     """module.CheckPathMajor."""
     if path_major.startswith(".v") and path_major.endswith("-unstable"):

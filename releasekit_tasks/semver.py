@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 # The official SemVer 2.0 regular expression (semver.org).
 SEMVER_RE = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
+    re.ASCII,  # so \d is [0-9]: "１.2.3" is no version
 )
 
 
@@ -47,7 +48,7 @@ class SemVer:
 
 
 def parse(text: str) -> SemVer | None:
-    match = SEMVER_RE.match(text.strip().removeprefix("v"))
+    match = SEMVER_RE.fullmatch(text.strip().removeprefix("v"))
     if not match:
         return None
     major, minor, patch, pre, _build = match.groups()
@@ -55,7 +56,7 @@ def parse(text: str) -> SemVer | None:
 
 
 def is_valid(text: str) -> bool:
-    return SEMVER_RE.match(text) is not None
+    return SEMVER_RE.fullmatch(text) is not None
 
 
 # --- ranges -------------------------------------------------------------------

@@ -31,10 +31,3 @@ def read_versions(path: Path) -> dict[str, str]:
             path=path,
         )
     return data
-
-
-def write_versions(path: Path, versions: dict[str, str]) -> None:
-    text = json.dumps(dict(sorted(versions.items())), indent=2) + "\n"
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

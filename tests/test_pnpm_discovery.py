@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from releasekit_tasks.ecosystems import get_ecosystem
-from releasekit_tasks.ecosystems.pnpm import is_semver
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Dependency
+from releasekit_tasks.semver import is_valid as is_semver
 
 from .repos.common import snapshot, write
 from .repos.pnpm import (

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from releasekit_tasks import semver
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Dependency, Package
 
@@ -40,20 +41,9 @@ DEPENDENCY_KINDS = (
 # pnpm's findWorkspacePackages ignores these at any depth.
 IGNORED_DIRS = frozenset({"node_modules", "bower_components"})
 
-# The official SemVer 2.0 regex (semver.org), ASCII-only so \d is [0-9].
-SEMVER = re.compile(
-    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
-    re.ASCII,
-)
 # pnpm's WorkspaceSpec: `workspace:[<alias>@]<version>`; an alias may be scoped.
 WORKSPACE_SPEC = re.compile(r"workspace:(?:(?P<alias>[^._/][^@]*)@)?(?P<version>.*)", re.DOTALL)
 _GLOB_CHARS = frozenset("*?[{")
-
-
-def is_semver(version: str) -> bool:
-    return SEMVER.fullmatch(version) is not None
 
 
 def detect(folder: Path) -> bool:
@@ -281,7 +271,7 @@ def _read_member(label: str, folder: Path, readme: str) -> tuple[Package, dict[s
             path=manifest,
             fix='add `"version": "0.1.0"`, or `"private": true` if it is never published',
         )
-    if version is not None and not (isinstance(version, str) and is_semver(version)):
+    if version is not None and not (isinstance(version, str) and semver.is_valid(version)):
         raise RKError(
             "RK-VERSION-INVALID",
             f"`{name}` has version {version!r}, which is not SemVer 2.0 (MAJOR.MINOR.PATCH)",

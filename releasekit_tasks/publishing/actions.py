@@ -229,7 +229,7 @@ def upload(release: Release) -> None:
         print(f"dry run: would upload {names} to {release.upload_url or release.registry}")
         return
     if release.ecosystem == "go":
-        go.upload(release, artifacts)
+        go.upload(release)
         return
     remote = remote_state(release)
     missing = [a for a in artifacts if not _compare(release, a, _remote_sum(release, remote, a))]

@@ -123,7 +123,7 @@ def _in_tree(release: Release) -> bool:
     return listing.exists() and release.version in listing.read_text(encoding="utf-8").split()
 
 
-def upload(release: Release, artifacts: list[dict]) -> None:
+def upload(release: Release) -> None:
     """Tag the release commit and push the tag; in private mode, write the GOPROXY tree."""
     repo = _repo(release)
     check_tag(release)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,6 @@ def _listed(name: str) -> tuple[str, ...]:
 
 def doit_command(argv: list[str]) -> str:
     """The doit sub-command of this process ("run" when none is named)."""
-    from doit.cmd_base import DoitCmdBase  # noqa: F401 — doit is running us
-
     args = [a for a in argv[1:] if not a.startswith("-")]
     return args[0] if args and args[0] in READ_ONLY_COMMANDS | {"run"} else "run"
 
@@ -188,8 +187,6 @@ def _state(root: Path) -> Path:
 
 def prepare_run(root: Path) -> None:
     """For a publishing run: take the lock, then undo what a killed run left pinned."""
-    import sys
-
     if doit_command(sys.argv) != "run":
         return
     _take_lock(root)
@@ -202,7 +199,7 @@ def _take_lock(root: Path) -> None:
     from releasekit_tasks.lock import acquire
     from releasekit_tasks.publishing.journal import restore_all
 
-    lock = _raise_as_dodo_error(acquire, root, "doit " + " ".join(__import__("sys").argv[1:]))
+    lock = _raise_as_dodo_error(acquire, root, "doit " + " ".join(sys.argv[1:]))
     atexit.register(lock.release)
     for restored in _raise_as_dodo_error(restore_all, _state(root) / "journal"):
         print(f"releasekit: restored {restored} left pinned by an interrupted run")

@@ -40,7 +40,6 @@ ECOSYSTEM_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "pin": (str, ("exact", "compatible", "minimum")),
     "dist_tag": (str, None),
     "access": (str, ("public", "restricted")),
-    "go_publish": (str, ("tag", "proxy-dir")),
     "proxy_dir": (str, None),
 }
 PACKAGE_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
@@ -69,7 +68,6 @@ class EcosystemConfig:
     pin: str = "exact"
     dist_tag: str | None = None
     access: str | None = None
-    go_publish: str = "tag"
     proxy_dir: Path | None = None
 
 
@@ -218,7 +216,6 @@ def _ecosystem_config(root: Path, path: Path, label: str, table: Any) -> Ecosyst
         pin=table.get("pin", "exact"),
         dist_tag=table.get("dist_tag"),
         access=table.get("access"),
-        go_publish=table.get("go_publish", "tag"),
         proxy_dir=(root / proxy_dir).resolve() if proxy_dir else None,
     )
 

@@ -119,9 +119,13 @@ def write_go(root: Path, ns: str) -> None:
         path = f"{base}/go/{module}"
         # Published go.mod files require the released versions; the local
         # replaces only matter inside this repository.
-        requires = "".join(f"\t{base}/go/{d} {GO_VERSIONS[d]}\n" for d in deps)
-        replaces = "".join(f"replace {base}/go/{d} => {_relative(module, d)}\n" for d in deps)
-        require_block = f"\nrequire (\n{requires})\n" if deps else ""
+        # Written the way `go mod tidy` writes them, so a tidy changes only versions.
+        requires = [f"{base}/go/{d} {GO_VERSIONS[d]}" for d in sorted(deps)]
+        replaces = "\n".join(f"replace {base}/go/{d} => {_relative(module, d)}\n" for d in deps)
+        if len(requires) > 1:
+            require_block = "\nrequire (\n" + "".join(f"\t{r}\n" for r in requires) + ")\n"
+        else:
+            require_block = "".join(f"\nrequire {r}\n" for r in requires)
         replace_block = f"\n{replaces}" if deps else ""
         _write(
             root, f"go/{module}/go.mod", f"module {path}\n\ngo 1.22\n{require_block}{replace_block}"

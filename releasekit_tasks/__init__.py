@@ -9,6 +9,7 @@ which brings the task creators below and ``DOIT_CONFIG`` into it.
 
 from releasekit_tasks.doit_plugins.progress import ReleaseReporter
 from releasekit_tasks.tasks.info import task_check, task_explain, task_graph, task_plan
+from releasekit_tasks.tasks.prepare import task_bump, task_changelog, task_prepare, task_version
 from releasekit_tasks.tasks.publish import (
     task_build,
     task_install,
@@ -36,14 +37,18 @@ DOIT_CONFIG = {
 __all__ = [
     "DOIT_CONFIG",
     "task_build",
+    "task_bump",
+    "task_changelog",
     "task_check",
     "task_explain",
     "task_graph",
     "task_install",
     "task_plan",
     "task_preflight",
+    "task_prepare",
     "task_publish",
     "task_query",
     "task_upload",
     "task_verify",
+    "task_version",
 ]

@@ -28,6 +28,8 @@ ROOT_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "bootstrap_sha": (str, None),
     "release_branch": (str, None),
     "versions_file": (str, None),
+    "changelog": (bool, None),
+    "repo_url": (str, None),
     "ecosystems": (dict, None),
 }
 ECOSYSTEM_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
@@ -47,6 +49,7 @@ PACKAGE_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "publishable": (bool, None),
     "tag_format": (str, None),
     "registry": (str, None),
+    "version_files": (list, None),
 }
 
 DEFAULT_REGISTRIES = {
@@ -82,6 +85,8 @@ class RootConfig:
     bootstrap_sha: str | None = None
     release_branch: str = "releasekit/release"
     versions_file: str = ".releasekit-versions.json"
+    changelog: bool = True  # write CHANGELOG.md in each released package
+    repo_url: str | None = None  # links commits and PRs in changelogs
     ecosystems: dict[str, EcosystemConfig] = field(default_factory=dict)
 
 
@@ -91,6 +96,9 @@ class PackageConfig:
     publishable: bool | None = None
     tag_format: str | None = None
     registry: str | None = None
+    # Extra files holding the version: (path relative to the package, pattern
+    # with one {version} placeholder), e.g. ("src/acme/__init__.py", '__version__ = "{version}"').
+    version_files: tuple[tuple[str, str], ...] = ()
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -157,9 +165,13 @@ def _validate(
 
 
 def _type_name(t: type) -> str:
-    return {bool: "a boolean", str: "a string", dict: "a table", int: "an integer"}.get(
-        t, t.__name__
-    )
+    return {
+        bool: "a boolean",
+        str: "a string",
+        dict: "a table",
+        int: "an integer",
+        list: "an array",
+    }.get(t, t.__name__)
 
 
 def load_root_config(root: Path) -> RootConfig:
@@ -237,4 +249,27 @@ def load_package_config(package_dir: Path, repo_root: Path) -> PackageConfig:
         return PackageConfig()
     data = read_toml(path)
     _validate(data, PACKAGE_KEYS, path, f"{path.parent.name}/{CONFIG_NAME}")
+    if "version_files" in data:
+        data["version_files"] = _version_files(data["version_files"], path)
     return PackageConfig(**data)
+
+
+def _version_files(entries: list[Any], path: Path) -> tuple[tuple[str, str], ...]:
+    result = []
+    for entry in entries:
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != {"path", "pattern"}
+            or not all(isinstance(v, str) for v in entry.values())
+            or entry["pattern"].count("{version}") != 1
+        ):
+            raise RKError(
+                "RK-CONFIG-VALUE",
+                "each `version_files` entry is a table with a `path` and a `pattern` "
+                "holding `{version}` once",
+                path=path,
+                line=key_line(path, "version_files"),
+                fix='version_files = [{path = "src/pkg/__init__.py", pattern = \'__version__ = "{version}"\'}]',
+            )
+        result.append((entry["path"], entry["pattern"]))
+    return tuple(result)

@@ -280,6 +280,58 @@ CATALOGUE: dict[str, CodeInfo] = {
         "dead on this host, or older than the maximum age, is replaced automatically; a "
         "live one, or one from another host, is not.",
     ),
+    # --- prepare: versions, manifests, lockfiles, the release branch ----------
+    "RK-VERSION-RANGE": CodeInfo(
+        "a dependency range would not admit the new version of an internal dependency",
+        "widen the range in the dependent's manifest (or drop its upper bound)",
+        "When a workspace member gets a new version, every member depending on it has the "
+        "old version in its specifier replaced by the new one. If the rewritten range "
+        "still excludes the new version (an upper bound such as `<0.4`), the lockfile "
+        "tools would refuse the workspace, so nothing is written.",
+    ),
+    "RK-VERSION-PATTERN": CodeInfo(
+        "a configured version file does not contain its pattern",
+        "check `version_files` in the package's releasekit.toml",
+        "`version_files` lists extra files holding the version (`__version__ = ...`, Go "
+        "`const Version = ...`), each with a pattern holding `{version}` once. A file "
+        "where the pattern matches nothing is an error, so a renamed constant cannot "
+        "silently keep an old version.",
+    ),
+    "RK-GO-MAJOR-PATH": CodeInfo(
+        "a Go module's next version needs a new module path",
+        "start the module's /vN path, or release a minor (bump=minor)",
+        "In Go a major version of 2 or more is part of the module path (`example.com/m/v2`). "
+        "A breaking change to a v1 module therefore cannot simply be tagged v2.0.0: the "
+        "go.mod `module` line and every import must change. releasekit refuses to write "
+        "a version the go command would reject.",
+    ),
+    "RK-MANIFEST-STALE": CodeInfo(
+        "the release manifest was computed at another commit",
+        "run `doit version` again",
+        ".releasekit/release-manifest.json records the commit its versions were computed "
+        "at. Applying it to another commit could write versions that ignore newer commits.",
+    ),
+    "RK-MANIFEST-MISSING-PR": CodeInfo(
+        "the Release PR body has no releasekit manifest",
+        "the Release PR body lost its manifest block: run `doit prepare` again",
+        "`doit prepare` embeds the release manifest in the Release PR body, inside an "
+        "invisible HTML comment between `<!-- releasekit-manifest` and "
+        "`releasekit-manifest -->`. The tag stage reads it back to tag exactly what was "
+        "prepared; if the block was removed, `doit prepare` recomputes and rewrites it.",
+    ),
+    "RK-LOCK-UPDATE": CodeInfo(
+        "a lockfile tool failed after the version bump",
+        "run the command shown in the folder shown and fix what it reports",
+        "After the versions are written, `uv lock --upgrade-package`, `pnpm install "
+        "--lockfile-only` or `go mod tidy` bring the lockfiles in line (D-2). Their "
+        "failure stops prepare before any commit.",
+    ),
+    "RK-GIT-PUSH": CodeInfo(
+        "the release branch could not be pushed",
+        "add the remote, check your credentials, or pass push=0",
+        "`doit prepare` commits the release on its own branch and force-pushes it "
+        "(the branch belongs to releasekit; each prepare replaces it).",
+    ),
 }
 
 

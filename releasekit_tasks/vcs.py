@@ -39,3 +39,11 @@ def list_tags(repo: Path) -> tuple[str, ...]:
     if repo_toplevel(repo) is None:
         return ()
     return tuple(git(repo, "tag", "--list").split())
+
+
+def uncommitted(repo: Path) -> list[str]:
+    """`git status --porcelain` lines of tracked files with uncommitted changes."""
+    if repo_toplevel(repo) is None:
+        return []
+    out = git(repo, "status", "--porcelain", "--untracked-files=no")
+    return [line.strip() for line in out.splitlines() if line.strip()]

@@ -122,7 +122,8 @@ def preflight(releases: list[Release], root: str) -> None:
                 "RK-TOOL-MISSING", f"`{command[0]}` is not installed or does not run"
             ) from None
         print(f"tool   {out}")
-    _check_clean(Path(root))
+    check_clean(Path(root))
+    print("tree   clean")
     for release in releases:
         if release.token_env and not os.environ.get(release.token_env):
             raise RKError(
@@ -139,23 +140,16 @@ def preflight(releases: list[Release], root: str) -> None:
             go.check_tag(release)
 
 
-def _check_clean(root: Path) -> None:
-    from releasekit_tasks.vcs import git, repo_toplevel
+def check_clean(root: Path) -> None:
+    from releasekit_tasks.vcs import uncommitted
 
-    if repo_toplevel(root) is None:
-        return
-    dirty = [
-        line
-        for line in git(root, "status", "--porcelain", "--untracked-files=no").splitlines()
-        if line.strip()
-    ]
+    dirty = uncommitted(root)
     if dirty:
         raise RKError(
             "RK-PREFLIGHT-DIRTY",
-            f"{len(dirty)} uncommitted change(s), first: {dirty[0].strip()}",
+            f"{len(dirty)} uncommitted change(s), first: {dirty[0]}",
             path=root,
         )
-    print("tree   clean")
 
 
 def _check_reachable(registry: str, retries: int) -> None:

@@ -1,0 +1,166 @@
+"""Write a release manifest's versions everywhere they live, in one checkout.
+
+For each release: its manifest's version (pyproject, package.json), the
+committed versions file, and the package's configured ``version_files``. For
+every member (private ones too) that depends on a released package through the
+workspace: the version in its dependency specifier (uv, pnpm) or its go.mod
+``require``. Then the lockfiles, with the ecosystems' own tools (D-2):
+``uv lock --upgrade-package``, ``pnpm install --lockfile-only``, ``go mod
+tidy``. All edits are computed before the first write, so bad input changes
+nothing; every file is replaced atomically.
+
+``tree`` is the checkout written to: the user's working tree for ``doit
+bump``, the release worktree for ``doit prepare``. Paths from the workspace
+(discovered in the repository root) are mapped into it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from releasekit_tasks import rewrite
+from releasekit_tasks.config import load_package_config
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.history import toplevel
+from releasekit_tasks.publishing.tools import run_tool
+from releasekit_tasks.release_manifest import PlannedRelease, ReleaseManifest
+from releasekit_tasks.workspace import Workspace
+
+
+@dataclass
+class Edits:
+    files: dict[Path, str] = field(default_factory=dict)  # absolute path in tree -> new text
+    lock_commands: list[tuple[list[str], Path]] = field(default_factory=list)  # (argv, cwd)
+
+    def text(self, path: Path) -> str:
+        if path not in self.files:
+            if not path.is_file():
+                raise RKError("RK-MANIFEST-MISSING", f"{path} does not exist", path=path)
+            self.files[path] = _read(path)
+        return self.files[path]
+
+
+def plan_edits(manifest: ReleaseManifest, workspace: Workspace, tree: Path) -> Edits:
+    """Every file edit and lockfile command the manifest needs, computed without writing."""
+    repo = toplevel(workspace.config)
+    into = _mapper(repo, tree)
+    edits = Edits()
+    released = {r.id: r for r in manifest.releases}
+    for release in manifest.releases:
+        package = workspace.packages[release.id]
+        path = into(package.manifest)
+        if release.ecosystem == "uv":
+            edits.files[path] = rewrite.set_pyproject_version(
+                edits.text(path), release.new_version, path
+            )
+        elif release.ecosystem == "pnpm":
+            edits.files[path] = rewrite.set_package_json_version(
+                edits.text(path), release.new_version, path
+            )
+        for rel, pattern in load_package_config(package.path, workspace.root).version_files:
+            extra = into(package.path / rel)
+            edits.files[extra] = rewrite.rewrite_version_pattern(
+                edits.text(extra), pattern, release.new_version, extra
+            )
+    for package in workspace.packages.values():
+        path = into(package.manifest)
+        for dep in package.internal_dependencies:
+            target = _released_dependency(package.label, dep.name, released)
+            if target is None or target.old_version == target.new_version:
+                continue
+            text = edits.text(path)
+            if package.ecosystem == "uv":
+                text = rewrite.rewrite_pyproject_dependency(
+                    text, dep.name, target.old_version or "", target.new_version, path
+                )
+            elif package.ecosystem == "pnpm":
+                text = rewrite.rewrite_package_json_dependency(
+                    text, dep.name, target.old_version or "", target.new_version, path
+                )
+            elif package.ecosystem == "go":
+                text = rewrite.rewrite_go_require(text, dep.name, target.new_version, path)
+            edits.files[path] = text
+    versions_path = tree / workspace.config.versions_file
+    current = _read(versions_path) if versions_path.is_file() else None
+    updates = {r.path: r.new_version for r in manifest.releases if r.ecosystem == "go"}
+    if updates:
+        edits.files[versions_path] = rewrite.update_versions_file(current, updates)
+    edits.lock_commands = _lock_commands(manifest, workspace, tree, into, edits)
+    return edits
+
+
+def _released_dependency(
+    label: str, name: str, released: dict[str, PlannedRelease]
+) -> PlannedRelease | None:
+    return released.get(f"{label}/{name}")
+
+
+def _mapper(repo: Path, tree: Path):
+    def into(path: Path) -> Path:
+        return tree / os.path.relpath(path, repo)
+
+    return into
+
+
+def _lock_commands(
+    manifest: ReleaseManifest, workspace: Workspace, tree: Path, into, edits: Edits
+) -> list[tuple[list[str], Path]]:
+    commands: list[tuple[list[str], Path]] = []
+    changed = set(edits.files)
+    for label, eco in workspace.config.ecosystems.items():
+        members = [p for p in workspace.packages.values() if p.label == label]
+        if not any(into(p.manifest) in changed for p in members):
+            continue
+        root = into(eco.workspace_root)
+        if eco.kind == "uv" and (root / "uv.lock").is_file():
+            upgrades = [
+                arg
+                for r in manifest.releases
+                if r.label == label
+                for arg in ("--upgrade-package", r.name)
+            ]
+            commands.append((["uv", "lock", "--quiet", *upgrades], root))
+        elif eco.kind == "pnpm" and (root / "pnpm-lock.yaml").is_file():
+            commands.append((["pnpm", "install", "--lockfile-only", "--silent"], root))
+        elif eco.kind == "go":
+            for package in members:
+                if into(package.manifest) in changed and _standalone(package):
+                    commands.append((["go", "mod", "tidy"], into(package.path)))
+    return commands
+
+
+def _standalone(package) -> bool:
+    """A module whose internal requirements all have a local ``replace``: it builds
+    outside go.work, so ``go mod tidy`` can run before its dependencies are tagged."""
+    from releasekit_tasks.gomod import read_gomod
+
+    mod = read_gomod(package.manifest)
+    replaced = {r.old_path for r in mod.replaces if r.is_local}
+    return all(dep.name in replaced for dep in package.internal_dependencies)
+
+
+def write_edits(edits: Edits) -> list[Path]:
+    """Write the files (atomically, each), then run the lockfile tools."""
+    written = []
+    for path, text in edits.files.items():
+        if path.is_file() and _read(path) == text:
+            continue
+        _atomic_write(path, text)
+        written.append(path)
+    for argv, cwd in edits.lock_commands:
+        run_tool(argv, cwd=cwd, code="RK-LOCK-UPDATE", what=f"updating the lockfile in {cwd}")
+    return written
+
+
+def _read(path: Path) -> str:
+    # Bytes, not read_text: universal newlines would turn a CRLF file into LF.
+    return path.read_bytes().decode("utf-8")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.releasekit-tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    tmp.replace(path)

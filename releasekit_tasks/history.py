@@ -1,0 +1,219 @@
+"""Release history from git: each package's release tags and its commits since the last one.
+
+Tags: Go modules use the go command's fixed rule (``plugins/foo/v0.6.0``);
+other packages use ``tag_format`` (package, then ecosystem, then root config;
+placeholders ``{name}`` and ``{version}``).
+
+Commits: first-parent history since the package's boundary — its last release
+tag, else ``bootstrap_sha``, else the root commit. A merge commit on that line
+stands for the commits it brought in (each parsed on its own); only when none
+of them is conventional does the merge's own message count. A file belongs to
+the deepest package folder holding it, so a nested module's changes are not
+its parent's. Packages sharing a boundary share one ``git log`` call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from releasekit_tasks.config import RootConfig, load_package_config
+from releasekit_tasks.conventional import ParsedCommit, parse
+from releasekit_tasks.model import Package
+from releasekit_tasks.vcs import git
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    version: str  # as the package writes it (Go: with its "v")
+    sha: str  # the commit the tag points at
+
+
+@dataclass
+class PackageHistory:
+    last: Tag | None  # the tag of the current version, else the highest
+    last_final: Tag | None  # the highest tag that is not a prerelease
+    boundary: str | None  # commits after this sha count; None = all history
+    boundary_name: str  # the tag name, "bootstrap_sha <sha>", or ""
+    commits: list[ParsedCommit] = field(default_factory=list)  # newest first
+    # Since the last final release (for prerelease bumps and changelog rollup).
+    commits_since_final: list[ParsedCommit] = field(default_factory=list)
+
+
+def tag_format(package: Package, config: RootConfig) -> str:
+    own = load_package_config(package.path, config.root).tag_format
+    eco = (
+        config.ecosystems[package.label].tag_format if package.label in config.ecosystems else None
+    )
+    return own or eco or config.tag_format
+
+
+def tag_name(package: Package, config: RootConfig, version: str) -> str:
+    """The git tag of ``package`` at ``version``."""
+    if package.ecosystem == "go":
+        from releasekit_tasks.ecosystems.golang import tag_for, tag_prefix
+
+        return tag_for(tag_prefix(package.path, package.name, toplevel(config)), version)
+    return tag_format(package, config).format(name=package.name, version=version)
+
+
+def toplevel(config: RootConfig) -> Path:
+    from releasekit_tasks.vcs import repo_toplevel
+
+    return repo_toplevel(config.root) or config.root
+
+
+def _tag_regex(package: Package, config: RootConfig) -> re.Pattern[str]:
+    if package.ecosystem == "go":
+        prefix = tag_name(package, config, "v0.0.0").removesuffix("v0.0.0")
+        return re.compile(re.escape(prefix) + r"(?P<version>v\d+\.\d+\.\d+\S*)")
+    fmt = tag_format(package, config)
+    pattern = re.escape(fmt).replace(r"\{name\}", re.escape(package.name))
+    return re.compile(pattern.replace(r"\{version\}", r"(?P<version>\d\S*)"))
+
+
+def all_tags(repo: Path) -> dict[str, str]:
+    """Tag name -> the commit it points at (annotated tags peeled), in one git call."""
+    out = git(
+        repo, "for-each-ref", "refs/tags", "--format=%(refname:short) %(objectname) %(*objectname)"
+    )
+    tags = {}
+    for line in out.splitlines():
+        name, sha, *peeled = line.split(" ")
+        tags[name] = peeled[0] if peeled and peeled[0] else sha
+    return tags
+
+
+def package_tags(
+    package: Package, config: RootConfig, tags: dict[str, str], version_key
+) -> list[Tag]:
+    """This package's release tags whose version parses, lowest version first."""
+    regex = _tag_regex(package, config)
+    found = []
+    for name, sha in tags.items():
+        match = regex.fullmatch(name)
+        if match and version_key(match.group("version")) is not None:
+            found.append(Tag(name, match.group("version"), sha))
+    return sorted(found, key=lambda t: version_key(t.version))
+
+
+def read_histories(
+    packages: list[Package],
+    config: RootConfig,
+    version_key,  # (ecosystem, version) -> sortable key, or None when it does not parse
+    is_prerelease,  # (ecosystem, version) -> bool
+) -> dict[str, PackageHistory]:
+    repo = toplevel(config)
+    tags = all_tags(repo)
+    histories: dict[str, PackageHistory] = {}
+    for package in packages:
+
+        def key(version: str, eco: str = package.ecosystem):
+            return version_key(eco, version)
+
+        found = package_tags(package, config, tags, key)
+        current = next((t for t in found if t.version == package.version), None)
+        last = current or (found[-1] if found else None)
+        finals = [t for t in found if not is_prerelease(package.ecosystem, t.version)]
+        last_final = finals[-1] if finals else None
+        if last is not None:
+            boundary, boundary_name = last.sha, last.name
+        elif config.bootstrap_sha:
+            boundary = _resolve(repo, config.bootstrap_sha)
+            boundary_name = f"bootstrap_sha {config.bootstrap_sha}"
+        else:
+            boundary, boundary_name = None, ""
+        histories[package.id] = PackageHistory(last, last_final, boundary, boundary_name)
+    folders = {_relative(p.path, repo): p.id for p in packages}
+    wanted: dict[str | None, set[str]] = {}
+    for pid, history in histories.items():
+        wanted.setdefault(history.boundary, set()).add(pid)
+        final_boundary = history.last_final.sha if history.last_final else history.boundary
+        wanted.setdefault(final_boundary, set()).add(pid)
+    logs = {
+        boundary: _commits_by_package(repo, boundary, folders, pids)
+        for boundary, pids in wanted.items()
+    }
+    for pid, history in histories.items():
+        history.commits = logs[history.boundary].get(pid, [])
+        final_boundary = history.last_final.sha if history.last_final else history.boundary
+        history.commits_since_final = logs[final_boundary].get(pid, [])
+    return histories
+
+
+def _resolve(repo: Path, rev: str) -> str:
+    from releasekit_tasks.errors import RKError
+
+    out = git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False).strip()
+    if not out:
+        raise RKError(
+            "RK-CONFIG-VALUE",
+            f"bootstrap_sha {rev!r} is not a commit of this repository",
+            path=repo / "releasekit.toml",
+            fix="set bootstrap_sha to the commit of the last release made before releasekit",
+        )
+    return out
+
+
+def _relative(path: Path, repo: Path) -> PurePosixPath:
+    return PurePosixPath(Path(os.path.relpath(path, repo)).as_posix())
+
+
+def _owner(file: str, folders: dict[PurePosixPath, str]) -> str | None:
+    """The id of the deepest package folder holding ``file``."""
+    path = PurePosixPath(file)
+    for parent in path.parents:
+        if parent in folders:
+            return folders[parent]
+    return None
+
+
+_LOG_FORMAT = "--format=%x1e%H%x1f%P%x1f%B%x1f"
+
+
+def _log(repo: Path, *args: str) -> list[tuple[str, list[str], str, list[str]]]:
+    """(sha, parents, message, files) per commit, newest first."""
+    out = git(repo, "log", _LOG_FORMAT, "--name-only", "--no-renames", *args)
+    entries = []
+    for record in out.split("\x1e")[1:]:
+        sha, parents, message, files = record.split("\x1f")
+        entries.append((sha, parents.split(), message, [f for f in files.split("\n") if f]))
+    return entries
+
+
+def _commits_by_package(
+    repo: Path, boundary: str | None, folders: dict[PurePosixPath, str], pids: set[str]
+) -> dict[str, list[ParsedCommit]]:
+    rev = f"{boundary}..HEAD" if boundary else "HEAD"
+    result: dict[str, list[ParsedCommit]] = {}
+    # --first-parent implies --diff-merges=first-parent: a merge lists what it changed.
+    for sha, parents, message, files in _log(repo, "--first-parent", rev, "--"):
+        touched = {owner for f in files if (owner := _owner(f, folders)) in pids}
+        if not touched:
+            continue
+        if len(parents) > 1:
+            merged = _merged_commits(repo, parents, folders)
+            for pid in touched:
+                own = [c for c in merged.get(pid, []) if c.type is not None]
+                result.setdefault(pid, []).extend(own or [parse(sha, message)])
+        else:
+            commit = parse(sha, message)
+            for pid in touched:
+                result.setdefault(pid, []).append(commit)
+    return result
+
+
+def _merged_commits(
+    repo: Path, parents: list[str], folders: dict[PurePosixPath, str]
+) -> dict[str, list[ParsedCommit]]:
+    """The commits a merge brought in (reachable from its other parents only), by package."""
+    excluded = [f"^{parents[0]}"]
+    found: dict[str, list[ParsedCommit]] = {}
+    for sha, _, message, files in _log(repo, "--no-merges", *parents[1:], *excluded, "--"):
+        commit = parse(sha, message)
+        for owner in {o for f in files if (o := _owner(f, folders)) is not None}:
+            found.setdefault(owner, []).append(commit)
+    return found

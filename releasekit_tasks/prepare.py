@@ -1,0 +1,225 @@
+"""The doit actions of the prepare stage: module-level functions taking plain data.
+
+    version   decide the next versions → .releasekit/release-manifest.json
+    bump      write them into the working tree (manifests, versions file, lockfiles)
+    changelog prepend each released package's CHANGELOG.md section
+    prepare   all of it in a fresh worktree of HEAD on the release branch,
+              then the version commit (D-1), the push, and the Release PR body
+
+``prepare`` never touches the user's checkout: a kill at any instant leaves
+it byte-identical, and the next run starts the worktree again from HEAD.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+from pathlib import Path
+
+from releasekit_tasks import changelog
+from releasekit_tasks.bump import plan_edits, write_edits
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.graph import Selection, assert_valid, build_graph
+from releasekit_tasks.publishing.actions import _failing, check_clean
+from releasekit_tasks.release_manifest import ReleaseManifest
+from releasekit_tasks.vcs import git
+from releasekit_tasks.versioning import VersionOptions, decide
+from releasekit_tasks.workspace import collect
+
+MANIFEST = "release-manifest.json"
+PR_BODY = "release-pr.md"
+WORKTREE = "release-worktree"
+
+
+def state_dir(root: Path) -> Path:
+    folder = root / ".releasekit"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def today() -> str:
+    return os.environ.get("RELEASEKIT_DATE") or datetime.date.today().isoformat()
+
+
+def options_from(values: dict) -> VersionOptions:
+    return VersionOptions(
+        selection=Selection(
+            tuple(values.get("group", ())),
+            tuple(values.get("package", ())),
+            tuple(values.get("ecosystem", ())),
+        ),
+        prerelease=values.get("prerelease", ""),
+        bump=values.get("bump", "auto"),
+        force=bool(values.get("force", False)),
+    )
+
+
+def compute(root: Path, values: dict) -> ReleaseManifest:
+    """The release manifest of HEAD; refuses a checkout with uncommitted changes."""
+    check_clean(root)
+    workspace = collect(root)
+    graph = build_graph(workspace.packages.values())
+    assert_valid(graph)
+    head = git(root, "rev-parse", "HEAD").strip()
+    decision = decide(workspace, graph, head, options_from(values))
+    for pid, why in decision.skipped.items():
+        print(f"skip     {pid}: {why}")
+    return decision.manifest
+
+
+def print_manifest(manifest: ReleaseManifest) -> None:
+    for r in manifest.releases:
+        why = "; ".join(r.reasons)
+        print(f"release  {r.id} {r.old_version or '—'} → {r.new_version} ({r.bump}): {why}")
+    if not manifest.releases:
+        print("nothing to release")
+
+
+@_failing
+def version(root: str, values: dict, dry_run: bool) -> None:
+    manifest = compute(Path(root), values)
+    print_manifest(manifest)
+    if not dry_run:
+        _atomic_write(state_dir(Path(root)) / MANIFEST, manifest.to_json())
+
+
+def read_manifest(root: Path) -> ReleaseManifest:
+    path = root / ".releasekit" / MANIFEST
+    if not path.is_file():
+        raise RKError("RK-MANIFEST-MISSING", f"no {path}", path=path, fix="run `doit version`")
+    manifest = ReleaseManifest.from_json(path.read_text(encoding="utf-8"), path)
+    head = git(root, "rev-parse", "HEAD").strip()
+    if manifest.head != head:
+        raise RKError(
+            "RK-MANIFEST-STALE",
+            f"the release manifest was computed at {manifest.head[:12]}, HEAD is {head[:12]}",
+            path=path,
+            fix="run `doit version` (doit runs it first when it is out of date)",
+        )
+    return manifest
+
+
+@_failing
+def bump(root: str, dry_run: bool) -> None:
+    manifest = read_manifest(Path(root))
+    edits = plan_edits(manifest, collect(Path(root)), Path(root))
+    _report(edits, Path(root), dry_run)
+    if not dry_run:
+        write_edits(edits)
+
+
+@_failing
+def write_changelogs(root: str, dry_run: bool) -> None:
+    manifest = read_manifest(Path(root))
+    for path in _changelog_edits(manifest, Path(root), Path(root)):
+        print(f"{'would write' if dry_run else 'write'}  {path.relative_to(root)}")
+
+
+def _changelog_edits(
+    manifest: ReleaseManifest, repo: Path, tree: Path, *, write: bool = True
+) -> list[Path]:
+    """Prepend each release's section to its CHANGELOG.md in ``tree``."""
+    from releasekit_tasks.config import load_root_config
+
+    config = load_root_config(repo)
+    if not config.changelog:
+        return []
+    written = []
+    for release in manifest.releases:
+        path = tree / release.path / "CHANGELOG.md"
+        existing = path.read_bytes().decode("utf-8") if path.is_file() else None
+        section = changelog.render_section(release, today(), config.repo_url)
+        text = changelog.prepend(existing, section, release.new_version)
+        if write and text != existing:
+            _atomic_write(path, text)
+        written.append(path)
+    return written
+
+
+def _report(edits, tree: Path, dry_run: bool) -> None:
+    verb = "would write" if dry_run else "write"
+    for path in edits.files:
+        print(f"{verb}  {path.relative_to(tree)}")
+    for argv, cwd in edits.lock_commands:
+        print(
+            f"{'would run' if dry_run else 'run'}  {' '.join(argv)}  (in {cwd.relative_to(tree)})"
+        )
+
+
+@_failing
+def prepare(root: str, branch: str, remote: str, push: bool, dry_run: bool) -> None:
+    repo = Path(root)
+    manifest = read_manifest(repo)
+    if not manifest.releases:
+        print("nothing to release: no release branch made")
+        return
+    workspace = collect(repo)
+    if dry_run:
+        print_manifest(manifest)
+        _report(plan_edits(manifest, workspace, repo), repo, True)
+        for path in _changelog_edits(manifest, repo, repo, write=False):
+            print(f"would write  {path.relative_to(repo)}")
+        print(f"would commit on {branch} and push it to {remote}")
+        return
+    tree = state_dir(repo) / WORKTREE
+    _fresh_worktree(repo, tree, branch, manifest.head)
+    edits = plan_edits(manifest, workspace, tree)
+    write_edits(edits)
+    _changelog_edits(manifest, repo, tree)
+    git(tree, "add", "-A")
+    git(tree, "commit", "-q", "--no-verify", "-m", commit_message(manifest))
+    sha = git(tree, "rev-parse", "HEAD").strip()
+    print(f"commit   {sha[:12]} on {branch}")
+    if push:
+        _push(tree, remote, branch)
+    body = changelog.embed_manifest(
+        changelog.release_notes(manifest, today(), workspace.config.repo_url), manifest
+    )
+    _atomic_write(state_dir(repo) / PR_BODY, body)
+    print(f"pr body  {state_dir(repo) / PR_BODY}")
+    _remove_worktree(repo, tree)
+
+
+def commit_message(manifest: ReleaseManifest) -> str:
+    count = len(manifest.releases)
+    title = f"chore(release): {manifest.umbrella_tag or f'{count} package' + ('s' if count > 1 else '')}"
+    lines = [f"- {r.name} {r.old_version or '—'} → {r.new_version}" for r in manifest.releases]
+    return title + "\n\n" + "\n".join(lines) + "\n"
+
+
+def _fresh_worktree(repo: Path, tree: Path, branch: str, head: str) -> None:
+    """A clean checkout of ``head`` on ``branch`` (reset if it exists), whatever a killed run left."""
+    _remove_worktree(repo, tree)
+    git(repo, "worktree", "add", "--force", "-q", "-B", branch, str(tree), head)
+
+
+def _remove_worktree(repo: Path, tree: Path) -> None:
+    if tree.exists():
+        git(repo, "worktree", "remove", "--force", str(tree), check=False)
+        shutil.rmtree(tree, ignore_errors=True)
+    git(repo, "worktree", "prune")
+
+
+def _push(tree: Path, remote: str, branch: str) -> None:
+    remotes = git(tree, "remote").split()
+    if remote not in remotes:
+        raise RKError(
+            "RK-GIT-PUSH",
+            f"no git remote named `{remote}` to push {branch} to",
+            path=tree,
+            fix="add the remote (git remote add origin URL), pass remote=NAME, or push=0",
+        )
+    # The release branch belongs to releasekit: each prepare replaces it.
+    out = git(
+        tree, "push", "--force", "--porcelain", remote, f"HEAD:refs/heads/{branch}", check=False
+    )
+    if "Done" not in out and "[up to date]" not in out:
+        raise RKError("RK-GIT-PUSH", f"pushing {branch} to {remote} failed:\n{out}", path=tree)
+    print(f"push     {branch} → {remote}")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.releasekit-tmp")
+    tmp.write_bytes(text.encode("utf-8"))
+    tmp.replace(path)

@@ -1,0 +1,139 @@
+"""The prepare stage as doit tasks.
+
+    version            .releasekit/release-manifest.json: package, old → new, bump, reasons
+    bump     ← version  write the versions into the working tree (+ lockfiles)
+    changelog ← version prepend CHANGELOG.md sections in the working tree
+    prepare  ← version  all of it on the release branch: commit, push, Release PR body
+
+``version`` is up to date while HEAD, the tags, releasekit.toml and the
+options are unchanged. Options are doit variables: ``prerelease=rc``,
+``bump=auto|patch|minor|major``, ``force=1`` (release unchanged packages),
+``group=…``, ``package=…``, ``ecosystem=…``, ``dry_run=1``, and for prepare
+``remote=origin``, ``push=0``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from releasekit_tasks import prepare
+from releasekit_tasks.tasks.loading import repo_root
+from releasekit_tasks.tasks.publish import option
+from releasekit_tasks.vcs import git, repo_toplevel
+
+_TRUE = ("1", "true", "yes")
+
+
+def _flag(name: str, default: str = "0") -> bool:
+    return option(name, default).lower() in _TRUE
+
+
+def _values() -> dict:
+    def listed(name: str) -> list[str]:
+        return [v for v in option(name).split(",") if v]
+
+    return {
+        "group": listed("group"),
+        "package": listed("package"),
+        "ecosystem": listed("ecosystem"),
+        "prerelease": option("prerelease"),
+        "bump": option("bump", "auto"),
+        "force": _flag("force"),
+    }
+
+
+def fingerprint(root: str, values: dict) -> str:
+    """What the manifest depends on besides the working tree (which must be clean)."""
+    config = Path(root) / "releasekit.toml"
+    parts = [
+        repr(sorted(values.items())),
+        config.read_text(encoding="utf-8") if config.is_file() else "",
+    ]
+    if repo_toplevel(Path(root)) is not None:
+        parts.append(git(Path(root), "rev-parse", "HEAD", check=False).strip())
+        parts.append(git(Path(root), "for-each-ref", "refs/tags", check=False))
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def manifest_is_current(task: object, values: dict, root: str, options: dict) -> bool:
+    """doit uptodate: computed only when the task is considered, never by `doit list`."""
+    return values.get("fingerprint") == fingerprint(root, options)
+
+
+def _version(root: str, options: dict, dry_run: bool) -> dict | object:
+    failed = prepare.version(root, options, dry_run)
+    return failed if failed is not None else {"fingerprint": fingerprint(root, options)}
+
+
+def _release_branch(root: Path, values: dict) -> str:
+    from releasekit_tasks.config import load_root_config
+
+    try:
+        branch = load_root_config(root).release_branch
+    except Exception:  # a broken config fails in the version task, with its RK code
+        branch = "releasekit/release"
+    groups = values["group"]
+    return f"{branch}-{'-'.join(groups)}" if groups else branch
+
+
+def task_version() -> dict:
+    """Decide the next versions from Conventional Commits (.releasekit/release-manifest.json)."""
+    root = repo_root()
+    values = _values()
+    dry_run = _flag("dry_run")
+    task: dict = {
+        "actions": [(_version, [str(root), values, dry_run])],
+        "verbosity": 2,
+    }
+    if dry_run:
+        task["uptodate"] = [False]
+    else:
+        task["targets"] = [str(root / ".releasekit" / prepare.MANIFEST)]
+        task["uptodate"] = [(manifest_is_current, [str(root), values])]
+    return task
+
+
+def task_bump() -> dict:
+    """Write the decided versions into the working tree: manifests, versions file, lockfiles."""
+    root = repo_root()
+    return {
+        "actions": [(prepare.bump, [str(root), _flag("dry_run")])],
+        "task_dep": ["version"],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
+
+
+def task_changelog() -> dict:
+    """Prepend each released package's CHANGELOG.md section in the working tree."""
+    root = repo_root()
+    return {
+        "actions": [(prepare.write_changelogs, [str(root), _flag("dry_run")])],
+        "task_dep": ["version"],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
+
+
+def task_prepare() -> dict:
+    """Versions, manifests, lockfiles and changelogs committed on the release branch and pushed."""
+    root = repo_root()
+    values = _values()
+    return {
+        "actions": [
+            (
+                prepare.prepare,
+                [
+                    str(root),
+                    _release_branch(root, values),
+                    option("remote", "origin"),
+                    _flag("push", "1"),
+                    _flag("dry_run"),
+                ],
+            )
+        ],
+        "task_dep": ["version"],
+        "uptodate": [False],
+        "verbosity": 2,
+    }

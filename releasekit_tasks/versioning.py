@@ -1,0 +1,401 @@
+"""Next versions from Conventional Commits: the decision half of ``doit prepare``.
+
+For every publishable package in the selection (plus the internal
+dependencies it needs):
+
+1. Its own commits since its last release give a bump: breaking → major,
+   feat → minor, fix/perf/revert → patch; on 0.x a breaking change is a minor
+   bump unless ``major_on_zero``. No releasable commit → no release (D-5)
+   unless ``force``. ``bump=patch|minor|major`` overrides the selected ones.
+2. Independent mode: every package whose internal dependency gets a new
+   version gets at least a patch bump — never the dependency's bump type
+   (D-11). Edges only exist inside a release tree, so trees stay apart and a
+   member pinned to a registry version is never touched.
+   Synchronized mode: the largest bump applies to every package, across
+   ecosystems, and they all share one version.
+3. A package never released (no tag, no ``bootstrap_sha``) is released at
+   the version its manifest states.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from releasekit_tasks import versions
+from releasekit_tasks.conventional import ParsedCommit, drop_reverted
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.graph import Graph, Selection, levels, select
+from releasekit_tasks.history import PackageHistory, read_histories, toplevel
+from releasekit_tasks.model import Package
+from releasekit_tasks.release_manifest import ChangeNote, PlannedRelease, ReleaseManifest
+from releasekit_tasks.versions import Version, VersionError
+from releasekit_tasks.workspace import Workspace
+
+BUMP_OVERRIDES = ("auto", "patch", "minor", "major")
+
+
+@dataclass(frozen=True)
+class VersionOptions:
+    selection: Selection = field(default_factory=Selection)
+    prerelease: str = ""  # "rc" or "rc.2"
+    bump: str = "auto"  # auto | patch | minor | major, for the selected packages
+    force: bool = False  # release selected packages without releasable commits (D-5)
+
+
+@dataclass
+class Decision:
+    manifest: ReleaseManifest
+    skipped: dict[str, str]  # package id -> why it is not released
+
+
+def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOptions) -> Decision:
+    config = workspace.config
+    if options.bump not in BUMP_OVERRIDES:
+        raise RKError(
+            "RK-CONFIG-VALUE",
+            f"bump={options.bump!r}; allowed: {', '.join(BUMP_OVERRIDES)}",
+            fix="pass bump=auto, patch, minor or major",
+        )
+    try:
+        prerelease = versions.parse_prerelease(options.prerelease)
+    except VersionError as exc:
+        raise RKError(
+            "RK-CONFIG-VALUE", str(exc), fix="pass prerelease=rc (or beta, alpha)"
+        ) from None
+    chosen, pulled = select(graph, options.selection)
+    order = [pid for level in levels(graph) for pid in level]
+    skipped: dict[str, str] = {}
+    candidates: list[Package] = []
+    for pid in order:
+        package = graph.nodes[pid]
+        if pid not in chosen | pulled:
+            continue
+        if not package.publishable:
+            skipped[pid] = f"private: {package.reason}"
+        elif package.version is None and package.ecosystem != "go":
+            skipped[pid] = "dynamic version: set by the build, not by releasekit"
+        else:
+            candidates.append(package)
+    current = {p.id: _current(p) for p in candidates}
+    histories = read_histories(candidates, config, _version_key, _is_prerelease)
+    plans: dict[str, PlannedRelease] = {}
+    kinds: dict[str, str | None] = {}
+    for package in candidates:
+        history = histories[package.id]
+        commits = drop_reverted(history.commits)
+        kind = _commit_kind(commits)
+        reasons = _commit_reasons(commits)
+        overridden = options.bump != "auto" and package.id in chosen
+        if overridden:
+            kind, reasons = options.bump, [f"bump={options.bump} requested", *reasons]
+        elif kind is None and options.force and package.id in chosen:
+            kind, reasons = "patch", ["force=1: released without releasable commits"]
+        kinds[package.id] = kind
+        if history.boundary is None:
+            plans[package.id] = _initial(package, current[package.id], commits)
+            continue
+        promote = current[package.id].pre is not None and prerelease is None
+        if kind is None and not promote:
+            skipped[package.id] = _why_unchanged(history)
+            continue
+        if not overridden:
+            kind = _zero_rule(kind, current[package.id], config.major_on_zero)
+        plans[package.id] = _plan(
+            package, current[package.id], kind, prerelease, history, reasons, config.major_on_zero
+        )
+    if config.synchronize:
+        plans = _synchronize(candidates, current, kinds, plans, prerelease, histories, config)
+    else:
+        _propagate(graph, candidates, current, plans, prerelease, histories, skipped)
+    for pid in plans:
+        skipped.pop(pid, None)
+    releases = [plans[p.id] for p in candidates if p.id in plans]
+    for release in releases:
+        _check_go_major(graph.nodes[release.id], release)
+    umbrella = ""
+    shared = {versions.parse(r.ecosystem, r.new_version) for r in releases}
+    if config.synchronize and len({v.key() for v in shared}) == 1 and releases:
+        one = shared.pop()
+        umbrella = config.umbrella_tag.format(version=versions.render("pnpm", one))
+    manifest = ReleaseManifest(
+        head=head,
+        synchronize=config.synchronize,
+        prerelease=options.prerelease,
+        releases=releases,
+        umbrella_tag=umbrella,
+    )
+    for release in releases:
+        release.path = _relative(graph.nodes[release.id].path, toplevel(config))
+        release.manifest = _relative(graph.nodes[release.id].manifest, toplevel(config))
+    return Decision(manifest, skipped)
+
+
+def _relative(path: Path, root: Path) -> str:
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
+def _version_key(ecosystem: str, text: str) -> tuple | None:
+    try:
+        return versions.parse(ecosystem, text).key()
+    except VersionError:
+        return None
+
+
+def _is_prerelease(ecosystem: str, text: str) -> bool:
+    return versions.parse(ecosystem, text).pre is not None
+
+
+def _current(package: Package) -> Version:
+    if package.version is None:  # a Go module never released: see _initial
+        return Version(0, 0, 0)
+    try:
+        return versions.parse(package.ecosystem, package.version)
+    except VersionError as exc:
+        raise RKError(
+            "RK-VERSION-INVALID",
+            f"{package.id}: the current version is invalid: {exc}",
+            path=package.manifest,
+            fix="write a MAJOR.MINOR.PATCH version (with an optional prerelease)",
+        ) from None
+
+
+def _commit_kind(commits: list[ParsedCommit]) -> str | None:
+    kind = None
+    for commit in commits:
+        kind = versions.larger(kind, commit.bump)
+    return kind
+
+
+def _commit_reasons(commits: list[ParsedCommit]) -> list[str]:
+    releasing = [c for c in commits if c.bump]
+    if not releasing:
+        return []
+    top = max(releasing, key=lambda c: versions.KINDS.index(c.bump or "patch"))
+    more = f" (+{len(releasing) - 1} more)" if len(releasing) > 1 else ""
+    what = "breaking change" if top.breaking else _KIND_WORDS.get(top.type or "", "change")
+    return [f"{what} {top.sha[:7]} {top.subject}{more}"]
+
+
+_KIND_WORDS = {"feat": "feature", "fix": "fix", "perf": "performance fix", "revert": "revert"}
+# A squash-merge subject ends in its PR number; the note lists references itself.
+_TRAILING_REFERENCE = re.compile(r"\s*\(#\d+\)$")
+
+
+def _zero_rule(kind: str | None, current: Version, major_on_zero: bool) -> str | None:
+    if kind == "major" and current.major == 0 and not major_on_zero:
+        return "minor"
+    return kind
+
+
+def _why_unchanged(history: PackageHistory) -> str:
+    since = history.boundary_name or "the first commit"
+    if history.commits:
+        return f"no releasable commits since {since} ({len(history.commits)} other commits)"
+    return f"unchanged since {since}"
+
+
+def _notes(commits: list[ParsedCommit]) -> list[ChangeNote]:
+    notes = []
+    for commit in commits:
+        description = _TRAILING_REFERENCE.sub("", commit.description)
+        if commit.breaking:
+            text = description
+            extra = [n for n in commit.breaking_notes if n != commit.description]
+            if extra:
+                text += ": " + " ".join(extra)
+            notes.append(ChangeNote("breaking", text, commit.scope, commit.sha, commit.references))
+        elif commit.bump:
+            notes.append(
+                ChangeNote(
+                    commit.type or "fix",
+                    description,
+                    commit.scope,
+                    commit.sha,
+                    commit.references,
+                )
+            )
+    return notes
+
+
+def _render(package: Package, version: Version) -> str:
+    try:
+        return versions.render(package.ecosystem, version)
+    except VersionError as exc:
+        raise RKError("RK-VERSION-INVALID", f"{package.id}: {exc}", path=package.manifest) from None
+
+
+def _initial(package: Package, current: Version, commits: list[ParsedCommit]) -> PlannedRelease:
+    """A first release: the manifest's version (Go: v0.1.0, or vN.0.0 for a /vN module)."""
+    if package.version is not None:
+        new = package.version
+    else:
+        from releasekit_tasks.gomod import major_suffix
+
+        major = major_suffix(package.name)
+        new = f"v{major}.0.0" if major else "v0.1.0"
+    return _release(
+        package, new, "initial", ["first release (no release tag yet)"], _notes(commits), ""
+    )
+
+
+def _plan(
+    package: Package,
+    current: Version,
+    kind: str | None,
+    prerelease: tuple[str, int | None] | None,
+    history: PackageHistory,
+    reasons: list[str],
+    major_on_zero: bool,
+) -> PlannedRelease:
+    last_final = (
+        versions.parse(package.ecosystem, history.last_final.version)
+        if history.last_final
+        else None
+    )
+    since_final = drop_reverted(history.commits_since_final)
+    kind_since_final = _zero_rule(_commit_kind(since_final), last_final or current, major_on_zero)
+    new = versions.next_version(current, kind, prerelease, last_final, kind_since_final)
+    promoting = current.pre is not None and new.pre is None
+    if promoting:
+        bump = "promote"
+        reasons = [f"promotes prerelease {package.version}", *reasons]
+        notes = _notes(since_final)  # D-4: the final release rolls its prereleases up
+    else:
+        bump = "prerelease" if new.pre is not None else (kind or "patch")
+        notes = _notes(drop_reverted(history.commits))
+    return _release(package, _render(package, new), bump, reasons, notes, history.boundary_name)
+
+
+def _release(
+    package: Package, new: str, bump: str, reasons: list[str], notes: list[ChangeNote], since: str
+) -> PlannedRelease:
+    return PlannedRelease(
+        id=package.id,
+        name=package.name,
+        ecosystem=package.ecosystem,
+        label=package.label,
+        path="",  # filled in relative to the repository by decide()
+        manifest="",
+        old_version=package.version,
+        new_version=new,
+        bump=bump,
+        reasons=reasons,
+        notes=notes,
+        since=since,
+    )
+
+
+def _changes_version(release: PlannedRelease) -> bool:
+    return release.old_version != release.new_version
+
+
+def _propagate(
+    graph: Graph,
+    candidates: list[Package],
+    current: dict[str, Version],
+    plans: dict[str, PlannedRelease],
+    prerelease: tuple[str, int | None] | None,
+    histories: dict[str, PackageHistory],
+    skipped: dict[str, str],
+) -> None:
+    """D-11: a dependent of a package with a new version gets at least a patch bump.
+
+    ``candidates`` is in dependency order, so a bump ripples through every level.
+    """
+    for package in candidates:
+        moved = [
+            plans[dep]
+            for dep in graph.deps[package.id]
+            if dep in plans and _changes_version(plans[dep])
+        ]
+        if not moved:
+            continue
+        notes = [ChangeNote("deps", f"{d.name} bumped to {d.new_version}") for d in moved]
+        reasons = [f"dependency {d.name} → {d.new_version}" for d in moved]
+        existing = plans.get(package.id)
+        if existing is not None:
+            existing.notes.extend(notes)
+            existing.reasons.extend(reasons)
+            continue
+        history = histories[package.id]
+        release = _plan(package, current[package.id], "patch", prerelease, history, reasons, True)
+        release.bump = "prerelease" if prerelease else "patch"
+        release.notes = [*release.notes, *notes]
+        plans[package.id] = release
+
+
+def _synchronize(
+    candidates: list[Package],
+    current: dict[str, Version],
+    kinds: dict[str, str | None],
+    plans: dict[str, PlannedRelease],
+    prerelease: tuple[str, int | None] | None,
+    histories: dict[str, PackageHistory],
+    config,
+) -> dict[str, PlannedRelease]:
+    """Lockstep: the largest bump, applied to the highest current version, for everyone."""
+    if not plans:
+        return plans
+    kind = None
+    for pid in plans:
+        kind = versions.larger(kind, kinds.get(pid))
+    leader = max(candidates, key=lambda p: current[p.id].key())
+    base = current[leader.id]
+    if all(p.bump == "initial" for p in plans.values()):
+        new = base
+    else:
+        kind = _zero_rule(kind, base, config.major_on_zero)
+        finals = [
+            versions.parse(p.ecosystem, tag.version)
+            for p in candidates
+            if (tag := histories[p.id].last_final) is not None
+        ]
+        last_final = max(finals, key=Version.key) if finals else None
+        new = versions.next_version(base, kind, prerelease, last_final, kind)
+    driver = ", ".join(sorted(plans))
+    result = {}
+    for package in candidates:
+        own = plans.get(package.id)
+        release = own or _release(
+            package,
+            "",
+            "",
+            [f"synchronized with {driver}"],
+            [],
+            histories[package.id].boundary_name,
+        )
+        release.new_version = _render(package, new)
+        release.bump = (
+            own.bump
+            if own and own.bump in ("initial", "promote")
+            else ("prerelease" if new.pre is not None else (kind or "patch"))
+        )
+        if release.old_version == release.new_version and release.bump != "initial":
+            continue
+        result[package.id] = release
+    return result
+
+
+def _check_go_major(package: Package, release: PlannedRelease) -> None:
+    """A Go major version ≥ 2 lives at a new module path (``…/vN``): never write a broken go.mod."""
+    if package.ecosystem != "go":
+        return
+    from releasekit_tasks.gomod import major_suffix
+
+    new = versions.parse("go", release.new_version)
+    suffix = major_suffix(package.name)
+    if new.major >= 2 and suffix != new.major:
+        raise RKError(
+            "RK-GO-MAJOR-PATH",
+            f"{package.name}: {release.old_version} → {release.new_version} is a new major "
+            f"version, and a Go module's major version ≥ 2 is part of its path",
+            path=package.manifest,
+            fix=(
+                f"start module {package.name}/v{new.major} (change the `module` line and "
+                "the imports, see go.dev/doc/modules/major-version), or release a minor: "
+                "bump=minor"
+            ),
+        )

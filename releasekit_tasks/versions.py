@@ -1,0 +1,173 @@
+"""Version arithmetic, one neutral form for every ecosystem.
+
+A :class:`Version` is ``major.minor.patch`` plus an optional prerelease
+``(label, number)``. Each ecosystem parses and renders its own spelling:
+
+    uv    PEP 440 (through ``packaging``)   1.2.0   1.2.0rc1   1.2.0a1   1.2.0.dev1
+    pnpm  SemVer 2.0                        1.2.0   1.2.0-rc.1
+    go    Go semver (SemVer with a "v")     v1.2.0  v1.2.0-rc.1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packaging.version import InvalidVersion
+from packaging.version import Version as Pep440Version
+
+from releasekit_tasks import semver
+
+KINDS = ("patch", "minor", "major")  # in increasing order
+_PEP440_PRE = {"a": "alpha", "b": "beta", "rc": "rc"}
+_PEP440_SPELLING = {"alpha": "a", "a": "a", "beta": "b", "b": "b", "rc": "rc", "c": "rc"}
+
+
+@dataclass(frozen=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+    # (label, number); number None for a bare label ("1.0.0-beta"). A release
+    # sorts after its prereleases: see key().
+    pre: tuple[str, int | None] | None = None
+
+    @property
+    def core(self) -> Version:
+        return Version(self.major, self.minor, self.patch)
+
+    def key(self) -> tuple:
+        if self.pre is None:
+            return (self.major, self.minor, self.patch, 1, "", 0)
+        return (self.major, self.minor, self.patch, 0, self.pre[0], self.pre[1] or 0)
+
+
+class VersionError(ValueError):
+    """A version or prerelease that the ecosystem cannot spell."""
+
+
+def parse(ecosystem: str, text: str) -> Version:
+    if ecosystem == "uv":
+        return _parse_pep440(text)
+    if ecosystem == "go" and not text.startswith("v"):
+        raise VersionError(f"{text!r} is not a Go version (it needs a leading v)")
+    sem = semver.parse(text) if ecosystem == "go" else _strict_semver(text)
+    if sem is None:
+        raise VersionError(f"{text!r} is not a SemVer version")
+    pre: tuple[str, int | None] | None = None
+    if sem.prerelease:
+        label = ".".join(p for p in sem.prerelease if not p.isdigit()) or "pre"
+        numbers = [int(p) for p in sem.prerelease if p.isdigit()]
+        pre = (label, numbers[-1] if numbers else None)
+    return Version(sem.major, sem.minor, sem.patch, pre)
+
+
+def _strict_semver(text: str) -> semver.SemVer | None:
+    return semver.parse(text) if semver.is_valid(text) else None
+
+
+def _parse_pep440(text: str) -> Version:
+    try:
+        v = Pep440Version(text)
+    except InvalidVersion:
+        raise VersionError(f"{text!r} is not a PEP 440 version") from None
+    if v.local or v.epoch or len(v.release) > 3:
+        raise VersionError(f"{text!r}: releasekit computes MAJOR.MINOR.PATCH versions only")
+    major, minor, patch = (*v.release, 0, 0)[:3]
+    pre: tuple[str, int | None] | None = None
+    if v.pre:
+        pre = (_PEP440_PRE[v.pre[0]], v.pre[1])
+    elif v.dev is not None:
+        pre = ("dev", v.dev)
+    return Version(major, minor, patch, pre)
+
+
+def render(ecosystem: str, version: Version) -> str:
+    core = f"{version.major}.{version.minor}.{version.patch}"
+    if ecosystem == "uv":
+        if version.pre is None:
+            return core
+        label, number = version.pre
+        if label == "dev":
+            return f"{core}.dev{number or 0}"
+        if label not in _PEP440_SPELLING:
+            raise VersionError(
+                f"the prerelease `{label}` has no PEP 440 spelling (use alpha, beta, rc or dev)"
+            )
+        return f"{core}{_PEP440_SPELLING[label]}{number or 0}"
+    text = core
+    if version.pre is not None:
+        label, number = version.pre
+        text += f"-{label}" + (f".{number}" if number is not None else "")
+    return "v" + text if ecosystem == "go" else text
+
+
+def is_valid(ecosystem: str, text: str) -> bool:
+    try:
+        parse(ecosystem, text)
+    except VersionError:
+        return False
+    return True
+
+
+def bumped(version: Version, kind: str) -> Version:
+    """The next release of ``kind`` after ``version``'s core."""
+    if kind == "major":
+        return Version(version.major + 1, 0, 0)
+    if kind == "minor":
+        return Version(version.major, version.minor + 1, 0)
+    return Version(version.major, version.minor, version.patch + 1)
+
+
+def larger(a: str | None, b: str | None) -> str | None:
+    """The larger of two bump kinds (None is smaller than any)."""
+    return max((k for k in (a, b) if k), key=KINDS.index, default=None)
+
+
+def parse_prerelease(text: str) -> tuple[str, int | None] | None:
+    """The ``prerelease`` option: "rc" (numbered automatically) or "rc.3"; "" for none."""
+    if not text:
+        return None
+    label, _, number = text.partition(".")
+    if not label.isalpha() or (number and not number.isdigit()):
+        raise VersionError(f"prerelease {text!r} must be a word, optionally .N (rc, beta.2)")
+    return (label.lower(), int(number) if number else None)
+
+
+def next_version(
+    current: Version,
+    kind: str | None,
+    prerelease: tuple[str, int | None] | None,
+    last_final: Version | None,
+    kind_since_final: str | None,
+) -> Version:
+    """The next version from ``current`` for a change of ``kind``.
+
+    From a final version: bump, then add the prerelease (number 1) if asked.
+    From a prerelease: the target core is the larger of its own core and the
+    last final release bumped by everything since it; without a prerelease
+    asked that core is the release (promotion), with one the number counts on
+    while label and core stay, and restarts at 1 otherwise.
+    """
+    if current.pre is None:
+        target = bumped(current, kind or "patch")
+        return _with_pre(target, prerelease, 1)
+    target = current.core
+    if last_final is not None and kind_since_final:
+        target = max(target, bumped(last_final, kind_since_final), key=Version.key)
+    if prerelease is None:
+        return target
+    label, number = prerelease
+    if target == current.core and current.pre[0] == label:
+        return Version(*_core(target), (label, number or (current.pre[1] or 0) + 1))
+    return _with_pre(target, prerelease, 1)
+
+
+def _core(v: Version) -> tuple[int, int, int]:
+    return (v.major, v.minor, v.patch)
+
+
+def _with_pre(target: Version, prerelease: tuple[str, int | None] | None, first: int) -> Version:
+    if prerelease is None:
+        return target
+    label, number = prerelease
+    return Version(*_core(target), (label, number or first))

@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from releasekit_tasks.graph import Graph, Selection, level_of, release_trees, select
+from releasekit_tasks.versioning import Decision
 
 FORMATS = ("table", "json", "csv")
 
@@ -27,9 +28,13 @@ class PlanRow:
     group: str | None
     tree: int  # index of the release tree (connected component)
     deps: list[str]  # internal dependency ids
+    next: str | None = None  # the version `doit prepare` would release, if any
+    why: str = ""  # why that version, or why none
 
 
-def make_plan(graph: Graph, selection: Selection | None = None) -> list[PlanRow]:
+def make_plan(
+    graph: Graph, selection: Selection | None = None, decision: Decision | None = None
+) -> list[PlanRow]:
     chosen, pulled = select(graph, selection or Selection())
     level = level_of(graph)
     tree = {pid: n for n, ids in enumerate(release_trees(graph)) for pid in ids}
@@ -58,6 +63,14 @@ def make_plan(graph: Graph, selection: Selection | None = None) -> list[PlanRow]
                 deps=list(graph.deps[pid]),
             )
         )
+    if decision is not None:
+        planned = decision.manifest.by_id()
+        for row in rows:
+            if row.id in planned:
+                row.next = planned[row.id].new_version
+                row.why = "; ".join(planned[row.id].reasons)
+            else:
+                row.why = decision.skipped.get(row.id, "")
     return rows
 
 
@@ -80,7 +93,19 @@ def render(rows: list[PlanRow], fmt: str) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(
-            ["order", "level", "id", "ecosystem", "version", "registry", "status", "reason", "deps"]
+            [
+                "order",
+                "level",
+                "id",
+                "ecosystem",
+                "version",
+                "registry",
+                "status",
+                "reason",
+                "deps",
+                "next",
+                "why",
+            ]
         )
         for r in rows:
             writer.writerow(
@@ -94,6 +119,8 @@ def render(rows: list[PlanRow], fmt: str) -> str:
                     r.status,
                     r.reason,
                     " ".join(r.deps),
+                    r.next or "",
+                    r.why,
                 ]
             )
         return out.getvalue()
@@ -111,7 +138,9 @@ def table(rows: list[PlanRow]):  # -> rich.table.Table (rich is imported lazily)
     result = Table(
         title="release plan", title_justify="left", caption=summary, caption_justify="left"
     )
-    for column in ("#", "lvl", "package", "eco", "version", "registry", "status", "reason"):
+    with_next = any(r.next or r.why for r in rows)
+    columns = ["#", "lvl", "package", "eco", "version", "registry", "status", "reason"]
+    for column in columns + (["next", "why"] if with_next else []):
         result.add_column(column, overflow="fold")
     for r in rows:
         result.add_row(
@@ -123,6 +152,7 @@ def table(rows: list[PlanRow]):  # -> rich.table.Table (rich is imported lazily)
             r.registry,
             f"[{STATUS_STYLE[r.status]}]{r.status}[/]",
             r.reason,
+            *([r.next or "—", r.why] if with_next else []),
         )
     return result
 
@@ -130,6 +160,6 @@ def table(rows: list[PlanRow]):  # -> rich.table.Table (rich is imported lazily)
 def _table(rows: list[PlanRow]) -> str:
     from rich.console import Console
 
-    console = Console(width=160, file=io.StringIO(), color_system=None)
+    console = Console(width=220, file=io.StringIO(), color_system=None)
     console.print(table(rows))
     return console.file.getvalue()  # type: ignore[attr-defined]

@@ -12,7 +12,9 @@ it byte-identical, and the next run starts the worktree again from HEAD.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import io
 import os
 import shutil
 from pathlib import Path
@@ -100,9 +102,17 @@ def read_manifest(root: Path) -> ReleaseManifest:
     return manifest
 
 
+def _manifest(root: Path, values: dict, dry_run: bool) -> ReleaseManifest:
+    """The manifest `version` wrote; a dry run (which writes none) computes it again."""
+    if dry_run:
+        with contextlib.redirect_stdout(io.StringIO()):  # `version` printed it already
+            return compute(root, values)
+    return read_manifest(root)
+
+
 @_failing
-def bump(root: str, dry_run: bool) -> None:
-    manifest = read_manifest(Path(root))
+def bump(root: str, values: dict, dry_run: bool) -> None:
+    manifest = _manifest(Path(root), values, dry_run)
     edits = plan_edits(manifest, collect(Path(root)), Path(root))
     _report(edits, Path(root), dry_run)
     if not dry_run:
@@ -110,9 +120,9 @@ def bump(root: str, dry_run: bool) -> None:
 
 
 @_failing
-def write_changelogs(root: str, dry_run: bool) -> None:
-    manifest = read_manifest(Path(root))
-    for path in _changelog_edits(manifest, Path(root), Path(root)):
+def write_changelogs(root: str, values: dict, dry_run: bool) -> None:
+    manifest = _manifest(Path(root), values, dry_run)
+    for path in _changelog_edits(manifest, Path(root), Path(root), write=not dry_run):
         print(f"{'would write' if dry_run else 'write'}  {path.relative_to(root)}")
 
 
@@ -148,15 +158,14 @@ def _report(edits, tree: Path, dry_run: bool) -> None:
 
 
 @_failing
-def prepare(root: str, branch: str, remote: str, push: bool, dry_run: bool) -> None:
+def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_run: bool) -> None:
     repo = Path(root)
-    manifest = read_manifest(repo)
+    manifest = _manifest(repo, values, dry_run)
     if not manifest.releases:
         print("nothing to release: no release branch made")
         return
     workspace = collect(repo)
     if dry_run:
-        print_manifest(manifest)
         _report(plan_edits(manifest, workspace, repo), repo, True)
         for path in _changelog_edits(manifest, repo, repo, write=False):
             print(f"would write  {path.relative_to(repo)}")

@@ -295,8 +295,9 @@ def _rewrite_npm_range(spec: str, old: str, new: str) -> tuple[str, str | None]:
     that name no version: ``workspace:^``, aliases, paths, URLs, dist-tags)."""
     prefix = "workspace:" if spec.startswith("workspace:") else ""
     rng = spec[len(prefix) :]
-    # "workspace:^" and "workspace:~" follow the member's own version.
-    if rng.strip() in ("", "^", "~") or ":" in rng or "/" in rng:
+    # "workspace:^" and "workspace:~" follow the member's own version; "*" is any
+    # version, prereleases included (npm's "*" would refuse them).
+    if rng.strip() in ("", "^", "~", "*", "x", "X") or ":" in rng or "/" in rng:
         return spec, None
     try:
         semver.parse_range(rng)

@@ -8,6 +8,7 @@ reporter (``meta: {"quiet": True}``) so ``--format json`` output is clean.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from doit.exceptions import TaskFailed
@@ -22,7 +23,9 @@ from releasekit_tasks.graph import (
     resolve_package,
     subgraph,
 )
+from releasekit_tasks.prepare import options_from
 from releasekit_tasks.tasks.loading import load_graph, repo_root, selection, selection_params
+from releasekit_tasks.versioning import Decision
 
 QUIET = {"quiet": True}
 
@@ -33,7 +36,8 @@ def show_plan(
     try:
         graph = load_graph(Path(root))
         assert_valid(graph)
-        rows = plan.make_plan(graph, selection(group, package, ecosystem))
+        chosen = selection(group, package, ecosystem)
+        rows = plan.make_plan(graph, chosen, _next_versions(Path(root), graph, chosen))
     except RKError as err:
         return TaskFailed(err.render())
     if format == "table" and sys.stdout.isatty():
@@ -43,6 +47,22 @@ def show_plan(
     else:
         print(plan.render(rows, format))
     return None
+
+
+def _next_versions(root: Path, graph, chosen) -> Decision | None:
+    """What `doit prepare` would release now (None outside git or in an empty history)."""
+    from releasekit_tasks.tasks.prepare import option_values
+    from releasekit_tasks.vcs import git, repo_toplevel
+    from releasekit_tasks.versioning import decide
+    from releasekit_tasks.workspace import collect_cached
+
+    if repo_toplevel(root) is None:
+        return None
+    head = git(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False).strip()
+    if not head:
+        return None
+    options = replace(options_from(option_values()), selection=chosen)
+    return decide(collect_cached(root), graph, head, options)
 
 
 def show_graph(root: str, format: str, deps: str, rdeps: str) -> TaskFailed | None:

@@ -29,7 +29,7 @@ def _flag(name: str, default: str = "0") -> bool:
     return option(name, default).lower() in _TRUE
 
 
-def _values() -> dict:
+def option_values() -> dict:
     def listed(name: str) -> list[str]:
         return [v for v in option(name).split(",") if v]
 
@@ -80,7 +80,7 @@ def _release_branch(root: Path, values: dict) -> str:
 def task_version() -> dict:
     """Decide the next versions from Conventional Commits (.releasekit/release-manifest.json)."""
     root = repo_root()
-    values = _values()
+    values = option_values()
     dry_run = _flag("dry_run")
     task: dict = {
         "actions": [(_version, [str(root), values, dry_run])],
@@ -98,7 +98,7 @@ def task_bump() -> dict:
     """Write the decided versions into the working tree: manifests, versions file, lockfiles."""
     root = repo_root()
     return {
-        "actions": [(prepare.bump, [str(root), _flag("dry_run")])],
+        "actions": [(prepare.bump, [str(root), option_values(), _flag("dry_run")])],
         "task_dep": ["version"],
         "uptodate": [False],
         "verbosity": 2,
@@ -109,7 +109,7 @@ def task_changelog() -> dict:
     """Prepend each released package's CHANGELOG.md section in the working tree."""
     root = repo_root()
     return {
-        "actions": [(prepare.write_changelogs, [str(root), _flag("dry_run")])],
+        "actions": [(prepare.write_changelogs, [str(root), option_values(), _flag("dry_run")])],
         "task_dep": ["version"],
         "uptodate": [False],
         "verbosity": 2,
@@ -119,13 +119,14 @@ def task_changelog() -> dict:
 def task_prepare() -> dict:
     """Versions, manifests, lockfiles and changelogs committed on the release branch and pushed."""
     root = repo_root()
-    values = _values()
+    values = option_values()
     return {
         "actions": [
             (
                 prepare.prepare,
                 [
                     str(root),
+                    values,
                     _release_branch(root, values),
                     option("remote", "origin"),
                     _flag("push", "1"),

@@ -102,6 +102,14 @@ def use_go(out: Path, proxy: str) -> str:
     return run([str(consumer / "consumer")], consumer, env)
 
 
+def land(repo: Path, path: str, message: str) -> None:
+    """Commit a small change to ``path``, as a merged pull request would."""
+    with (repo / path).open("a", encoding="utf-8") as f:
+        f.write("// changed\n" if path.endswith(".go") else "# changed\n")
+    run(["git", "commit", "-q", "-am", message], repo)
+    print(f"{message}  ({path})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m demo")
     parser.add_argument("--jobs", "-n", default="4", help="doit -n for the publish run")
@@ -137,6 +145,28 @@ def main() -> int:
 
         step("publishing again: nothing left to do")
         doit(repo, "publish")
+
+        step("tagging what was published (the next release counts commits from here)")
+        doit(repo, "tag")
+
+        step("a feature lands in acme-core, a fix in the Go core")
+        land(
+            repo,
+            f"py/packages/{NAMESPACE}-core/src/{NAMESPACE}_core/__init__.py",
+            "feat(core): add greet() (#7)",
+        )
+        land(repo, "go/core/core.go", "fix: name the module in errors")
+
+        step("preparing the next release: versions, lockfiles, changelogs, release branch")
+        doit(repo, "plan")
+        doit(repo, "prepare")
+        run(["git", "show", "--stat", "--format=%s%n%n%b", "releasekit/release"], repo)
+
+        step("the Release PR merges: tag it and publish the new versions")
+        run(["git", "merge", "-q", "--ff-only", "releasekit/release"], repo)
+        run(["git", "push", "-q", "origin", "main"], repo)
+        doit(repo, "tag")
+        doit(repo, "-n", args.jobs, "publish")
 
         step("installing what was published, with the real clients")
         python_said = use_python(out, pypi_url + "simple/")

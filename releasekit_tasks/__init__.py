@@ -9,7 +9,13 @@ which brings the task creators below and ``DOIT_CONFIG`` into it.
 
 from releasekit_tasks.doit_plugins.progress import ReleaseReporter
 from releasekit_tasks.tasks.info import task_check, task_explain, task_graph, task_plan
-from releasekit_tasks.tasks.prepare import task_bump, task_changelog, task_prepare, task_version
+from releasekit_tasks.tasks.prepare import (
+    task_bump,
+    task_changelog,
+    task_prepare,
+    task_tag,
+    task_version,
+)
 from releasekit_tasks.tasks.publish import (
     task_build,
     task_install,
@@ -48,6 +54,7 @@ __all__ = [
     "task_prepare",
     "task_publish",
     "task_query",
+    "task_tag",
     "task_upload",
     "task_verify",
     "task_version",

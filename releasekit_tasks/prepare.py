@@ -22,10 +22,11 @@ from pathlib import Path
 from releasekit_tasks import changelog
 from releasekit_tasks.bump import plan_edits, write_edits
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.graph import Selection, assert_valid, build_graph
+from releasekit_tasks.graph import Selection, assert_valid, build_graph, select
+from releasekit_tasks.history import tag_name
 from releasekit_tasks.publishing.actions import _failing, check_clean
 from releasekit_tasks.release_manifest import ReleaseManifest
-from releasekit_tasks.vcs import git
+from releasekit_tasks.vcs import git, list_tags
 from releasekit_tasks.versioning import VersionOptions, decide
 from releasekit_tasks.workspace import collect
 
@@ -190,6 +191,41 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
     _remove_worktree(repo, tree)
 
 
+@_failing
+def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool) -> None:
+    """Tag every selected package whose current version has no tag yet, at HEAD
+    (after the Release PR merged), plus the umbrella tag of a synchronized release."""
+    repo = Path(root)
+    check_clean(repo)
+    workspace = collect(repo)
+    graph = build_graph(workspace.packages.values())
+    assert_valid(graph)
+    chosen, pulled = select(graph, options_from(values).selection)
+    existing = set(list_tags(repo))
+    wanted: list[tuple[str, str]] = []  # (tag, message)
+    shared = set()
+    for pid in graph.nodes:
+        package = graph.nodes[pid]
+        if pid not in chosen | pulled or not package.publishable or package.version is None:
+            continue
+        shared.add(package.version.removeprefix("v"))
+        name = tag_name(package, workspace.config, package.version)
+        if name not in existing:
+            wanted.append((name, f"{package.name} {package.version}"))
+    if workspace.config.synchronize and len(shared) == 1:
+        umbrella = workspace.config.umbrella_tag.format(version=shared.pop())
+        if umbrella not in existing:
+            wanted.append((umbrella, f"release {umbrella}"))
+    for name, message in wanted:
+        print(f"{'would tag' if dry_run else 'tag'}  {name}")
+        if not dry_run:
+            git(repo, "tag", "-a", name, "-m", message, "HEAD")
+    if not wanted:
+        print("every selected version is tagged already")
+    elif push and not dry_run:
+        _push_refs(repo, remote, [f"refs/tags/{name}" for name, _ in wanted])
+
+
 def commit_message(manifest: ReleaseManifest) -> str:
     count = len(manifest.releases)
     title = f"chore(release): {manifest.umbrella_tag or f'{count} package' + ('s' if count > 1 else '')}"
@@ -211,21 +247,23 @@ def _remove_worktree(repo: Path, tree: Path) -> None:
 
 
 def _push(tree: Path, remote: str, branch: str) -> None:
-    remotes = git(tree, "remote").split()
-    if remote not in remotes:
+    # The release branch belongs to releasekit: each prepare replaces it.
+    _push_refs(tree, remote, [f"HEAD:refs/heads/{branch}"], force=True)
+    print(f"push     {branch} → {remote}")
+
+
+def _push_refs(repo: Path, remote: str, refs: list[str], *, force: bool = False) -> None:
+    if remote not in git(repo, "remote").split():
         raise RKError(
             "RK-GIT-PUSH",
-            f"no git remote named `{remote}` to push {branch} to",
-            path=tree,
+            f"no git remote named `{remote}`",
+            path=repo,
             fix="add the remote (git remote add origin URL), pass remote=NAME, or push=0",
         )
-    # The release branch belongs to releasekit: each prepare replaces it.
-    out = git(
-        tree, "push", "--force", "--porcelain", remote, f"HEAD:refs/heads/{branch}", check=False
-    )
-    if "Done" not in out and "[up to date]" not in out:
-        raise RKError("RK-GIT-PUSH", f"pushing {branch} to {remote} failed:\n{out}", path=tree)
-    print(f"push     {branch} → {remote}")
+    flags = ["--force"] if force else ["--atomic"]
+    out = git(repo, "push", *flags, "--porcelain", remote, *refs, check=False)
+    if "Done" not in out:
+        raise RKError("RK-GIT-PUSH", f"pushing to {remote} failed:\n{out}", path=repo)
 
 
 def _atomic_write(path: Path, text: str) -> None:

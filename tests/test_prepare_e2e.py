@@ -17,20 +17,9 @@ import pytest
 from releasekit_tasks.changelog import extract_manifest
 from releasekit_tasks.release_manifest import ReleaseManifest
 from tests.publishing import doit, run_doit
-from tests.repos.common import snapshot
+from tests.repos.common import SAMPLE_RELEASE_TAGS, snapshot
 
 BRANCH = "releasekit/release"
-TAGS = (
-    "acme-core-v0.3.0",
-    "acme-http-v0.2.0",
-    "acme-cli-v0.1.0",
-    "@acme/core-v0.3.0",
-    "@acme/http-v0.2.0",
-    "@acme/cli-v0.1.0",
-    "go/core/v0.3.0",
-    "go/plugins/http/v0.2.0",
-    "go/cli/v0.1.0",
-)
 
 
 def git(root: Path, *args: str) -> str:
@@ -63,7 +52,7 @@ def repo(sample: Path, tmp_path: Path) -> Path:
     git(root, "remote", "set-url", "origin", str(remote))
     git(root, "config", "user.email", "dev@example.com")
     git(root, "config", "user.name", "Dev")
-    for tag in TAGS:
+    for tag in SAMPLE_RELEASE_TAGS:
         git(root, "tag", tag)
     change(root, "py/packages/acme-core/src/acme_core/__init__.py", "feat(core): add x (#12)")
     change(
@@ -260,3 +249,22 @@ def test_killed_prepare_leaves_the_checkout_identical_and_the_next_run_finishes(
     assert git(tmp_path / "remote.git", "rev-parse", BRANCH).strip()
     assert "0.4.0" in git(repo, "show", f"{BRANCH}:py/packages/acme-core/pyproject.toml")
     assert os.listdir(repo / ".releasekit").count("release-worktree") == 0
+
+
+def test_after_the_release_pr_merges_tag_closes_the_loop(repo, tmp_path):
+    doit(repo, "prepare")
+    git(repo, "merge", "-q", "--ff-only", BRANCH)  # the Release PR merged
+    head = git(repo, "rev-parse", "HEAD").strip()
+    result = doit(repo, "tag")
+    assert "tag  acme-core-v0.4.0" in result.stdout
+    assert "tag  go/core/v0.3.1" in result.stdout
+    remote_tags = git(tmp_path / "remote.git", "tag", "--list").split()
+    for name in ("acme-core-v0.4.0", "@acme/cli-v0.1.1", "go/plugins/http/v0.2.1"):
+        assert name in remote_tags
+        assert git(repo, "rev-parse", f"{name}^{{commit}}").strip() == head
+    assert "acme-sample-v0.0.1" not in remote_tags  # private packages are never tagged
+    # released: nothing is due any more, and tagging again does nothing
+    rows = json.loads(doit(repo, "plan", "--format", "json").stdout)
+    assert [r["id"] for r in rows if r["next"]] == []
+    assert "unchanged since acme-core-v0.4.0" in {r["why"] for r in rows}
+    assert "tagged already" in doit(repo, "tag").stdout

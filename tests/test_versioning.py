@@ -11,7 +11,7 @@ from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Selection, build_graph
 from releasekit_tasks.versioning import Decision, VersionOptions, decide
 from releasekit_tasks.workspace import collect
-from tests.repos.common import git_init, write
+from tests.repos.common import SAMPLE_RELEASE_TAGS, git_init, write
 from tests.repos.pnpm import manifest, pnpm_workspace
 
 
@@ -309,17 +309,7 @@ def _copy(sample: Path, tmp_path: Path) -> Path:
 
 
 def _tag_all(root: Path) -> None:
-    for tag in (
-        "acme-core-v0.3.0",
-        "acme-http-v0.2.0",
-        "acme-cli-v0.1.0",
-        "@acme/core-v0.3.0",
-        "@acme/http-v0.2.0",
-        "@acme/cli-v0.1.0",
-        "go/core/v0.3.0",
-        "go/plugins/http/v0.2.0",
-        "go/cli/v0.1.0",
-    ):
+    for tag in SAMPLE_RELEASE_TAGS:
         git(root, "tag", tag)
 
 

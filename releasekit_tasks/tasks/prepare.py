@@ -138,3 +138,24 @@ def task_prepare() -> dict:
         "uptodate": [False],
         "verbosity": 2,
     }
+
+
+def task_tag() -> dict:
+    """After the Release PR merged: tag each package's new version at HEAD and push the tags."""
+    root = repo_root()
+    return {
+        "actions": [
+            (
+                prepare.tag,
+                [
+                    str(root),
+                    option_values(),
+                    option("remote", "origin"),
+                    _flag("push", "1"),
+                    _flag("dry_run"),
+                ],
+            )
+        ],
+        "uptodate": [False],
+        "verbosity": 2,
+    }

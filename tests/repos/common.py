@@ -35,3 +35,17 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(root).parts
     }
+
+
+# The release tags of demo.sample's packages at their written versions.
+SAMPLE_RELEASE_TAGS = (
+    "acme-core-v0.3.0",
+    "acme-http-v0.2.0",
+    "acme-cli-v0.1.0",
+    "@acme/core-v0.3.0",
+    "@acme/http-v0.2.0",
+    "@acme/cli-v0.1.0",
+    "go/core/v0.3.0",
+    "go/plugins/http/v0.2.0",
+    "go/cli/v0.1.0",
+)

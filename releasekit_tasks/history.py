@@ -15,7 +15,6 @@ its parent's. Packages sharing a boundary share one ``git log`` call.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -66,13 +65,13 @@ def toplevel(config: RootConfig) -> Path:
     return repo_toplevel(config.root) or config.root
 
 
-def _tag_regex(package: Package, config: RootConfig) -> re.Pattern[str]:
+def _tag_affixes(package: Package, config: RootConfig) -> tuple[str, str]:
+    """The text before and after ``{version}`` in this package's tags (no regex:
+    a thousand packages would each compile their own)."""
     if package.ecosystem == "go":
-        prefix = tag_name(package, config, "v0.0.0").removesuffix("v0.0.0")
-        return re.compile(re.escape(prefix) + r"(?P<version>v\d+\.\d+\.\d+\S*)")
-    fmt = tag_format(package, config)
-    pattern = re.escape(fmt).replace(r"\{name\}", re.escape(package.name))
-    return re.compile(pattern.replace(r"\{version\}", r"(?P<version>\d\S*)"))
+        return tag_name(package, config, "v0.0.0").removesuffix("v0.0.0"), ""
+    before, _, after = tag_format(package, config).partition("{version}")
+    return before.format(name=package.name), after.format(name=package.name)
 
 
 def all_tags(repo: Path) -> dict[str, str]:
@@ -91,12 +90,14 @@ def package_tags(
     package: Package, config: RootConfig, tags: dict[str, str], version_key
 ) -> list[Tag]:
     """This package's release tags whose version parses, lowest version first."""
-    regex = _tag_regex(package, config)
+    before, after = _tag_affixes(package, config)
     found = []
     for name, sha in tags.items():
-        match = regex.fullmatch(name)
-        if match and version_key(match.group("version")) is not None:
-            found.append(Tag(name, match.group("version"), sha))
+        if not (name.startswith(before) and name.endswith(after)):
+            continue
+        version = name[len(before) : len(name) - len(after)]
+        if version and version_key(version) is not None:
+            found.append(Tag(name, version, sha))
     return sorted(found, key=lambda t: version_key(t.version))
 
 

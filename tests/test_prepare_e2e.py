@@ -268,3 +268,32 @@ def test_after_the_release_pr_merges_tag_closes_the_loop(repo, tmp_path):
     assert [r["id"] for r in rows if r["next"]] == []
     assert "unchanged since acme-core-v0.4.0" in {r["why"] for r in rows}
     assert "tagged already" in doit(repo, "tag").stdout
+
+
+def test_bump_and_changelog_write_the_working_tree_including_version_files(repo):
+    init = repo / "py/packages/acme-core/src/acme_core/__init__.py"
+    init.write_text(init.read_text() + '__version__ = "0.3.0"\n')
+    (repo / "py/packages/acme-core/releasekit.toml").write_text(
+        'group = "core"\nversion_files = [{path = "src/acme_core/__init__.py", '
+        "pattern = '__version__ = \"{version}\"'}]\n"
+    )
+    git(repo, "commit", "-q", "-am", "chore: expose the version")
+    before = user_files(repo)
+    doit(repo, "bump")
+    doit(repo, "changelog")
+    assert init.read_text().endswith('__version__ = "0.4.0"\n')
+    assert 'version = "0.4.0"' in (repo / "py/packages/acme-core/pyproject.toml").read_text()
+    assert "## 0.4.0 (" in (repo / "py/packages/acme-core/CHANGELOG.md").read_text()
+    changed = {k for k, v in user_files(repo).items() if before.get(k) != v}
+    assert "py/uv.lock" in changed and "go/cli/go.mod" in changed
+    # a bad pattern fails with its code and writes nothing
+    git(repo, "checkout", "-q", "--", ".")
+    git(repo, "clean", "-qfd", "--", "py", "js", "go")
+    (repo / "py/packages/acme-core/releasekit.toml").write_text(
+        'version_files = [{path = "src/acme_core/__init__.py", pattern = \'VERSION = "{version}"\'}]\n'
+    )
+    git(repo, "commit", "-q", "-am", "chore: wrong pattern")
+    before = user_files(repo)
+    result = doit(repo, "bump", check=False)
+    assert "RK-VERSION-PATTERN" in result.stdout + result.stderr
+    assert user_files(repo) == before

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from releasekit_tasks import rewrite
-from releasekit_tasks.config import load_package_config
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.history import toplevel
+from releasekit_tasks.publishing.journal import write_atomically
 from releasekit_tasks.publishing.tools import run_tool
-from releasekit_tasks.release_manifest import PlannedRelease, ReleaseManifest
+from releasekit_tasks.release_manifest import ReleaseManifest
 from releasekit_tasks.workspace import Workspace
 
 
@@ -59,7 +59,7 @@ def plan_edits(manifest: ReleaseManifest, workspace: Workspace, tree: Path) -> E
             edits.files[path] = rewrite.set_package_json_version(
                 edits.text(path), release.new_version, path
             )
-        for rel, pattern in load_package_config(package.path, workspace.root).version_files:
+        for rel, pattern in package.version_files:
             extra = into(package.path / rel)
             edits.files[extra] = rewrite.rewrite_version_pattern(
                 edits.text(extra), pattern, release.new_version, extra
@@ -67,7 +67,7 @@ def plan_edits(manifest: ReleaseManifest, workspace: Workspace, tree: Path) -> E
     for package in workspace.packages.values():
         path = into(package.manifest)
         for dep in package.internal_dependencies:
-            target = _released_dependency(package.label, dep.name, released)
+            target = released.get(f"{package.label}/{dep.name}")
             if target is None or target.old_version == target.new_version:
                 continue
             text = edits.text(path)
@@ -89,12 +89,6 @@ def plan_edits(manifest: ReleaseManifest, workspace: Workspace, tree: Path) -> E
         edits.files[versions_path] = rewrite.update_versions_file(current, updates)
     edits.lock_commands = _lock_commands(manifest, workspace, tree, into, edits)
     return edits
-
-
-def _released_dependency(
-    label: str, name: str, released: dict[str, PlannedRelease]
-) -> PlannedRelease | None:
-    return released.get(f"{label}/{name}")
 
 
 def _mapper(repo: Path, tree: Path):
@@ -147,7 +141,7 @@ def write_edits(edits: Edits) -> list[Path]:
     for path, text in edits.files.items():
         if path.is_file() and _read(path) == text:
             continue
-        _atomic_write(path, text)
+        write_atomically(path, text.encode("utf-8"))
         written.append(path)
     for argv, cwd in edits.lock_commands:
         run_tool(argv, cwd=cwd, code="RK-LOCK-UPDATE", what=f"updating the lockfile in {cwd}")
@@ -157,10 +151,3 @@ def write_edits(edits: Edits) -> list[Path]:
 def _read(path: Path) -> str:
     # Bytes, not read_text: universal newlines would turn a CRLF file into LF.
     return path.read_bytes().decode("utf-8")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.releasekit-tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    tmp.replace(path)

@@ -14,14 +14,17 @@ its parent's. Packages sharing a boundary share one ``git log`` call.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from releasekit_tasks.config import RootConfig, load_package_config
+from releasekit_tasks.config import RootConfig
 from releasekit_tasks.conventional import ParsedCommit, parse
+from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Package
-from releasekit_tasks.vcs import git
+from releasekit_tasks.vcs import git, repo_toplevel
 
 
 @dataclass(frozen=True)
@@ -41,13 +44,16 @@ class PackageHistory:
     # Since the last final release (for prerelease bumps and changelog rollup).
     commits_since_final: list[ParsedCommit] = field(default_factory=list)
 
+    @property
+    def final_boundary(self) -> str | None:
+        return self.last_final.sha if self.last_final else self.boundary
+
 
 def tag_format(package: Package, config: RootConfig) -> str:
-    own = load_package_config(package.path, config.root).tag_format
     eco = (
         config.ecosystems[package.label].tag_format if package.label in config.ecosystems else None
     )
-    return own or eco or config.tag_format
+    return package.tag_format or eco or config.tag_format
 
 
 def tag_name(package: Package, config: RootConfig, version: str) -> str:
@@ -60,8 +66,6 @@ def tag_name(package: Package, config: RootConfig, version: str) -> str:
 
 
 def toplevel(config: RootConfig) -> Path:
-    from releasekit_tasks.vcs import repo_toplevel
-
     return repo_toplevel(config.root) or config.root
 
 
@@ -87,34 +91,35 @@ def all_tags(repo: Path) -> dict[str, str]:
 
 
 def package_tags(
-    package: Package, config: RootConfig, tags: dict[str, str], version_key
+    package: Package,
+    config: RootConfig,
+    tags: dict[str, str],
+    version_key: Callable[[str], tuple | None],
 ) -> list[Tag]:
     """This package's release tags whose version parses, lowest version first."""
     before, after = _tag_affixes(package, config)
-    found = []
+    found: list[tuple[tuple, Tag]] = []  # (version key, tag): each version parsed once
     for name, sha in tags.items():
         if not (name.startswith(before) and name.endswith(after)):
             continue
         version = name[len(before) : len(name) - len(after)]
-        if version and version_key(version) is not None:
-            found.append(Tag(name, version, sha))
-    return sorted(found, key=lambda t: version_key(t.version))
+        key = version_key(version) if version else None
+        if key is not None:
+            found.append((key, Tag(name, version, sha)))
+    return [tag for _, tag in sorted(found, key=lambda pair: pair[0])]
 
 
 def read_histories(
     packages: list[Package],
     config: RootConfig,
-    version_key,  # (ecosystem, version) -> sortable key, or None when it does not parse
-    is_prerelease,  # (ecosystem, version) -> bool
+    version_key: Callable[[str, str], tuple | None],  # (ecosystem, version); None: no version
+    is_prerelease: Callable[[str, str], bool],  # (ecosystem, version)
 ) -> dict[str, PackageHistory]:
     repo = toplevel(config)
     tags = all_tags(repo)
     histories: dict[str, PackageHistory] = {}
     for package in packages:
-
-        def key(version: str, eco: str = package.ecosystem):
-            return version_key(eco, version)
-
+        key = functools.partial(version_key, package.ecosystem)
         found = package_tags(package, config, tags, key)
         current = next((t for t in found if t.version == package.version), None)
         last = current or (found[-1] if found else None)
@@ -132,22 +137,18 @@ def read_histories(
     wanted: dict[str | None, set[str]] = {}
     for pid, history in histories.items():
         wanted.setdefault(history.boundary, set()).add(pid)
-        final_boundary = history.last_final.sha if history.last_final else history.boundary
-        wanted.setdefault(final_boundary, set()).add(pid)
+        wanted.setdefault(history.final_boundary, set()).add(pid)
     logs = {
         boundary: _commits_by_package(repo, boundary, folders, pids)
         for boundary, pids in wanted.items()
     }
     for pid, history in histories.items():
         history.commits = logs[history.boundary].get(pid, [])
-        final_boundary = history.last_final.sha if history.last_final else history.boundary
-        history.commits_since_final = logs[final_boundary].get(pid, [])
+        history.commits_since_final = logs[history.final_boundary].get(pid, [])
     return histories
 
 
 def _resolve(repo: Path, rev: str) -> str:
-    from releasekit_tasks.errors import RKError
-
     out = git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False).strip()
     if not out:
         raise RKError(

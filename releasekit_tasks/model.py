@@ -41,6 +41,10 @@ class Package:
     metadata: dict[str, str] = field(default_factory=dict)
     # Where the version came from ("pyproject.toml", "tag go/foo/v1.2.0", …).
     version_source: str = ""
+    # From the package's own releasekit.toml: its release tag format (None: the
+    # ecosystem's or the root's) and extra files holding its version (path, pattern).
+    tag_format: str | None = None
+    version_files: tuple[tuple[str, str], ...] = ()
 
     @property
     def id(self) -> str:

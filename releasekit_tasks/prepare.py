@@ -12,23 +12,22 @@ it byte-identical, and the next run starts the worktree again from HEAD.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import io
-import os
 import shutil
 from pathlib import Path
 
 from releasekit_tasks import changelog
 from releasekit_tasks.bump import plan_edits, write_edits
+from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.graph import Selection, assert_valid, build_graph, select
+from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.history import tag_name
 from releasekit_tasks.publishing.actions import _failing, check_clean
+from releasekit_tasks.publishing.journal import write_atomically
 from releasekit_tasks.release_manifest import ReleaseManifest
 from releasekit_tasks.vcs import git, list_tags
-from releasekit_tasks.versioning import VersionOptions, decide
-from releasekit_tasks.workspace import collect
+from releasekit_tasks.versioning import Decision, VersionOptions, decide
+from releasekit_tasks.workspace import Workspace, collect
 
 MANIFEST = "release-manifest.json"
 PR_BODY = "release-pr.md"
@@ -42,7 +41,7 @@ def state_dir(root: Path) -> Path:
 
 
 def today() -> str:
-    return os.environ.get("RELEASEKIT_DATE") or datetime.date.today().isoformat()
+    return datetime.date.today().isoformat()
 
 
 def options_from(values: dict) -> VersionOptions:
@@ -58,33 +57,37 @@ def options_from(values: dict) -> VersionOptions:
     )
 
 
-def compute(root: Path, values: dict) -> ReleaseManifest:
-    """The release manifest of HEAD; refuses a checkout with uncommitted changes."""
+def _checked_graph(root: Path, workspace: Workspace) -> Graph:
+    """The graph of a committed checkout: versions are decided and tagged at HEAD."""
     check_clean(root)
-    workspace = collect(root)
     graph = build_graph(workspace.packages.values())
     assert_valid(graph)
+    return graph
+
+
+def compute(root: Path, workspace: Workspace, values: dict) -> Decision:
+    """The decision at HEAD; refuses a checkout with uncommitted changes."""
+    graph = _checked_graph(root, workspace)
     head = git(root, "rev-parse", "HEAD").strip()
-    decision = decide(workspace, graph, head, options_from(values))
+    return decide(workspace, graph, head, options_from(values))
+
+
+def print_decision(decision: Decision) -> None:
     for pid, why in decision.skipped.items():
         print(f"skip     {pid}: {why}")
-    return decision.manifest
-
-
-def print_manifest(manifest: ReleaseManifest) -> None:
-    for r in manifest.releases:
+    for r in decision.manifest.releases:
         why = "; ".join(r.reasons)
         print(f"release  {r.id} {r.old_version or '—'} → {r.new_version} ({r.bump}): {why}")
-    if not manifest.releases:
+    if not decision.manifest.releases:
         print("nothing to release")
 
 
 @_failing
 def version(root: str, values: dict, dry_run: bool) -> None:
-    manifest = compute(Path(root), values)
-    print_manifest(manifest)
+    decision = compute(Path(root), collect(Path(root)), values)
+    print_decision(decision)
     if not dry_run:
-        _atomic_write(state_dir(Path(root)) / MANIFEST, manifest.to_json())
+        _write(state_dir(Path(root)) / MANIFEST, decision.manifest.to_json())
 
 
 def read_manifest(root: Path) -> ReleaseManifest:
@@ -103,18 +106,18 @@ def read_manifest(root: Path) -> ReleaseManifest:
     return manifest
 
 
-def _manifest(root: Path, values: dict, dry_run: bool) -> ReleaseManifest:
+def _manifest(root: Path, workspace: Workspace, values: dict, dry_run: bool) -> ReleaseManifest:
     """The manifest `version` wrote; a dry run (which writes none) computes it again."""
     if dry_run:
-        with contextlib.redirect_stdout(io.StringIO()):  # `version` printed it already
-            return compute(root, values)
+        return compute(root, workspace, values).manifest
     return read_manifest(root)
 
 
 @_failing
 def bump(root: str, values: dict, dry_run: bool) -> None:
-    manifest = _manifest(Path(root), values, dry_run)
-    edits = plan_edits(manifest, collect(Path(root)), Path(root))
+    workspace = collect(Path(root))
+    manifest = _manifest(Path(root), workspace, values, dry_run)
+    edits = plan_edits(manifest, workspace, Path(root))
     _report(edits, Path(root), dry_run)
     if not dry_run:
         write_edits(edits)
@@ -122,18 +125,16 @@ def bump(root: str, values: dict, dry_run: bool) -> None:
 
 @_failing
 def write_changelogs(root: str, values: dict, dry_run: bool) -> None:
-    manifest = _manifest(Path(root), values, dry_run)
-    for path in _changelog_edits(manifest, Path(root), Path(root), write=not dry_run):
+    workspace = collect(Path(root))
+    manifest = _manifest(Path(root), workspace, values, dry_run)
+    for path in _changelog_edits(manifest, workspace.config, Path(root), write=not dry_run):
         print(f"{'would write' if dry_run else 'write'}  {path.relative_to(root)}")
 
 
 def _changelog_edits(
-    manifest: ReleaseManifest, repo: Path, tree: Path, *, write: bool = True
+    manifest: ReleaseManifest, config: RootConfig, tree: Path, *, write: bool = True
 ) -> list[Path]:
     """Prepend each release's section to its CHANGELOG.md in ``tree``."""
-    from releasekit_tasks.config import load_root_config
-
-    config = load_root_config(repo)
     if not config.changelog:
         return []
     written = []
@@ -143,7 +144,7 @@ def _changelog_edits(
         section = changelog.render_section(release, today(), config.repo_url)
         text = changelog.prepend(existing, section, release.new_version)
         if write and text != existing:
-            _atomic_write(path, text)
+            _write(path, text)
         written.append(path)
     return written
 
@@ -161,14 +162,14 @@ def _report(edits, tree: Path, dry_run: bool) -> None:
 @_failing
 def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_run: bool) -> None:
     repo = Path(root)
-    manifest = _manifest(repo, values, dry_run)
+    workspace = collect(repo)
+    manifest = _manifest(repo, workspace, values, dry_run)
     if not manifest.releases:
         print("nothing to release: no release branch made")
         return
-    workspace = collect(repo)
     if dry_run:
         _report(plan_edits(manifest, workspace, repo), repo, True)
-        for path in _changelog_edits(manifest, repo, repo, write=False):
+        for path in _changelog_edits(manifest, workspace.config, repo, write=False):
             print(f"would write  {path.relative_to(repo)}")
         print(f"would commit on {branch} and push it to {remote}")
         return
@@ -176,7 +177,7 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
     _fresh_worktree(repo, tree, branch, manifest.head)
     edits = plan_edits(manifest, workspace, tree)
     write_edits(edits)
-    _changelog_edits(manifest, repo, tree)
+    _changelog_edits(manifest, workspace.config, tree)
     git(tree, "add", "-A")
     git(tree, "commit", "-q", "--no-verify", "-m", commit_message(manifest))
     sha = git(tree, "rev-parse", "HEAD").strip()
@@ -186,7 +187,7 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
     body = changelog.embed_manifest(
         changelog.release_notes(manifest, today(), workspace.config.repo_url), manifest
     )
-    _atomic_write(state_dir(repo) / PR_BODY, body)
+    _write(state_dir(repo) / PR_BODY, body)
     print(f"pr body  {state_dir(repo) / PR_BODY}")
     _remove_worktree(repo, tree)
 
@@ -196,10 +197,8 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool) -> None
     """Tag every selected package whose current version has no tag yet, at HEAD
     (after the Release PR merged), plus the umbrella tag of a synchronized release."""
     repo = Path(root)
-    check_clean(repo)
     workspace = collect(repo)
-    graph = build_graph(workspace.packages.values())
-    assert_valid(graph)
+    graph = _checked_graph(repo, workspace)
     chosen, pulled = select(graph, options_from(values).selection)
     existing = set(list_tags(repo))
     wanted: list[tuple[str, str]] = []  # (tag, message)
@@ -266,7 +265,5 @@ def _push_refs(repo: Path, remote: str, refs: list[str], *, force: bool = False)
         raise RKError("RK-GIT-PUSH", f"pushing to {remote} failed:\n{out}", path=repo)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.releasekit-tmp")
-    tmp.write_bytes(text.encode("utf-8"))
-    tmp.replace(path)
+def _write(path: Path, text: str) -> None:
+    write_atomically(path, text.encode("utf-8"))

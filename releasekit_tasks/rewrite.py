@@ -27,6 +27,7 @@ from tomlkit.items import Array, String
 from releasekit_tasks import semver
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.gomod import is_valid_go_version, parse_gomod, version_fits_path
+from releasekit_tasks.versions_file import parse_versions
 
 
 def _line_at(text: str, offset: int) -> int:
@@ -378,21 +379,7 @@ def update_versions_file(
 ) -> str:
     """Set each folder -> version of ``updates`` in the versions file ``text``
     (None: no file yet). Existing entries keep their order; new ones follow, sorted."""
-    versions: dict[str, str] = {}
-    if text is not None:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RKError(
-                "RK-MANIFEST-PARSE", f"invalid JSON: {exc.msg}", path=path, line=exc.lineno
-            ) from None
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            raise RKError(
-                "RK-MANIFEST-FIELD",
-                "the versions file must be a JSON object of path -> version strings",
-                path=path,
-            )
-        versions = data
+    versions = parse_versions(text, path) if text is not None else {}
     for folder in sorted(updates):
         versions[folder] = updates[folder]
     return json.dumps(versions, indent=2, ensure_ascii=False) + "\n"

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from releasekit_tasks import versions
+from releasekit_tasks.config import RootConfig
 from releasekit_tasks.conventional import ParsedCommit, drop_reverted
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, levels, select
@@ -95,7 +96,7 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
             kind, reasons = "patch", ["force=1: released without releasable commits"]
         kinds[package.id] = kind
         if history.boundary is None:
-            plans[package.id] = _initial(package, current[package.id], commits)
+            plans[package.id] = _initial(package, commits)
             continue
         promote = current[package.id].pre is not None and prerelease is None
         if kind is None and not promote:
@@ -109,17 +110,17 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
     if config.synchronize:
         plans = _synchronize(candidates, current, kinds, plans, prerelease, histories, config)
     else:
-        _propagate(graph, candidates, current, plans, prerelease, histories, skipped)
+        _propagate(graph, candidates, current, plans, prerelease, histories, config.major_on_zero)
     for pid in plans:
         skipped.pop(pid, None)
     releases = [plans[p.id] for p in candidates if p.id in plans]
     for release in releases:
         _check_go_major(graph.nodes[release.id], release)
     umbrella = ""
+    # One version for all ("0.4.0", "0.4.0", "v0.4.0" parse equal): the umbrella tag.
     shared = {versions.parse(r.ecosystem, r.new_version) for r in releases}
-    if config.synchronize and len({v.key() for v in shared}) == 1 and releases:
-        one = shared.pop()
-        umbrella = config.umbrella_tag.format(version=versions.render("pnpm", one))
+    if config.synchronize and len(shared) == 1:
+        umbrella = config.umbrella_tag.format(version=versions.render("pnpm", shared.pop()))
     manifest = ReleaseManifest(
         head=head,
         synchronize=config.synchronize,
@@ -227,7 +228,7 @@ def _render(package: Package, version: Version) -> str:
         raise RKError("RK-VERSION-INVALID", f"{package.id}: {exc}", path=package.manifest) from None
 
 
-def _initial(package: Package, current: Version, commits: list[ParsedCommit]) -> PlannedRelease:
+def _initial(package: Package, commits: list[ParsedCommit]) -> PlannedRelease:
     """A first release: the manifest's version (Go: v0.1.0, or vN.0.0 for a /vN module)."""
     if package.version is not None:
         new = package.version
@@ -299,7 +300,7 @@ def _propagate(
     plans: dict[str, PlannedRelease],
     prerelease: tuple[str, int | None] | None,
     histories: dict[str, PackageHistory],
-    skipped: dict[str, str],
+    major_on_zero: bool,
 ) -> None:
     """D-11: a dependent of a package with a new version gets at least a patch bump.
 
@@ -321,7 +322,9 @@ def _propagate(
             existing.reasons.extend(reasons)
             continue
         history = histories[package.id]
-        release = _plan(package, current[package.id], "patch", prerelease, history, reasons, True)
+        release = _plan(
+            package, current[package.id], "patch", prerelease, history, reasons, major_on_zero
+        )
         release.bump = "prerelease" if prerelease else "patch"
         release.notes = [*release.notes, *notes]
         plans[package.id] = release
@@ -334,7 +337,7 @@ def _synchronize(
     plans: dict[str, PlannedRelease],
     prerelease: tuple[str, int | None] | None,
     histories: dict[str, PackageHistory],
-    config,
+    config: RootConfig,
 ) -> dict[str, PlannedRelease]:
     """Lockstep: the largest bump, applied to the highest current version, for everyone."""
     if not plans:

@@ -10,7 +10,7 @@ A :class:`Version` is ``major.minor.patch`` plus an optional prerelease
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.version import InvalidVersion
 from packaging.version import Version as Pep440Version
@@ -101,14 +101,6 @@ def render(ecosystem: str, version: Version) -> str:
     return "v" + text if ecosystem == "go" else text
 
 
-def is_valid(ecosystem: str, text: str) -> bool:
-    try:
-        parse(ecosystem, text)
-    except VersionError:
-        return False
-    return True
-
-
 def bumped(version: Version, kind: str) -> Version:
     """The next release of ``kind`` after ``version``'s core."""
     if kind == "major":
@@ -149,8 +141,7 @@ def next_version(
     while label and core stay, and restarts at 1 otherwise.
     """
     if current.pre is None:
-        target = bumped(current, kind or "patch")
-        return _with_pre(target, prerelease, 1)
+        return _with_pre(bumped(current, kind or "patch"), prerelease)
     target = current.core
     if last_final is not None and kind_since_final:
         target = max(target, bumped(last_final, kind_since_final), key=Version.key)
@@ -158,16 +149,13 @@ def next_version(
         return target
     label, number = prerelease
     if target == current.core and current.pre[0] == label:
-        return Version(*_core(target), (label, number or (current.pre[1] or 0) + 1))
-    return _with_pre(target, prerelease, 1)
+        return replace(target, pre=(label, number or (current.pre[1] or 0) + 1))
+    return _with_pre(target, prerelease)
 
 
-def _core(v: Version) -> tuple[int, int, int]:
-    return (v.major, v.minor, v.patch)
-
-
-def _with_pre(target: Version, prerelease: tuple[str, int | None] | None, first: int) -> Version:
+def _with_pre(target: Version, prerelease: tuple[str, int | None] | None) -> Version:
+    """``target`` as the prerelease asked for, numbered 1 unless a number was given."""
     if prerelease is None:
         return target
     label, number = prerelease
-    return Version(*_core(target), (label, number or first))
+    return replace(target, pre=(label, number or 1))

@@ -16,8 +16,12 @@ from releasekit_tasks.errors import RKError
 def read_versions(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
+    return parse_versions(path.read_text(encoding="utf-8"), path)
+
+
+def parse_versions(text: str, path: Path) -> dict[str, str]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RKError(
             "RK-MANIFEST-PARSE", f"invalid JSON: {exc.msg}", path=path, line=exc.lineno

@@ -57,6 +57,8 @@ def _apply_package_config(package: Package, repo_root: Path) -> None:
         package.group = own.group
     if own.registry is not None:
         package.registry = own.registry
+    package.tag_format = own.tag_format
+    package.version_files = own.version_files
     if own.publishable is not None and own.publishable != package.publishable:
         package.publishable = own.publishable
         package.reason = "" if own.publishable else "releasekit.toml: publishable = false"

@@ -20,7 +20,8 @@ from pathlib import Path
 from releasekit_tasks.errors import RKError
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Temp file + rename, both fsynced: a kill leaves the old bytes or the new, never half."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("wb") as f:
         f.write(data)
@@ -50,7 +51,7 @@ def restore(entry: Path) -> Path:
             path=entry,
         )
     if not target.exists() or target.read_bytes() != original:
-        _fsync_write(target, original)
+        write_atomically(target, original)
     if hashlib.sha256(target.read_bytes()).hexdigest() != record["sha256"]:
         raise RKError(
             "RK-JOURNAL-CORRUPT", f"restoring {target} did not give the original bytes", path=target
@@ -99,16 +100,16 @@ def temporary_edit(target: Path, new_bytes: bytes, journal_dir: Path) -> Iterato
     if entry.exists():
         restore(entry)  # a previous run died mid-edit
     original = target.read_bytes()
-    _fsync_write(entry.with_suffix(".orig"), original)
+    write_atomically(entry.with_suffix(".orig"), original)
     record = {
         "path": str(target.resolve()),
         "sha256": hashlib.sha256(original).hexdigest(),
         "pid": os.getpid(),
     }
-    _fsync_write(entry, json.dumps(record).encode())
+    write_atomically(entry, json.dumps(record).encode())
     with _restore_on_signals(entry):
         try:
-            _fsync_write(target, new_bytes)
+            write_atomically(target, new_bytes)
             yield
         finally:
             restore(entry)

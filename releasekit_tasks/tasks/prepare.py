@@ -18,9 +18,12 @@ import hashlib
 from pathlib import Path
 
 from releasekit_tasks import prepare
+from releasekit_tasks.config import RootConfig
+from releasekit_tasks.errors import RKError
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.tasks.publish import option
 from releasekit_tasks.vcs import git, repo_toplevel
+from releasekit_tasks.workspace import collect_cached
 
 _TRUE = ("1", "true", "yes")
 
@@ -67,12 +70,10 @@ def _version(root: str, options: dict, dry_run: bool) -> dict | object:
 
 
 def _release_branch(root: Path, values: dict) -> str:
-    from releasekit_tasks.config import load_root_config
-
-    try:
-        branch = load_root_config(root).release_branch
-    except Exception:  # a broken config fails in the version task, with its RK code
-        branch = "releasekit/release"
+    try:  # the workspace every task creator shares, collected once
+        branch = collect_cached(root).config.release_branch
+    except RKError:  # a broken workspace fails in the version task, with its RK code
+        branch = RootConfig.release_branch
     groups = values["group"]
     return f"{branch}-{'-'.join(groups)}" if groups else branch
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import functools
 import logging
+import os
 import random
 import ssl
 import time
@@ -72,6 +73,18 @@ def make_client(timeout: float = 30.0, *, headers: Mapping[str, str] | None = No
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
     )
+
+
+def shared_client() -> httpx.Client:
+    """This process's pooled client for the registry queries: connections stay open
+    across the hundreds of small requests a run makes (one per release and poll)."""
+    return _client_of(os.getpid())
+
+
+@functools.cache
+def _client_of(pid: int) -> httpx.Client:
+    # Keyed by process: a forked doit worker must not share its parent's sockets.
+    return make_client()
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:

@@ -160,8 +160,9 @@ class Ecosystem:
     def install(self, root: Path) -> None:
         """Run the install step in the workspace at ``root``."""
 
-    def preflight(self, release: Release) -> None:
-        """Checks before any upload (not in dry runs); RKError when the release cannot go."""
+    def preflight(self, releases: list[Release]) -> None:
+        """Checks before any upload of these releases (not in dry runs, only releases the
+        registry lacks); RKError when one cannot go. One call per kind and run."""
 
     def build(self, release: Release) -> list[dict]:
         """Build into ``release.dist_dir``: one dict per artifact with ``file`` and its digests

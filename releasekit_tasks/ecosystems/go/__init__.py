@@ -108,10 +108,10 @@ class Go(Ecosystem):
 
         return findings(package, repo_root)
 
-    def preflight(self, release: Release) -> None:
-        from releasekit_tasks.ecosystems.go.publish import check_tag
+    def preflight(self, releases: list[Release]) -> None:
+        from releasekit_tasks.ecosystems.go.publish import check_tags
 
-        check_tag(release)
+        check_tags(releases)
 
     def build(self, release: Release) -> list[dict]:
         from releasekit_tasks.ecosystems.go.publish import build

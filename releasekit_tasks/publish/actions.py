@@ -82,17 +82,36 @@ def _complete_on_registry(release: Release) -> bool:
 
 @_failing
 def query_registries(releases: list[Release], state_dir: str, concurrency: int = 16) -> None:
-    """Ask every registry about every release, concurrently, once per run."""
+    """Ask every registry about every release, concurrently, once per run.
+
+    A release whose receipt covers its artifacts was verified on its registry by an
+    earlier run (upload and verify skip it for the same reason): it is not asked
+    again, so a run with nothing to do makes no request at all.
+    """
+    status: dict[str, dict[str, Any]] = {}
+    ask_for = []
+    for release in releases:
+        if receipt_covers(str(release.receipt), str(release.artifacts_file)):
+            remote = read_json(release.receipt)["remote"]
+            status[release.slug] = {"complete": True, "remote": remote}
+        else:
+            ask_for.append(release)
+    known = len(status)
 
     def ask(release: Release) -> tuple[str, dict[str, Any]]:
         remote = remote_state(release, deep=False)
         return release.slug, {"complete": is_complete(release, remote), "remote": remote}
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        status = dict(pool.map(ask, releases))
+    if ask_for:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            status.update(pool.map(ask, ask_for))
     write_json(Path(state_dir) / STATUS_FILE, status)
     done = sum(s["complete"] for s in status.values())
-    print(f"registries hold {done} of {len(status)} release(s); {len(status) - done} to publish")
+    receipts = f" ({known} verified by an earlier run)" if known else ""
+    print(
+        f"registries hold {done} of {len(status)} release(s); "
+        f"{len(status) - done} to publish{receipts}"
+    )
 
 
 # --- preflight ---------------------------------------------------------------------

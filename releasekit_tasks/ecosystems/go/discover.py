@@ -129,7 +129,7 @@ def discover(eco: EcosystemConfig, root: RootConfig) -> list[Package]:
     members = _members(mods)
     repo = root.root.resolve()
     versions = _Versions(repo, root.versions_file)
-    repo_license = _first_file(vcs.repo_toplevel(repo) or repo, "LICENSE")
+    repo_license = _first_files(vcs.repo_toplevel(repo) or repo, "LICENSE").get("LICENSE")
     packages = []
     for mod in mods:
         folder = mod.path.parent
@@ -232,23 +232,30 @@ def _fetchable(module: str) -> tuple[bool, str]:
     )
 
 
-def _first_file(folder: Path, prefix: str) -> Path | None:
-    """The first file (by name) in ``folder`` whose name starts with ``prefix``, any case."""
+def _first_files(folder: Path, *prefixes: str) -> dict[str, Path]:
+    """Prefix -> the first file (by name) in ``folder`` whose name starts with it, any
+    case; one directory listing for all the prefixes."""
+    found: dict[str, str] = {}
     try:
-        names = sorted(
-            e.name for e in os.scandir(folder) if e.name.upper().startswith(prefix) and e.is_file()
-        )
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                upper = entry.name.upper()
+                for prefix in prefixes:
+                    if (
+                        upper.startswith(prefix)
+                        and (prefix not in found or entry.name < found[prefix])
+                        and entry.is_file()
+                    ):
+                        found[prefix] = entry.name
     except OSError:
-        return None
-    return folder / names[0] if names else None
+        return {}
+    return {prefix: folder / name for prefix, name in found.items()}
 
 
 def _metadata(folder: Path, repo_license: Path | None, repo_root: Path) -> dict[str, str]:
     """readme / license: the files' paths relative to the repository root (POSIX)."""
-    found = {
-        "readme": _first_file(folder, "README"),
-        "license": _first_file(folder, "LICENSE") or repo_license,
-    }
+    files = _first_files(folder, "README", "LICENSE")
+    found = {"readme": files.get("README"), "license": files.get("LICENSE") or repo_license}
     return {key: relative(path, repo_root) for key, path in found.items() if path is not None}
 
 

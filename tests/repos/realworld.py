@@ -570,7 +570,7 @@ def release_please_repo(root: Path) -> Path:
     config["bootstrap-sha"] = bootstrap
     write(root / "release-please-config.json", json.dumps(config, indent=2) + "\n")
     commit(root, "chore: release-please")
-    tag(root, "acme-py-v1.4.0", "core-v2.0.1", "@acme/web-v0.3.0")
+    tag(root, "acme-py-v1.4.0", "core-v2.0.1", "web-v0.3.0")  # release-please drops npm scopes
     commit(root, "fix(core): off by one", "js/packages/core/index.js")
     return root
 

@@ -30,7 +30,12 @@ PACKAGE_CANDIDATES = (
     "{name}-{version}",
     "{name}_v{version}",
 )
-UMBRELLA_CANDIDATES = ("{label}/v{version}", "{label}-v{version}", "{label}@{version}", "v{version}")
+UMBRELLA_CANDIDATES = (
+    "{label}/v{version}",
+    "{label}-v{version}",
+    "{label}@{version}",
+    "v{version}",
+)
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,9 @@ def infer(
     if package_templates:
         for template in PACKAGE_CANDIDATES:
             found = {
-                m.name: [t for t in _tags_of(template, m, label, index, is_version) if t not in taken]
+                m.name: [
+                    t for t in _tags_of(template, m, label, index, is_version) if t not in taken
+                ]
                 for m in publishable
             }
             found = {name: ts for name, ts in found.items() if ts}
@@ -131,7 +138,12 @@ def infer(
         if evidence is not None:
             for ts in per_template[evidence.template].values():
                 result.claimed.update(ts)
-    tagged = {n for e in (result.tag_format, result.secondary_tag_format) if e for n in per_template[e.template]}
+    tagged = {
+        n
+        for e in (result.tag_format, result.secondary_tag_format)
+        if e
+        for n in per_template[e.template]
+    }
     result.untagged = [m.name for m in publishable if m.name not in tagged]
     versions = {m.version for m in publishable if m.version}
     best_umbrella: Evidence | None = None

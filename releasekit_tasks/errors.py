@@ -160,7 +160,7 @@ CATALOGUE: dict[str, CodeInfo] = {
     ),
     "RK-CHANGESET-INVALID": CodeInfo(
         "a pending changeset cannot be read",
-        "fix its front matter: `\"<package>\": patch|minor|major` lines between `---` lines",
+        'fix its front matter: `"<package>": patch|minor|major` lines between `---` lines',
         "`doit version` reads every `.changeset/*.md` file as a bump source besides "
         "Conventional Commits. Each must name packages of a pnpm workspace and a bump.",
     ),

@@ -191,14 +191,17 @@ def _original_workspace(
     existing = draft.label_for(ws, kind)
     if existing is not None and existing != label:
         draft.ecosystems[label] = draft.ecosystems.pop(existing)
-        for (lbl, key), why in list(draft.why.items()):
+        for lbl, key in list(draft.why):
             if lbl == existing:
                 draft.why[(label, key)] = draft.why.pop((lbl, key))
     table_out = draft.ecosystems.setdefault(label, {})
     table_out["kind"] = kind
     table_out["workspace_root"] = ws
     report.mapped.append(
-        (f"{where} ecosystem/tool/root", f"[ecosystems.{label}] kind = {kind!r}, workspace_root = {ws!r}")
+        (
+            f"{where} ecosystem/tool/root",
+            f"[ecosystems.{label}] kind = {kind!r}, workspace_root = {ws!r}",
+        )
     )
     for key, value in table.items():
         if key in ("ecosystem", "tool", "root", "groups"):
@@ -273,10 +276,15 @@ def from_release_please(root: Path, draft: Draft) -> Report:
     for plugin in config.get("plugins", []):
         name = plugin if isinstance(plugin, str) else plugin.get("type", "?")
         if name == "node-workspace":
-            report.mapped.append(("plugins: node-workspace", "dependents of a bumped member are bumped (default)"))
+            report.mapped.append(
+                ("plugins: node-workspace", "dependents of a bumped member are bumped (default)")
+            )
         elif name == "linked-versions" and isinstance(plugin, dict):
             report.unsupported.append(
-                (f"plugins: linked-versions {plugin.get('groupName', '')}", "set synchronize = true on the ecosystem if it covers all of it")
+                (
+                    f"plugins: linked-versions {plugin.get('groupName', '')}",
+                    "set synchronize = true on the ecosystem if it covers all of it",
+                )
             )
         else:
             report.unsupported.append((f"plugins: {name}", "no equivalent"))
@@ -305,7 +313,9 @@ def from_release_please(root: Path, draft: Draft) -> Report:
         if name is not None and component not in (name, short) and with_component:
             fmt_pkg = f"{component}{separator}{v}{{version}}"
             draft.ecosystems[label].setdefault("package_tag_formats", {})[rel] = fmt_pkg
-            report.mapped.append((f"{key} component", f"tag_format {fmt_pkg!r} in {rel}/releasekit.toml"))
+            report.mapped.append(
+                (f"{key} component", f"tag_format {fmt_pkg!r} in {rel}/releasekit.toml")
+            )
         elif current is None or draft.why.get((label, "tag_format"), "").startswith("default"):
             draft.set(label, "tag_format", fmt, f"release-please tags ({path.name})")
             report.mapped.append((f"{key} tags", f"[ecosystems.{label}] tag_format = {fmt!r}"))
@@ -315,7 +325,10 @@ def from_release_please(root: Path, draft: Draft) -> Report:
             report.mapped.append((f"{key} tags", f"[ecosystems.{label}] tag_format = {fmt!r}"))
         if rel in manifest:
             report.mapped.append(
-                (f"{RELEASE_PLEASE_MANIFEST} {rel}", f"{manifest[rel]} (read from the package manifest)")
+                (
+                    f"{RELEASE_PLEASE_MANIFEST} {rel}",
+                    f"{manifest[rel]} (read from the package manifest)",
+                )
             )
     for label, folders in listed.items():
         draft.ecosystems[label].setdefault("release_please_members", sorted(folders))
@@ -359,11 +372,17 @@ def from_changesets(root: Path, draft: Draft) -> Report:
         draft.set(label, "changelog", False)
         report.mapped.append(("changelog", f"[ecosystems.{label}] changelog = false"))
     elif "changelog" in config:
-        report.mapped.append(("changelog", "CHANGELOG.md per package (releasekit-tasks' own format)"))
+        report.mapped.append(
+            ("changelog", "CHANGELOG.md per package (releasekit-tasks' own format)")
+        )
     if config.get("updateInternalDependencies", "patch") == "patch":
-        report.mapped.append(("updateInternalDependencies", "dependents get a patch bump (default)"))
+        report.mapped.append(
+            ("updateInternalDependencies", "dependents get a patch bump (default)")
+        )
     else:
-        report.unsupported.append(("updateInternalDependencies", "dependents always get a patch bump"))
+        report.unsupported.append(
+            ("updateInternalDependencies", "dependents always get a patch bump")
+        )
     for key, why in (
         ("commit", "`doit prepare` commits on the release branch"),
         ("baseBranch", "the base is the checked-out branch"),
@@ -374,7 +393,9 @@ def from_changesets(root: Path, draft: Draft) -> Report:
     ):
         if key in config:
             report.unsupported.append((key, why))
-    pending = sorted(p.name for p in (root / CHANGESET_DIR).glob("*.md") if p.name.lower() != "readme.md")
+    pending = sorted(
+        p.name for p in (root / CHANGESET_DIR).glob("*.md") if p.name.lower() != "readme.md"
+    )
     if pending:
         report.mapped.append(
             (f"{len(pending)} pending changeset(s)", "read by `doit version` as a bump source")

@@ -41,11 +41,7 @@ def pending(repo_root: Path) -> list[Changeset]:
     folder = repo_root / FOLDER
     if not folder.is_dir():
         return []
-    return [
-        parse(path)
-        for path in sorted(folder.glob("*.md"))
-        if path.name.lower() != "readme.md"
-    ]
+    return [parse(path) for path in sorted(folder.glob("*.md")) if path.name.lower() != "readme.md"]
 
 
 def parse(path: Path) -> Changeset:
@@ -64,7 +60,9 @@ def parse(path: Path) -> Changeset:
             continue
         match = _LINE.match(line)
         if match is None or match.group("bump") not in BUMPS:
-            raise _bad(path, number + 1, f"expected `\"<package>\": patch|minor|major`, got {line.strip()!r}")
+            raise _bad(
+                path, number + 1, f'expected `"<package>": patch|minor|major`, got {line.strip()!r}'
+            )
         bumps[match.group("name").strip()] = match.group("bump")
     summary = "\n".join(lines[end + 1 :]).strip()
     return Changeset(path, bumps, summary)

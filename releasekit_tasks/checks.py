@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from releasekit_tasks import semver
 from releasekit_tasks.errors import CATALOGUE
-from releasekit_tasks.graph import Graph, find_cycles, self_dependencies, ships_with_package
+from releasekit_tasks.graph import (
+    Graph,
+    find_cycles,
+    release_units,
+    self_dependencies,
+    ships_with_package,
+    soft_cycles,
+)
 from releasekit_tasks.model import Dependency, Package
 
 
 @dataclass(frozen=True)
 class Finding:
     code: str
-    severity: str  # "error" | "warning"
+    severity: str  # "error" | "warning" | "info"
     package: str  # package id, or "" for workspace-wide findings
     message: str
     path: Path | None = None
@@ -51,6 +59,33 @@ def run_checks(graph: Graph, repo_root: Path) -> list[Finding]:
                 "error",
                 cycle[0],
                 "cycle: " + " → ".join(cycle),
+                graph.nodes[cycle[0]].manifest,
+            )
+        )
+    for unit in release_units(graph):
+        findings.append(
+            Finding(
+                "RK-GRAPH-RELEASE-UNIT",
+                "info",
+                unit[0],
+                f"release unit (a cycle {graph.nodes[unit[0]].ecosystem} allows): "
+                + ", ".join(unit),
+                graph.nodes[unit[0]].manifest,
+            )
+        )
+    for cycle in soft_cycles(graph):
+        hops = [
+            f"{a} {'⇢' if b in graph.soft.get(a, ()) and b not in graph.deps[a] else '→'} "
+            for a, b in itertools.pairwise(cycle)
+        ]
+        findings.append(
+            Finding(
+                "RK-GRAPH-SOFT-CYCLE",
+                "info",
+                cycle[0],
+                "soft cycle (⇢ is an extra/peer/optional dependency, which orders nothing): "
+                + "".join(hops)
+                + cycle[-1],
                 graph.nodes[cycle[0]].manifest,
             )
         )

@@ -32,6 +32,14 @@ class Ecosystem(Protocol):
     kind: str
     # The manifest file name of one member (pyproject.toml, package.json, go.mod).
     manifest_name: str
+    # The label `init` gives its first workspace ("py", "js", "go").
+    default_label: str
+    # True when the ecosystem builds and installs members that require each
+    # other in a cycle (Go modules): such a cycle is a release unit, not an error.
+    allows_cycles: bool
+    # Dependency kinds that are soft edges: pinned at build, rewritten at bump,
+    # but neither ordering nor propagating (extras, peer and optional deps).
+    soft_kinds: tuple[str, ...]
 
     def detect(self, folder: Path) -> bool:
         """True when ``folder`` holds a workspace of this kind."""
@@ -73,6 +81,19 @@ def _from_entry_points(kind: str, config_path: Path | None) -> Ecosystem:
         )
     ecosystem: Ecosystem = found[kind].load()
     return ecosystem
+
+
+def trait(kind: str, name: str, default: object) -> object:
+    """An optional attribute of an ecosystem (plugins written before it existed lack it)."""
+    return getattr(get_ecosystem(kind), name, default)
+
+
+def allows_cycles(kind: str) -> bool:
+    return bool(trait(kind, "allows_cycles", False))
+
+
+def default_label(kind: str) -> str:
+    return str(trait(kind, "default_label", kind))
 
 
 def detect_kinds(folder: Path) -> list[str]:

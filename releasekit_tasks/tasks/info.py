@@ -88,8 +88,10 @@ def run_health_checks(root: str) -> TaskFailed | None:
     for finding in findings:
         print(finding.render())
     errors = sum(f.severity == "error" for f in findings)
-    warnings = len(findings) - errors
-    print(f"{len(graph.nodes)} packages checked: {errors} errors, {warnings} warnings")
+    warnings = sum(f.severity == "warning" for f in findings)
+    infos = sum(f.severity == "info" for f in findings)
+    notes = f", {infos} notes" if infos else ""
+    print(f"{len(graph.nodes)} packages checked: {errors} errors, {warnings} warnings{notes}")
     return TaskFailed(f"{errors} check(s) failed") if errors else None
 
 

@@ -96,7 +96,11 @@ def release_set(root: Path) -> ReleaseSet:
         if pid in chosen | pulled and graph.nodes[pid].publishable and graph.nodes[pid].version
     ]
     releases = {pid: make_release(workspace, graph, pid) for pid in wanted}
-    deps = {pid: [d for d in graph.deps[pid] if d in releases] for pid in releases}
+    # A release unit's members are released together: none waits for another.
+    deps = {
+        pid: [d for d in graph.deps[pid] if d in releases and not graph.same_unit(pid, d)]
+        for pid in releases
+    }
     pnpm_roots = {
         label: str(eco.workspace_root)
         for label, eco in workspace.config.ecosystems.items()
@@ -125,7 +129,11 @@ def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
             if "pypi.org" in registry
             else registry.removesuffix("simple/")
         )
-    pins = tuple((graph.nodes[dep].name, graph.nodes[dep].version or "") for dep in graph.deps[pid])
+    # Soft edges (extras, peer/optional deps) are pinned too: the published metadata must be right.
+    pins = tuple(
+        (graph.nodes[dep].name, graph.nodes[dep].version or "")
+        for dep in [*graph.deps[pid], *graph.soft.get(pid, [])]
+    )
     return Release(
         id=pid,
         ecosystem=package.ecosystem,

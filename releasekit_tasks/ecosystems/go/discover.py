@@ -103,6 +103,11 @@ def _module_dirs(root: Path, max_depth: int | None = None) -> list[Path]:
 class GoEcosystem:
     kind: str = "go"
     manifest_name: str = "go.mod"
+    default_label: str = "go"
+    # Go modules may require each other in a cycle (opentelemetry-go: otel ↔ otel/metric):
+    # the go command builds them, so the cycle is one release unit.
+    allows_cycles: bool = True
+    soft_kinds: tuple[str, ...] = ()
 
     def detect(self, folder: Path) -> bool:
         if (folder / "go.work").is_file() or (folder / "go.mod").is_file():

@@ -491,6 +491,10 @@ def _first_line(path: Path, pattern: re.Pattern[str]) -> int | None:
 class _Pnpm:
     kind = "pnpm"
     manifest_name = MANIFEST
+    default_label = "js"
+    allows_cycles = False  # members are published in dependency order
+    # A peer or optional dependency on a member is installed by the user, not with the package.
+    soft_kinds = ("peer", "optional")
 
     def detect(self, folder: Path) -> bool:
         return detect(folder)

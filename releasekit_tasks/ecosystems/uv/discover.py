@@ -388,6 +388,11 @@ def _line_containing(path: Path, text: str) -> int | None:
 class _Uv:
     kind = "uv"
     manifest_name = MANIFEST
+    default_label = "py"
+    allows_cycles = False
+    # An extra (`optional:<extra>`) is installed only when asked for: genkit's core
+    # offers its plugins as extras while each plugin requires the core.
+    soft_kinds = ("optional:",)
 
     def detect(self, folder: Path) -> bool:
         return detect(folder)

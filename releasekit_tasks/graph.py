@@ -260,9 +260,9 @@ def levels(graph: Graph) -> list[list[str]]:
         for d in ds:
             if rep[d] != rep[pid]:
                 wanted[rep[pid]].add(rep[d])
-    for r, ds in wanted.items():
-        remaining[r] = len(ds)
-        for d in ds:
+    for r, needed in wanted.items():
+        remaining[r] = len(needed)
+        for d in needed:
             out[d].add(r)
     current = [r for r, n in remaining.items() if n == 0]
     result: list[list[str]] = []

@@ -494,7 +494,7 @@ class _Pnpm:
     default_label = "js"
     allows_cycles = False  # members are published in dependency order
     # A peer or optional dependency on a member is installed by the user, not with the package.
-    soft_kinds = ("peer", "optional")
+    soft_kinds: tuple[str, ...] = ("peer", "optional")
 
     def detect(self, folder: Path) -> bool:
         return detect(folder)

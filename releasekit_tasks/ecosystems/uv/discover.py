@@ -392,7 +392,7 @@ class _Uv:
     allows_cycles = False
     # An extra (`optional:<extra>`) is installed only when asked for: genkit's core
     # offers its plugins as extras while each plugin requires the core.
-    soft_kinds = ("optional:",)
+    soft_kinds: tuple[str, ...] = ("optional:",)
 
     def detect(self, folder: Path) -> bool:
         return detect(folder)

@@ -46,7 +46,8 @@ REQUIRED_METADATA = {
 }
 
 
-def run_checks(graph: Graph, repo_root: Path) -> list[Finding]:
+def run_checks(graph: Graph, repo_root: Path, skip: tuple[str, ...] = ()) -> list[Finding]:
+    """Every finding, less those ``skip_checks`` silences (root ``skip``, ecosystem, package)."""
     findings: list[Finding] = []
     for package in self_dependencies(graph.nodes.values()):
         findings.append(
@@ -91,7 +92,12 @@ def run_checks(graph: Graph, repo_root: Path) -> list[Finding]:
         )
     for package in graph.nodes.values():
         findings += _package_findings(graph, package, repo_root)
-    return findings
+    return [
+        f
+        for f in findings
+        if f.code not in skip
+        and not (f.package in graph.nodes and f.code in graph.nodes[f.package].skip_checks)
+    ]
 
 
 def _package_findings(graph: Graph, package: Package, repo_root: Path) -> list[Finding]:
@@ -104,16 +110,17 @@ def _package_findings(graph: Graph, package: Package, repo_root: Path) -> list[F
         target = graph.nodes.get(f"{package.label}/{dep.name}")
         if target is None or target is package:
             continue
-        if package.publishable and not target.publishable and ships_with_package(dep):
+        uploads = package.publishable and not package.no_publish
+        if uploads and ships_with_package(dep) and (not target.publishable or target.no_publish):
             add(
                 "RK-CHECK-PRIVATE-DEP",
                 "error",
-                f"depends on unpublishable {target.id} ({target.reason})",
+                f"depends on unpublishable {target.id} ({target.reason or target.no_publish})",
             )
         mismatch = _constraint_mismatch(package.ecosystem, dep, target.version)
         if mismatch:
             add("RK-CHECK-VERSION-MISMATCH", "error", mismatch)
-    if package.publishable:
+    if package.publishable and not package.no_publish:
         missing = [
             k for k in REQUIRED_METADATA.get(package.ecosystem, ()) if not package.metadata.get(k)
         ]

@@ -357,14 +357,15 @@ def select(graph: Graph, selection: Selection) -> tuple[set[str], set[str]]:
         return set(graph.nodes), set()
     chosen = set(graph.nodes)
     if selection.groups:
-        known = {p.group for p in graph.nodes.values() if p.group}
+        known = {g for p in graph.nodes.values() for g in _groups(p)}
         unknown = [g for g in selection.groups if g not in known]
         if unknown:
             raise RKError(
                 "RK-GROUP-UNKNOWN",
                 f"no package has group {', '.join(unknown)}; groups: {', '.join(sorted(known)) or '(none)'}",
             )
-        chosen = {pid for pid in chosen if graph.nodes[pid].group in selection.groups}
+        wanted = set(selection.groups)
+        chosen = {pid for pid in chosen if wanted & set(_groups(graph.nodes[pid]))}
     if selection.ecosystems:
         chosen = {
             pid
@@ -376,6 +377,10 @@ def select(graph: Graph, selection: Selection) -> tuple[set[str], set[str]]:
         chosen &= {resolve_package(graph, name) for name in selection.packages}
     pulled = dependencies_of(graph, chosen) | {m for pid in chosen for m in graph.unit_of(pid)}
     return chosen, pulled - chosen
+
+
+def _groups(package: Package) -> tuple[str, ...]:
+    return package.groups or ((package.group,) if package.group else ())
 
 
 def subgraph(graph: Graph, ids: set[str]) -> Graph:

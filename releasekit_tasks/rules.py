@@ -8,7 +8,8 @@ package's own ``group`` label.
 What each list does (``doit plan`` names the rule in its reason column):
 
     exclude          not released at all: never versioned, tagged or published
-    exclude_bump     kept at its version: never bumped, so never tagged or published
+    exclude_bump     kept at its version: never bumped (still tagged and published
+                     when that version has no tag or is not on the registry)
     exclude_publish  versioned with the others (changelog, tags), never uploaded
 """
 

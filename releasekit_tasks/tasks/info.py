@@ -84,7 +84,9 @@ def run_health_checks(root: str) -> TaskFailed | None:
         graph = load_graph(Path(root))
     except RKError as err:
         return TaskFailed(err.render())
-    findings = run_checks(graph, Path(root))
+    from releasekit_tasks.workspace import collect_cached
+
+    findings = run_checks(graph, Path(root), collect_cached(Path(root)).config.skip_checks)
     for finding in findings:
         print(finding.render())
     errors = sum(f.severity == "error" for f in findings)

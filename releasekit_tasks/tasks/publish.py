@@ -93,7 +93,10 @@ def release_set(root: Path) -> ReleaseSet:
     wanted = [
         pid
         for pid in graph.nodes
-        if pid in chosen | pulled and graph.nodes[pid].publishable and graph.nodes[pid].version
+        if pid in chosen | pulled
+        and graph.nodes[pid].publishable
+        and graph.nodes[pid].version
+        and not graph.nodes[pid].no_publish  # exclude_publish: versioned, never uploaded
     ]
     releases = {pid: make_release(workspace, graph, pid) for pid in wanted}
     # A release unit's members are released together: none waits for another.

@@ -126,7 +126,7 @@ def _package_findings(graph: Graph, package: Package, repo_root: Path) -> list[F
         ]
         if missing:
             add("RK-CHECK-METADATA", "warning", f"missing {', '.join(missing)}")
-    if package.ecosystem == "go":
+    if package.ecosystem == "go" and package.publishable:  # a private module is never fetched
         found += [
             Finding(c, "error", package.id, m, package.manifest)
             for c, m in _go_findings(package, repo_root)

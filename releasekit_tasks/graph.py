@@ -96,18 +96,37 @@ def build_graph(packages: Iterable[Package]) -> Graph:
             ):
                 soft[pid].append(target)
     graph = Graph(nodes, deps, rdeps, soft)
+    groups: list[set[str]] = []
     for component in strongly_connected(nodes, deps):
         members = [nodes[m] for m in component]
         if (
             all(allows_cycles(m.ecosystem) for m in members)
             and len({m.label for m in members}) == 1
         ):
-            unit = tuple(pid for pid in nodes if pid in component)
-            for pid in unit:
-                graph.units[pid] = unit
+            groups.append(set(component))
         else:
             graph.cycles.append(_cycle_path(deps, set(component)))
+    configured: dict[str, set[str]] = {}
+    for pid, package in nodes.items():
+        if package.unit:
+            configured.setdefault(package.unit, set()).add(pid)
+    groups += [ids for ids in configured.values() if len(ids) > 1]
+    for ids in _merge_overlapping(groups):
+        unit = tuple(pid for pid in nodes if pid in ids)
+        for pid in unit:
+            graph.units[pid] = unit
     return graph
+
+
+def _merge_overlapping(groups: list[set[str]]) -> list[set[str]]:
+    merged: list[set[str]] = []
+    for group in groups:
+        joined = set(group)
+        for other in [m for m in merged if m & joined]:
+            merged.remove(other)
+            joined |= other
+        merged.append(joined)
+    return merged
 
 
 def self_dependencies(packages: Iterable[Package]) -> list[Package]:

@@ -52,6 +52,7 @@ class Package:
     no_bump: str = ""  # `exclude_bump`: never versioned
     no_publish: str = ""  # `exclude_publish`: versioned and tagged, never uploaded
     skip_checks: tuple[str, ...] = ()  # RK codes `doit check` does not report for it
+    unit: str = ""  # a configured release unit (`release_units`) it belongs to, or ""
 
     @property
     def id(self) -> str:

@@ -65,8 +65,9 @@ def _apply_selection_lists(eco: EcosystemConfig, members: list[Package], path: P
         if package.group is None and listed:
             package.group = listed[0]
     known = set(eco.groups) | {g for p in members for g in p.groups}
-    for key in rules.EXCLUDE_KEYS:
-        entries = getattr(eco, key)
+    lists = {key: getattr(eco, key) for key in rules.EXCLUDE_KEYS}
+    lists.update({"release_units": tuple(e for u in eco.release_units for e in u)})
+    for key, entries in lists.items():
         unknown = rules.unknown_group_refs(entries, known)
         if unknown:
             raise RKError(
@@ -76,15 +77,17 @@ def _apply_selection_lists(eco: EcosystemConfig, members: list[Package], path: P
                 path=path,
                 line=key_line(path, key),
             )
-        attribute = {
-            "exclude": "excluded",
-            "exclude_bump": "no_bump",
-            "exclude_publish": "no_publish",
-        }[key]
+    attributes = {"exclude": "excluded", "exclude_bump": "no_bump", "exclude_publish": "no_publish"}
+    for key, attribute in attributes.items():
+        entries = getattr(eco, key)
         for package in members:
             rule = rules.first_match(entries, package.name, package.groups)
             if rule is not None:
                 setattr(package, attribute, f"{key}: {rule!r}")
+    for n, entries in enumerate(eco.release_units):
+        for package in members:
+            if rules.first_match(entries, package.name, package.groups) is not None:
+                package.unit = f"{eco.label}#{n}"
     for package in members:
         package.skip_checks = tuple(dict.fromkeys([*eco.skip_checks, *package.skip_checks]))
         if package.excluded and package.publishable:

@@ -108,6 +108,8 @@ class GoEcosystem:
     # the go command builds them, so the cycle is one release unit.
     allows_cycles: bool = True
     soft_kinds: tuple[str, ...] = ()
+    # Release tags are the go command's `<module dir>/vX.Y.Z`: not a tag_format.
+    path_prefixed_tags: bool = True
 
     def detect(self, folder: Path) -> bool:
         if (folder / "go.work").is_file() or (folder / "go.mod").is_file():

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from releasekit_tasks.ecosystems import allows_cycles, trait
+from releasekit_tasks.ecosystems import allows_cycles, get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Dependency, Package
 
@@ -41,8 +41,7 @@ def edge_kind(package: Package, dep: Dependency) -> str | None:
     """
     if not ships_with_package(dep):
         return None
-    soft = trait(package.ecosystem, "soft_kinds", ())
-    for kind in soft:  # type: ignore[attr-defined]
+    for kind in get_ecosystem(package.ecosystem).soft_kinds:
         if dep.kind == kind or (kind.endswith(":") and dep.kind.startswith(kind)):
             return SOFT
     return HARD

@@ -20,18 +20,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from releasekit_tasks.adopt import Inferred, Member, index_tags, infer, latest
-from releasekit_tasks.ecosystems import default_label, detect_kinds, get_ecosystem, trait
+from releasekit_tasks.ecosystems import default_label, detect_kinds, get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.migrate import ORIGINAL_CONFIG, Draft, Report, find_sources, migrate
 
 DODO = "from releasekit_tasks import *  # noqa: F403 — the release tasks: doit list\n"
 SKIP = {"node_modules", "vendor", "testdata", "dist", "build"}
-# The files that make a folder itself a workspace of a kind.
-MARKERS = {"uv": ("pyproject.toml",), "pnpm": ("pnpm-workspace.yaml",), "go": ("go.work", "go.mod")}
 ROOT_DEFAULTS = {
     "synchronize": False,
     "tag_format": "{name}-v{version}",
@@ -58,13 +57,15 @@ def detect_workspaces(root: Path) -> list[tuple[str, str, str]]:
     for folder, detected in kinds.items():
         for kind in detected:
             holders = [f for f in subfolders if kind in kinds[f]]
-            if folder == root and _only_below(root, kind, holders):
+            if folder == root:
+                if not _only_below(root, kind, holders):
+                    found.append(("", kind, folder))
                 continue
-            if folder != root and not _is_own_workspace(folder, kind):
-                continue
-            if any(k == kind and f == root for _, k, f in found) and not _is_own_workspace(
-                root, kind
-            ):
+            own = _is_own_workspace(folder, kind)
+            at_root = any(k == kind and f == root for _, k, f in found)
+            if at_root and (get_ecosystem(kind).covers_nested or not own):
+                continue  # the root's workspace finds it
+            if not own and any(k == kind for _, k, _ in found):
                 continue
             found.append(("", kind, folder))
     labels: list[tuple[str, str, str]] = []
@@ -97,18 +98,19 @@ def _label(name: str) -> str:
 
 def _is_own_workspace(folder: Path, kind: str) -> bool:
     """The folder itself holds the kind's workspace file (not only something below it)."""
-    markers = MARKERS.get(kind) or (get_ecosystem(kind).manifest_name,)
+    ecosystem = get_ecosystem(kind)
+    markers = ecosystem.workspace_markers or (ecosystem.manifest_name,)
     return any((folder / name).is_file() for name in markers)
 
 
 def _only_below(root: Path, kind: str, holders: list[Path]) -> bool:
-    """True when the root seems to hold a ``kind`` workspace only because subfolders do.
+    """True when the root seems to hold a ``kind`` workspace only because one subfolder does.
 
     Go's detect() also finds go.mod files a few folders down, so a repository
     with its Go modules under go/ would otherwise get ``workspace_root = "."``
     and lose go/go.work.
     """
-    return bool(holders) and not _is_own_workspace(root, kind)
+    return len(holders) == 1 and not _is_own_workspace(root, kind)
 
 
 # --- inference ------------------------------------------------------------------
@@ -138,13 +140,13 @@ def _tags(root: Path) -> tuple[dict[str, str], dict[str, int]]:
 
 def _members(root: Path, label: str, kind: str, rel: str) -> list[Member]:
     """The workspace's members as init sees them (RKError when they cannot be read)."""
-    from releasekit_tasks.config import DEFAULT_REGISTRIES, EcosystemConfig, RootConfig
+    from releasekit_tasks.config import EcosystemConfig, RootConfig
 
     eco = EcosystemConfig(
         label=label,
         kind=kind,
         workspace_root=(root / rel).resolve(),
-        registry=DEFAULT_REGISTRIES.get(kind, ""),
+        registry=get_ecosystem(kind).default_registry,
     )
     config = RootConfig(root=root.resolve(), ecosystems={label: eco})
     packages = get_ecosystem(kind).discover(eco, config)
@@ -168,13 +170,15 @@ def _safe_rel(path: Path, top: Path) -> str:
     return "" if rel == "." else rel
 
 
-def _is_version(kind: str):  # -> Callable[[str], bool]
-    from releasekit_tasks.prepare import versions
+def _is_version(kind: str) -> Callable[[str], bool]:
+    from releasekit_tasks.prepare.versions import VersionError
+
+    ecosystem = get_ecosystem(kind)
 
     def check(text: str) -> bool:
         try:
-            versions.parse(kind, text)
-        except versions.VersionError:
+            ecosystem.parse_version(text)
+        except VersionError:
             return False
         return True
 
@@ -204,7 +208,7 @@ def infer_draft(root: Path) -> tuple[Draft, list[str], dict[str, list[Member]]]:
             f"[{label}] {kind} workspace at {rel}/: {len(found)} members, "
             f"{len(publishable)} publishable"
         )
-        if trait(kind, "path_prefixed_tags", False):
+        if get_ecosystem(kind).fixed_tags:
             # Go: tags follow the go command's path-prefixed rule; nothing to choose.
             own = [t for m in publishable for t in _path_prefixed_tags(m, tags)]
             taken.update(own)
@@ -251,12 +255,7 @@ def _apply_inferred(
         draft.set(label, "tag_format", e.template, why)
         notes.append(f"[{label}] tag_format = {e.template!r}: {why}")
     else:
-        draft.set(
-            label, "tag_format", ROOT_DEFAULTS["tag_format"], "default: no release tags found"
-        )
-        notes.append(
-            f"[{label}] no release tags found: tag_format stays {ROOT_DEFAULTS['tag_format']!r}"
-        )
+        notes.append(f"[{label}] no release tags found: the root tag_format applies")
     if result.secondary_tag_format is not None:
         e = result.secondary_tag_format
         why = f"an older convention: {e.packages} members, {e.tags} tags like {e.example}"
@@ -383,9 +382,9 @@ def init(root: Path, *, force: bool = False, dry_run: bool = False) -> list[str]
             path=conflicts[0],
         )
     if dry_run:
-        report += ["", f"--- {config_path.name} (not written: --dry-run)", text.rstrip("\n")]
-        for path, content in extra_files.items():
-            report += [f"--- {path.relative_to(root)} (not written)", content.rstrip("\n")]
+        for path, content in {config_path: text, **extra_files}.items():
+            report.append(f"  --- {path.relative_to(root)} (--dry-run: not written)")
+            report += [f"  | {line}" for line in content.rstrip("\n").splitlines()]
     if migrating_config and not dry_run:
         (root / f"{ORIGINAL_CONFIG}.orig").write_bytes(config_path.read_bytes())
         report.append(f"kept the original releasekit configuration as {ORIGINAL_CONFIG}.orig")

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from releasekit_tasks import tagformat
 from releasekit_tasks.config import RootConfig
+from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Package
 from releasekit_tasks.prepare.conventional import ParsedCommit, parse
@@ -55,17 +56,9 @@ def tag_format(package: Package, config: RootConfig) -> str:
 
 
 def tag_name(package: Package, config: RootConfig, version: str) -> str:
-    """The git tag of ``package`` at ``version`` (Go: the go command's path-prefixed tag)."""
-    if package.ecosystem == "go":
-        from releasekit_tasks.ecosystems.go.discover import tag_for, tag_prefix
-
-        return tag_for(tag_prefix(package.path, package.name, toplevel(config)), version)
-    return tagformat.render(
-        tag_format(package, config),
-        name=package.name,
-        version=version,
-        label=package.label,
-        dir=_dir(package, config),
+    """The git tag of ``package`` at ``version``."""
+    return get_ecosystem(package.ecosystem).tag_name(
+        package, tag_format(package, config), toplevel(config), version
     )
 
 
@@ -101,19 +94,18 @@ def toplevel(config: RootConfig) -> Path:
 
 
 def _tag_affixes(package: Package, config: RootConfig) -> list[tuple[str, str]]:
-    """The text before and after ``{version}`` in this package's tags, one pair per
-    tag template (no regex: a thousand packages would each compile their own)."""
-    if package.ecosystem == "go":
-        pairs = [(tag_name(package, config, "v0.0.0").removesuffix("v0.0.0"), "")]
-    else:
-        pairs = []
-    templates = [] if package.ecosystem == "go" else [tag_format(package, config)]
+    """The text before and after the version in this package's tags, one pair per
+    tag template, the ecosystem's first (no regex: a thousand packages would each
+    compile their own)."""
+    pairs = [
+        get_ecosystem(package.ecosystem).tag_affixes(
+            package, tag_format(package, config), toplevel(config)
+        )
+    ]
     secondary = config.policy(package.label).secondary_tag_format
     if secondary:
-        templates.append(secondary)
-    for template in templates:
         pair = tagformat.affixes(
-            template, name=package.name, label=package.label, dir=_dir(package, config)
+            secondary, name=package.name, label=package.label, dir=_dir(package, config)
         )
         if pair not in pairs:
             pairs.append(pair)

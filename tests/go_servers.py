@@ -262,7 +262,10 @@ class GoRegistry:
         return f"{self.url}/go/{self.repo}"
 
     def netrc(self, path: Path) -> Path:
-        path.write_text(f"machine 127.0.0.1\nlogin {self.user}\npassword {self.token}\n")
+        """A .netrc for this registry. The go command matches ``machine`` against the
+        URL's host *with* its port (``127.0.0.1:8443``), so that is what is written."""
+        host = self.url.split("://", 1)[1]
+        path.write_text(f"machine {host}\nlogin {self.user}\npassword {self.token}\n")
         path.chmod(0o600)
         return path
 

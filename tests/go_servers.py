@@ -38,15 +38,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
-from releasekit_tasks.goproxy_tree import (
+from releasekit_tasks.ecosystems.go.modzip import h1_hash_gomod, h1_hash_zip
+from releasekit_tasks.ecosystems.go.proxy_tree import (
     _unescape,
     escape_path,
     escape_version,
     unescape_path,
     write_version,
 )
-from releasekit_tasks.gosumdb import Log, Signer, Tile, generate_key
-from releasekit_tasks.gozip import h1_hash_gomod, h1_hash_zip
+from releasekit_tasks.ecosystems.go.sumdb import Log, Signer, Tile, generate_key
 
 __all__ = ["GoRegistry", "SumDBServer", "go_registry", "make_certificate", "sumdb_server"]
 

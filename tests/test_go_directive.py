@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from releasekit_tasks import go_directive
+from releasekit_tasks.ecosystems.go import directive as go_directive
 from releasekit_tasks.errors import RKError
 
 TARGET = "1.26.0"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from releasekit_tasks import goregistry
+from releasekit_tasks.ecosystems.go import artifacts as goregistry
+from releasekit_tasks.ecosystems.go import registry as goproxy
+from releasekit_tasks.ecosystems.go.modzip import create_module_zip, h1_hash_gomod
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.gozip import create_module_zip, h1_hash_gomod
-from releasekit_tasks.registries import goproxy
-from releasekit_tasks.registries.http import _tls_context, make_client
+from releasekit_tasks.http import _tls_context, make_client
 from tests.go_servers import GoRegistry, go_registry
 
 MODULE = "corp.example/platform/Auth"
@@ -141,7 +141,7 @@ def test_go_command_downloads_and_builds_from_the_private_registry(
         cwd=app,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    from releasekit_tasks.gozip import h1_hash_zip
+    from releasekit_tasks.ecosystems.go.modzip import h1_hash_zip
 
     assert json.loads(done.stdout)["Sum"] == h1_hash_zip(zip_path)
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from releasekit_tasks import gosumdb
+from releasekit_tasks.ecosystems.go import sumdb as gosumdb
+from releasekit_tasks.ecosystems.go.modzip import create_module_zip
+from releasekit_tasks.ecosystems.go.proxy_tree import write_version
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.goproxy_tree import write_version
-from releasekit_tasks.gozip import create_module_zip
-from releasekit_tasks.registries.http import make_client
+from releasekit_tasks.http import make_client
 from tests.go_servers import SumDBServer, sumdb_server
 
 TIME = "2026-01-02T03:04:05Z"

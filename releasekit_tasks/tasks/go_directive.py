@@ -18,7 +18,7 @@ _TRUE = ("1", "true", "yes")
 def _go_directive(
     root: str, target: str, remote: str, push: bool, dry_run: bool
 ) -> TaskFailed | None:
-    from releasekit_tasks import go_directive
+    from releasekit_tasks.ecosystems.go import directive as go_directive
 
     try:
         go_directive.run(root, target, remote, push, dry_run)

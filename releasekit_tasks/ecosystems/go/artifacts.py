@@ -95,7 +95,7 @@ def upload_module(
 ) -> str:
     """POST the module zip; ``"uploaded"``, or ``"exists"`` when the registry already
     has the version (the caller then compares hashes). Other refusals: RK-GO-REGISTRY-UPLOAD."""
-    from releasekit_tasks.registries.http import redact_url, request_with_retries
+    from releasekit_tasks.http import redact_url, request_with_retries
 
     headers = upload_headers(upload_url, token_env)
     if not headers:
@@ -150,7 +150,7 @@ def check_sumdb(
     None when the database does not know the version yet (the caller polls);
     a receipt dict when it matches; RK-GO-SUMDB-MISMATCH when it holds others.
     """
-    from releasekit_tasks.gosumdb import lookup, parse_gosumdb
+    from releasekit_tasks.ecosystems.go.sumdb import lookup, parse_gosumdb
 
     sumdb = parse_gosumdb(sumdb_value)
     if sumdb is None:

@@ -625,8 +625,8 @@ def lookup(
 ) -> SumRecord | None:
     """Look ``module@version`` up, verify the signed tree head with the database's key
     and the record's inclusion in that tree; None if the database does not know it."""
-    from releasekit_tasks.goproxy_tree import escape_path, escape_version
-    from releasekit_tasks.registries.http import get_if_exists
+    from releasekit_tasks.ecosystems.go.proxy_tree import escape_path, escape_version
+    from releasekit_tasks.http import get_if_exists
 
     where = f"{sumdb.url}/lookup/{module}@{version}"
 

@@ -27,8 +27,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from releasekit_tasks.ecosystems.go.modfile import read_gomod, read_gowork
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.gomod import read_gomod, read_gowork
 
 BRANCH = "releasekit/go-directive"
 WORKTREE = "go-directive-worktree"
@@ -185,7 +185,7 @@ def pr_body(
 
 def run(root: str, target: str, remote: str, push: bool, dry_run: bool) -> None:
     """The whole task: plan, then (unless dry_run) edit, commit, push, write the PR body."""
-    from releasekit_tasks import prepare
+    from releasekit_tasks.prepare import stage as prepare
     from releasekit_tasks.vcs import git, uncommitted
     from releasekit_tasks.workspace import collect
 

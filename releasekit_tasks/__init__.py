@@ -8,6 +8,7 @@ which brings the task creators below and ``DOIT_CONFIG`` into it.
 """
 
 from releasekit_tasks.doit_plugins.progress import ReleaseReporter
+from releasekit_tasks.tasks.go_directive import task_go_directive
 from releasekit_tasks.tasks.info import task_check, task_explain, task_graph, task_plan
 from releasekit_tasks.tasks.prepare import (
     task_bump,
@@ -47,6 +48,7 @@ __all__ = [
     "task_changelog",
     "task_check",
     "task_explain",
+    "task_go_directive",
     "task_graph",
     "task_install",
     "task_plan",

@@ -190,3 +190,19 @@ def test_nothing_below_the_target_makes_no_branch(
     go_directive.run(str(repo), TARGET, "origin", True, False)
     assert "nothing to raise" in capsys.readouterr().out
     assert not _git(remote, "branch", "--list")
+
+
+def test_through_doit(tmp_path: Path) -> None:
+    from tests.publishing import doit
+
+    repo, remote = _repo(tmp_path, {"old": MODULES["old"], "new": MODULES["new"]})
+    dry = doit(repo, "go-directive", "go=1.26.0", "dry_run=1").stdout
+    assert "would raise example.com/mono/go/old" in dry
+    assert not _git(remote, "branch", "--list")
+    out = doit(repo, "go-directive", "go=1.26.0").stdout
+    assert "push     releasekit/go-directive → origin" in out
+    assert _git(remote, "show", "releasekit/go-directive:go/old/go.mod") == (
+        "module example.com/mono/go/old\n\ngo 1.26.0\n"
+    )
+    bad = doit(repo, "go-directive", "go=1.26", check=False)
+    assert bad.returncode == 1 and "RK-CONFIG-VALUE" in bad.stdout + bad.stderr

@@ -26,6 +26,7 @@ from releasekit_tasks.tasks.publish import (
     task_upload,
     task_verify,
 )
+from releasekit_tasks.tasks.rollback import task_rollback
 
 __version__ = "0.1.0"
 
@@ -56,6 +57,7 @@ __all__ = [
     "task_prepare",
     "task_publish",
     "task_query",
+    "task_rollback",
     "task_tag",
     "task_upload",
     "task_verify",

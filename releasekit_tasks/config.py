@@ -55,12 +55,6 @@ PACKAGE_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "version_files": (list, None),
 }
 
-DEFAULT_REGISTRIES = {
-    "uv": "https://pypi.org/simple/",
-    "pnpm": "https://registry.npmjs.org/",
-    "go": "https://proxy.golang.org/",
-}
-
 
 @dataclass(frozen=True)
 class EcosystemConfig:
@@ -190,13 +184,13 @@ def _ecosystem_config(root: Path, path: Path, label: str, table: Any) -> Ecosyst
             line=key_line(path, label),
             fix="set `kind` (uv, pnpm, go) and check `workspace_root`",
         )
-    get_ecosystem(kind, config_path=path)  # unknown kinds fail here, with the config file named
+    ecosystem = get_ecosystem(kind, config_path=path)  # unknown kinds fail here, named
     proxy_dir = table.get("proxy_dir")
     return EcosystemConfig(
         label=label,
         kind=kind,
         workspace_root=workspace_root,
-        registry=table.get("registry", DEFAULT_REGISTRIES.get(kind, "")),
+        registry=table.get("registry", ecosystem.default_registry),
         upload_url=table.get("upload_url"),
         tag_format=table.get("tag_format"),
         token_env=table.get("token_env"),

@@ -57,6 +57,13 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Ecosystems are plugins registered under the `releasekit_tasks.ecosystems` "
         "entry-point group. The built-in kinds are uv, pnpm and go.",
     ),
+    "RK-ECOSYSTEM-INVALID": CodeInfo(
+        "an ecosystem plugin is not an Ecosystem object",
+        "make the entry point name an instance of a subclass of "
+        "releasekit_tasks.ecosystems.Ecosystem",
+        "The generic release code asks the ecosystem object for everything per kind "
+        "(versions, tags, manifests, build, upload, registry): docs/ecosystems.md.",
+    ),
     "RK-WORKSPACE-MISSING": CodeInfo(
         "the workspace root of an ecosystem does not exist or holds no workspace",
         "point `workspace_root` at the folder that holds the workspace file",

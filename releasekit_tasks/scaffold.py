@@ -13,10 +13,7 @@ from releasekit_tasks.ecosystems import detect_kinds, get_ecosystem
 from releasekit_tasks.errors import RKError
 
 DODO = "from releasekit_tasks import *  # noqa: F403 — the release tasks: doit list\n"
-LABELS = {"uv": "py", "pnpm": "js", "go": "go"}
 SKIP = {"node_modules", "vendor", "testdata", "dist", "build"}
-# The files that make a folder itself a workspace of a kind.
-MARKERS = {"uv": ("pyproject.toml",), "pnpm": ("pnpm-workspace.yaml",), "go": ("go.work", "go.mod")}
 
 
 def detect_workspaces(root: Path) -> list[tuple[str, str, str]]:
@@ -35,7 +32,7 @@ def detect_workspaces(root: Path) -> list[tuple[str, str, str]]:
                 continue
             if kind in claimed and folder != root:
                 continue  # one workspace per kind per repo is the common case; the root wins
-            label = LABELS.get(kind, kind)
+            label = get_ecosystem(kind).default_label or kind
             if any(existing == label for existing, _, _ in found):
                 label = f"{label}-{folder.name}"
             rel = "." if folder == root else folder.relative_to(root).as_posix()
@@ -51,7 +48,8 @@ def _only_below(root: Path, kind: str, holders: list[Path]) -> bool:
     with its Go modules under go/ would otherwise get ``workspace_root = "."``
     and lose go/go.work.
     """
-    markers = MARKERS.get(kind) or (get_ecosystem(kind).manifest_name,)
+    ecosystem = get_ecosystem(kind)
+    markers = ecosystem.workspace_markers or (ecosystem.manifest_name,)
     return len(holders) == 1 and not any((root / name).is_file() for name in markers)
 
 

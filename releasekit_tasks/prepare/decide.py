@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from releasekit_tasks.config import RootConfig
+from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, levels, select
 from releasekit_tasks.model import Package
@@ -76,7 +77,7 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
             continue
         if not package.publishable:
             skipped[pid] = f"private: {package.reason}"
-        elif package.version is None and package.ecosystem != "go":
+        elif get_ecosystem(package.ecosystem).first_version(package) is None:
             skipped[pid] = "dynamic version: set by the build, not by releasekit"
         else:
             candidates.append(package)
@@ -115,12 +116,13 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
         skipped.pop(pid, None)
     releases = [plans[p.id] for p in candidates if p.id in plans]
     for release in releases:
-        _check_go_major(graph.nodes[release.id], release)
+        package = graph.nodes[release.id]
+        get_ecosystem(package.ecosystem).check_version(package, release.new_version)
     umbrella = ""
     # One version for all ("0.4.0", "0.4.0", "v0.4.0" parse equal): the umbrella tag.
-    shared = {versions.parse(r.ecosystem, r.new_version) for r in releases}
+    shared = {_parse(r.ecosystem, r.new_version) for r in releases}
     if config.synchronize and len(shared) == 1:
-        umbrella = config.umbrella_tag.format(version=versions.render("pnpm", shared.pop()))
+        umbrella = config.umbrella_tag.format(version=versions.render_semver(shared.pop()))
     manifest = ReleaseManifest(
         head=head,
         synchronize=config.synchronize,
@@ -138,22 +140,26 @@ def _relative(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path, root)).as_posix()
 
 
+def _parse(ecosystem: str, text: str) -> Version:
+    return get_ecosystem(ecosystem).parse_version(text)
+
+
 def _version_key(ecosystem: str, text: str) -> tuple | None:
     try:
-        return versions.parse(ecosystem, text).key()
+        return _parse(ecosystem, text).key()
     except VersionError:
         return None
 
 
 def _is_prerelease(ecosystem: str, text: str) -> bool:
-    return versions.parse(ecosystem, text).pre is not None
+    return _parse(ecosystem, text).pre is not None
 
 
 def _current(package: Package) -> Version:
-    if package.version is None:  # a Go module never released: see _initial
+    if package.version is None:  # never released, no version in its manifest: see _initial
         return Version(0, 0, 0)
     try:
-        return versions.parse(package.ecosystem, package.version)
+        return _parse(package.ecosystem, package.version)
     except VersionError as exc:
         raise RKError(
             "RK-VERSION-INVALID",
@@ -223,20 +229,14 @@ def _notes(commits: list[ParsedCommit]) -> list[ChangeNote]:
 
 def _render(package: Package, version: Version) -> str:
     try:
-        return versions.render(package.ecosystem, version)
+        return get_ecosystem(package.ecosystem).render_version(version)
     except VersionError as exc:
         raise RKError("RK-VERSION-INVALID", f"{package.id}: {exc}", path=package.manifest) from None
 
 
 def _initial(package: Package, commits: list[ParsedCommit]) -> PlannedRelease:
-    """A first release: the manifest's version (Go: v0.1.0, or vN.0.0 for a /vN module)."""
-    if package.version is not None:
-        new = package.version
-    else:
-        from releasekit_tasks.ecosystems.go.modfile import major_suffix
-
-        major = major_suffix(package.name)
-        new = f"v{major}.0.0" if major else "v0.1.0"
+    """A first release: the manifest's version, or the ecosystem's first one (Go: v0.1.0)."""
+    new = get_ecosystem(package.ecosystem).first_version(package) or ""
     return _release(
         package, new, "initial", ["first release (no release tag yet)"], _notes(commits), ""
     )
@@ -252,9 +252,7 @@ def _plan(
     major_on_zero: bool,
 ) -> PlannedRelease:
     last_final = (
-        versions.parse(package.ecosystem, history.last_final.version)
-        if history.last_final
-        else None
+        _parse(package.ecosystem, history.last_final.version) if history.last_final else None
     )
     since_final = drop_reverted(history.commits_since_final)
     kind_since_final = _zero_rule(_commit_kind(since_final), last_final or current, major_on_zero)
@@ -352,7 +350,7 @@ def _synchronize(
     else:
         kind = _zero_rule(kind, base, config.major_on_zero)
         finals = [
-            versions.parse(p.ecosystem, tag.version)
+            _parse(p.ecosystem, tag.version)
             for p in candidates
             if (tag := histories[p.id].last_final) is not None
         ]
@@ -380,25 +378,3 @@ def _synchronize(
             continue
         result[package.id] = release
     return result
-
-
-def _check_go_major(package: Package, release: PlannedRelease) -> None:
-    """A Go major version ≥ 2 lives at a new module path (``…/vN``): never write a broken go.mod."""
-    if package.ecosystem != "go":
-        return
-    from releasekit_tasks.ecosystems.go.modfile import major_suffix
-
-    new = versions.parse("go", release.new_version)
-    suffix = major_suffix(package.name)
-    if new.major >= 2 and suffix != new.major:
-        raise RKError(
-            "RK-GO-MAJOR-PATH",
-            f"{package.name}: {release.old_version} → {release.new_version} is a new major "
-            f"version, and a Go module's major version ≥ 2 is part of its path",
-            path=package.manifest,
-            fix=(
-                f"start module {package.name}/v{new.major} (change the `module` line and "
-                "the imports, see go.dev/doc/modules/major-version), or release a minor: "
-                "bump=minor"
-            ),
-        )

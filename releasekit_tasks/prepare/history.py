@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from releasekit_tasks.config import RootConfig
+from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Package
 from releasekit_tasks.prepare.conventional import ParsedCommit, parse
@@ -58,11 +59,9 @@ def tag_format(package: Package, config: RootConfig) -> str:
 
 def tag_name(package: Package, config: RootConfig, version: str) -> str:
     """The git tag of ``package`` at ``version``."""
-    if package.ecosystem == "go":
-        from releasekit_tasks.ecosystems.go.discover import tag_for, tag_prefix
-
-        return tag_for(tag_prefix(package.path, package.name, toplevel(config)), version)
-    return tag_format(package, config).format(name=package.name, version=version)
+    return get_ecosystem(package.ecosystem).tag_name(
+        package, tag_format(package, config), toplevel(config), version
+    )
 
 
 def toplevel(config: RootConfig) -> Path:
@@ -70,12 +69,11 @@ def toplevel(config: RootConfig) -> Path:
 
 
 def _tag_affixes(package: Package, config: RootConfig) -> tuple[str, str]:
-    """The text before and after ``{version}`` in this package's tags (no regex:
+    """The text before and after the version in this package's tags (no regex:
     a thousand packages would each compile their own)."""
-    if package.ecosystem == "go":
-        return tag_name(package, config, "v0.0.0").removesuffix("v0.0.0"), ""
-    before, _, after = tag_format(package, config).partition("{version}")
-    return before.format(name=package.name), after.format(name=package.name)
+    return get_ecosystem(package.ecosystem).tag_affixes(
+        package, tag_format(package, config), toplevel(config)
+    )
 
 
 def all_tags(repo: Path) -> dict[str, str]:

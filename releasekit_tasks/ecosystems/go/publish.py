@@ -154,13 +154,13 @@ def check_tag(release: Release) -> None:
     repo = _repo(release)
     head = git(repo, "rev-parse", "HEAD").strip()
     for where, commit in (
-        ("local", _tag_commit(repo, release.go_tag)),
-        ("origin", _remote_tag_commit(repo, release.go_tag)),
+        ("local", _tag_commit(repo, release.tag)),
+        ("origin", _remote_tag_commit(repo, release.tag)),
     ):
         if commit is not None and commit != head:
             raise RKError(
                 "RK-GO-TAG-MOVED",
-                f"tag {release.go_tag} ({where}) points at {commit[:12]}, not the release commit {head[:12]}",
+                f"tag {release.tag} ({where}) points at {commit[:12]}, not the release commit {head[:12]}",
                 path=repo,
             )
 
@@ -181,17 +181,17 @@ def upload(release: Release) -> None:
     """Tag the release commit and push the tag; in private mode, write the GOPROXY tree."""
     repo = _repo(release)
     check_tag(release)
-    if _tag_commit(repo, release.go_tag) is None:
-        git(repo, "tag", "-a", release.go_tag, "-m", f"{release.name} {release.version}", "HEAD")
-        print(f"tagged {release.go_tag}")
-    if "origin" in git(repo, "remote").split() and _remote_tag_commit(repo, release.go_tag) is None:
+    if _tag_commit(repo, release.tag) is None:
+        git(repo, "tag", "-a", release.tag, "-m", f"{release.name} {release.version}", "HEAD")
+        print(f"tagged {release.tag}")
+    if "origin" in git(repo, "remote").split() and _remote_tag_commit(repo, release.tag) is None:
         try:
-            git(repo, "push", "origin", f"refs/tags/{release.go_tag}")
+            git(repo, "push", "origin", f"refs/tags/{release.tag}")
         except subprocess.CalledProcessError as exc:
             raise RKError(
-                "RK-UPLOAD-FAILED", f"pushing {release.go_tag} failed: {exc.stderr.strip()}"
+                "RK-UPLOAD-FAILED", f"pushing {release.tag} failed: {exc.stderr.strip()}"
             ) from None
-        print(f"pushed {release.go_tag} to origin")
+        print(f"pushed {release.tag} to origin")
     if release.proxy_dir and not _in_tree(release):
         from releasekit_tasks.ecosystems.go.proxy_tree import write_version
 

@@ -28,7 +28,6 @@ from releasekit_tasks.model import Dependency, Package
 
 if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
-    from releasekit_tasks.ecosystems import Ecosystem
 
 WORKSPACE_FILE = "pnpm-workspace.yaml"
 MANIFEST = "package.json"
@@ -464,17 +463,3 @@ def _first_line(path: Path, pattern: re.Pattern[str]) -> int | None:
     except (OSError, UnicodeDecodeError):
         return None
     return next((n for n, line in enumerate(lines, start=1) if pattern.search(line)), None)
-
-
-class _Pnpm:
-    kind = "pnpm"
-    manifest_name = MANIFEST
-
-    def detect(self, folder: Path) -> bool:
-        return detect(folder)
-
-    def discover(self, eco: EcosystemConfig, root: RootConfig) -> list[Package]:
-        return discover(eco, root)
-
-
-ECOSYSTEM: Ecosystem = _Pnpm()

@@ -38,7 +38,6 @@ from releasekit_tasks.tomlfile import key_line, line_from_message
 
 if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
-    from releasekit_tasks.ecosystems import Ecosystem
 
 MANIFEST = "pyproject.toml"
 # PyPI rejects every upload carrying a classifier with this prefix.
@@ -383,17 +382,3 @@ def _line_containing(path: Path, text: str) -> int | None:
     except (OSError, UnicodeDecodeError):
         return None
     return next((n for n, line in enumerate(lines, start=1) if text in line), None)
-
-
-class _Uv:
-    kind = "uv"
-    manifest_name = MANIFEST
-
-    def detect(self, folder: Path) -> bool:
-        return detect(folder)
-
-    def discover(self, eco: EcosystemConfig, root: RootConfig) -> list[Package]:
-        return discover(eco, root)
-
-
-ECOSYSTEM: Ecosystem = _Uv()

@@ -293,6 +293,13 @@ CATALOGUE: dict[str, CodeInfo] = {
         "(multipart `file`, `format=go`, `name`, `version`, `Authorization: Bearer`), as "
         "Artifact Keeper takes it. A 409 with the same bytes already there counts as done.",
     ),
+    "RK-ROLLBACK-UNSUPPORTED": CodeInfo(
+        "this ecosystem cannot take a release back",
+        "take the version back by hand on its registry",
+        "`doit rollback` asks each package's ecosystem to take the version back the way its "
+        "registry allows (yank, deprecate, retract). An ecosystem from a plugin that does not "
+        "implement `rollback` cannot; its tags are left alone too.",
+    ),
     "RK-PREFLIGHT-DIRTY": CodeInfo(
         "the work tree has uncommitted changes",
         "commit or stash the changes before publishing",

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 from releasekit_tasks.errors import RKError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from releasekit_tasks.graph import Graph
     from releasekit_tasks.model import Package
@@ -159,18 +158,11 @@ def rollback(root: str, values: dict, remote: str, push: bool, force: bool, dry_
         release = dataclasses.replace(
             release,
             version=target.version,
-            go_tag=target.tags[0] if target.tags else release.go_tag,
+            tag=release.tag and (target.tags[0] if target.tags else release.tag),
         )
         ecosystem = get_ecosystem(workspace.config.ecosystems[package.label].kind)
-        take_back = _rollback_of(ecosystem)
-        if take_back is None:
-            raise RKError(
-                "RK-ECOSYSTEM-UNKNOWN",
-                f"{target.pid}: the {ecosystem.kind} ecosystem cannot roll a release back",
-                fix="take the version back by hand on its registry",
-            )
         print(f"rollback {target.pid} {target.version}")
-        outcome: Outcome = take_back(release, reason=reason, force=force, dry_run=dry_run)
+        outcome = ecosystem.rollback(release, reason=reason, force=force, dry_run=dry_run)
         for line in outcome.done:
             print(f"  {line}")
         manual.extend(outcome.manual)
@@ -209,22 +201,6 @@ def rollback(root: str, values: dict, remote: str, push: bool, force: bool, dry_
         print("would commit the edited files as `fix: roll back …`")
     for step in manual:
         print(f"by hand  {step}")
-
-
-def _rollback_of(ecosystem: object) -> Callable[..., Outcome] | None:
-    """The ecosystem object's ``rollback`` (built-in kinds: their package's rollback module)."""
-    method = getattr(ecosystem, "rollback", None)
-    if method is not None:
-        return method
-    import importlib
-
-    package = type(ecosystem).__module__.rsplit(".", 1)[0]
-    if not package.startswith("releasekit_tasks.ecosystems."):
-        return None
-    try:
-        return importlib.import_module(f"{package}.rollback").rollback
-    except ModuleNotFoundError:
-        return None
 
 
 def _delete_tags(repo: Path, tags: list[str], remote: str, push: bool) -> None:

@@ -62,3 +62,16 @@ def rollback(release: Release, *, reason: str, force: bool, dry_run: bool) -> Ou
         gomod, add_retract(gomod.read_text(encoding="utf-8"), release.version, reason).encode()
     )
     return Outcome(served=True, done=done, changed=[gomod])
+
+
+def served_versions(release: Release) -> list[str] | None:
+    """The proxy's ``@v/list`` (retracted versions included: the proxy still serves them)."""
+    from releasekit_tasks.ecosystems.go import registry as goproxy
+    from releasekit_tasks.ecosystems.go.artifacts import read_headers
+    from releasekit_tasks.http import make_client
+
+    headers = read_headers(release.registry, release.token_env)
+    with make_client(headers=headers) as client:
+        return goproxy.list_versions(
+            client, release.registry, release.name, retries=release.retries
+        )

@@ -92,3 +92,15 @@ def rollback(release: Release, *, reason: str, force: bool, dry_run: bool) -> Ou
     if force:
         _npm(release, "unpublish", spec, "--force", what=f"unpublishing {spec}")
     return Outcome(served=not force, done=done)
+
+
+def served_versions(release: Release) -> list[str] | None:
+    """Every version in the packument (deprecated ones too: they still install), semver order."""
+    from releasekit_tasks import semver
+    from releasekit_tasks.ecosystems.pnpm.registry import packument
+    from releasekit_tasks.http import make_client
+
+    with make_client() as client:
+        doc = packument(client, release.registry, release.name, token=_token(release) or None)
+    versions = [v for v in (doc or {}).get("versions", {}) if semver.parse(v) is not None]
+    return sorted(versions, key=lambda v: semver.parse(v).key())  # type: ignore[union-attr]

@@ -79,3 +79,20 @@ def _remove(release: Release) -> None:
         f"HTTP {response.status_code} {response.text[:200].strip()}",
         fix="the index may not support removal: remove the version in its admin interface",
     )
+
+
+def served_versions(release: Release) -> list[str] | None:
+    """Every version the index has files for, in PEP 440 order."""
+    from packaging.version import Version
+
+    from releasekit_tasks.ecosystems.uv.registry import _name_version, published_files
+    from releasekit_tasks.http import make_client
+
+    with make_client() as client:
+        files = published_files(client, release.registry, release.name, retries=release.retries)
+    found: set[Version] = set()
+    for filename in files or {}:
+        parsed = _name_version(filename)
+        if parsed is not None:
+            found.add(parsed[1])
+    return [str(v) for v in sorted(found)]

@@ -8,6 +8,7 @@ which brings the task creators below and ``DOIT_CONFIG`` into it.
 """
 
 from releasekit_tasks.doit_plugins.progress import ReleaseReporter
+from releasekit_tasks.tasks.doctor import task_doctor
 from releasekit_tasks.tasks.go_directive import task_go_directive
 from releasekit_tasks.tasks.info import task_check, task_explain, task_graph, task_plan
 from releasekit_tasks.tasks.prepare import (
@@ -48,6 +49,7 @@ __all__ = [
     "task_bump",
     "task_changelog",
     "task_check",
+    "task_doctor",
     "task_explain",
     "task_go_directive",
     "task_graph",

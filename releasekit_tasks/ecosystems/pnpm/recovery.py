@@ -14,7 +14,6 @@ import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from releasekit_tasks.publish.release import Release
@@ -26,21 +25,10 @@ def _token(release: Release) -> str:
 
 
 def _npm(release: Release, *args: str, what: str) -> None:
+    from releasekit_tasks.ecosystems.pnpm.build import npm_env
     from releasekit_tasks.publish.tools import run_tool
 
-    token = _token(release)
-    env = dict(os.environ)
-    with tempfile.TemporaryDirectory(prefix="rk-npmrc-") as tmp:
-        if token:  # the npmrc names the variable; the token stays in the environment
-            host = urlsplit(release.registry)
-            npmrc = Path(tmp) / ".npmrc"
-            npmrc.write_text(
-                f"registry={release.registry}\n"
-                f"//{host.netloc}{host.path.rstrip('/')}/:_authToken=${{RK_NPM_TOKEN}}\n"
-            )
-            npmrc.chmod(0o600)
-            env["RK_NPM_TOKEN"] = token
-            env["NPM_CONFIG_USERCONFIG"] = str(npmrc)
+    with npm_env(release) as (env, token), tempfile.TemporaryDirectory() as tmp:
         run_tool(
             ["npm", *args, "--registry", release.registry],
             cwd=Path(tmp),

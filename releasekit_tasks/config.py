@@ -60,6 +60,8 @@ ECOSYSTEM_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "dist_tag": (str, None),
     "access": (str, ("public", "restricted")),
     "proxy_dir": (str, None),
+    "sumdb": (str, None),
+    "private": (str, None),
 }
 PACKAGE_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "group": (str, None),
@@ -84,6 +86,8 @@ class EcosystemConfig:
     dist_tag: str | None = None
     access: str | None = None
     proxy_dir: Path | None = None
+    sumdb: str | None = None  # Go: GOSUMDB's value for verify ("off", a known name, "key url")
+    private: str | None = None  # Go: GOPRIVATE-style patterns kept out of the checksum database
     # Release policy; None: the root config's value.
     secondary_tag_format: str | None = None
     umbrella_tag: str | None = None
@@ -366,6 +370,8 @@ def _ecosystem_config(root: Path, path: Path, label: str, table: Any) -> Ecosyst
         dist_tag=table.get("dist_tag"),
         access=table.get("access"),
         proxy_dir=(root / proxy_dir).resolve() if proxy_dir else None,
+        sumdb=table.get("sumdb"),
+        private=table.get("private"),
     )
 
 

@@ -291,6 +291,55 @@ CATALOGUE: dict[str, CodeInfo] = {
         "The Go module proxy caches a version forever once fetched; a tag that points "
         "elsewhere would serve different code under the same version.",
     ),
+    # --- Go checksum database, private Go registries --------------------------
+    "RK-GO-SUMDB-KEY": CodeInfo(
+        "the checksum database key is malformed",
+        "write it as GOSUMDB does: `name+hash+base64key [url]`, or `off`",
+        "A checksum database is named by its verifier key, `<name>+<8 hex digits>+<base64 "
+        "Ed25519 key>`, optionally followed by its URL (GOSUMDB's format). The hex digits "
+        "are a hash of the name and key, so a key copied with a typo is caught.",
+    ),
+    "RK-GO-SUMDB-SIGNATURE": CodeInfo(
+        "the checksum database's signed tree head does not verify",
+        "check the database key and URL; do not trust a database whose note does not verify",
+        "Every lookup answer ends with the database's tree head, signed with its Ed25519 "
+        "key. A missing or invalid signature by the configured key means the answer did "
+        "not come from that database (or was altered on the way).",
+    ),
+    "RK-GO-SUMDB-RESPONSE": CodeInfo(
+        "the checksum database answered something that is not a sumdb record or tile",
+        "check that the URL is a checksum database (GOSUMDB's URL part)",
+        "A lookup answers `<record id>`, the go.sum lines, a blank line and the signed "
+        "tree head; tiles are concatenated 32-byte hashes.",
+    ),
+    "RK-GO-SUMDB-PROOF": CodeInfo(
+        "a checksum database record is not in its signed tree",
+        "do not trust the database; report it to its operator",
+        "The checksum database is a transparency log: a record's hash and the audit path "
+        "read from the log's tiles must give the signed tree hash. A record that does not "
+        "is one the log never committed to.",
+    ),
+    "RK-GO-SUMDB-MISMATCH": CodeInfo(
+        "the checksum database holds other hashes for this module version",
+        "never re-tag a version: release a new version; find out who published the other bytes",
+        "The checksum database records the first h1: hashes anyone fetched for a version, "
+        "forever. Different hashes mean the world verifies other bytes than the ones "
+        "released here (a moved tag, or a build that differs from the proxy's zip).",
+    ),
+    "RK-GO-REGISTRY-UPLOAD": CodeInfo(
+        "the private Go registry refused the module upload",
+        "check upload_url, the token in token_env and the registry's log",
+        "With `upload_url` set, a Go module's zip is POSTed to the registry's artifact API "
+        "(multipart `file`, `format=go`, `name`, `version`, `Authorization: Bearer`), as "
+        "Artifact Keeper takes it. A 409 with the same bytes already there counts as done.",
+    ),
+    "RK-ROLLBACK-UNSUPPORTED": CodeInfo(
+        "this ecosystem cannot take a release back",
+        "take the version back by hand on its registry",
+        "`doit rollback` asks each package's ecosystem to take the version back the way its "
+        "registry allows (yank, deprecate, retract). An ecosystem from a plugin that does not "
+        "implement `rollback` cannot; its tags are left alone too.",
+    ),
     "RK-PREFLIGHT-DIRTY": CodeInfo(
         "the work tree has uncommitted changes",
         "commit or stash the changes before publishing",

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
     from releasekit_tasks.model import Dependency, Package
     from releasekit_tasks.publish.release import Release
+    from releasekit_tasks.rollback import Outcome
 
 ENTRY_POINT_GROUP = "releasekit_tasks.ecosystems"
 BUILTIN = {
@@ -208,6 +209,23 @@ class Ecosystem:
     def upload(self, release: Release, files: list[Path]) -> None:
         """Put ``files`` (built artifacts the registry lacks) on the registry."""
         raise NotImplementedError
+
+    # --- recovery ----------------------------------------------------------------------
+
+    def rollback(self, release: Release, *, reason: str, force: bool, dry_run: bool) -> Outcome:
+        """Take ``release.version`` back on the registry the way it allows (yank, deprecate,
+        retract …) and say what was done (``doit rollback``). ``force`` allows the
+        destructive way (unpublish) where the registry has one."""
+        raise RKError(
+            "RK-ROLLBACK-UNSUPPORTED",
+            f"the {self.kind} ecosystem cannot take a release back",
+            fix="take the version back by hand on its registry",
+        )
+
+    def served_versions(self, release: Release) -> list[str] | None:
+        """Every version of the package the registry serves (``doit doctor``); None when
+        the registry cannot list them."""
+        return None
 
 
 def _dir(package: Package, repo_root: Path) -> str:

@@ -155,6 +155,8 @@ def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
             package, tag_format(package, workspace.config), toplevel(workspace.config)
         ),
         proxy_dir=str(eco.proxy_dir) if eco.proxy_dir else "",
+        sumdb=option(f"sumdb_{package.label}", eco.sumdb or ""),
+        private=eco.private or "",
         dry_run=option("dry_run", "0") not in ("", "0", "false", "no"),
         poll_timeout=float(option("poll_timeout", "300")),
         retries=int(option("retries", "5")),

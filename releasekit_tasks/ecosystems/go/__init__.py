@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
     from releasekit_tasks.model import Package
     from releasekit_tasks.publish.release import Release
+    from releasekit_tasks.rollback import Outcome
 
 
 class Go(Ecosystem):
@@ -134,6 +135,16 @@ class Go(Ecosystem):
         from releasekit_tasks.ecosystems.go.publish import upload
 
         upload(release)
+
+    def rollback(self, release: Release, *, reason: str, force: bool, dry_run: bool) -> Outcome:
+        from releasekit_tasks.ecosystems.go.recovery import rollback
+
+        return rollback(release, reason=reason, force=force, dry_run=dry_run)
+
+    def served_versions(self, release: Release) -> list[str] | None:
+        from releasekit_tasks.ecosystems.go.recovery import served_versions
+
+        return served_versions(release)
 
 
 ECOSYSTEM = Go()

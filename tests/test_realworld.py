@@ -341,6 +341,14 @@ def test_pending_changesets_are_a_bump_source(tmp_path: Path) -> None:
     assert rows["js/@acme/example-basic"]["status"] == "excluded"
     version = doit(root, "version").stdout
     assert "release  js/@acme/web 0.4.0 → 0.5.0 (minor)" in version
+    # consumed by the release: deleted with the version bump, as `changeset version` does
+    bump = doit(root, "bump", "dry_run=1").stdout
+    assert "would delete  .changeset/brave-lions-dance.md" in bump
+    assert "would delete  .changeset/quiet-owls-sing.md" in bump
+    assert "README.md" not in bump
+    doit(root, "bump")
+    assert sorted(p.name for p in (root / ".changeset").iterdir()) == ["README.md", "config.json"]
+    assert json.loads((root / "packages/web/package.json").read_text())["version"] == "0.5.0"
 
 
 # --- configuration errors --------------------------------------------------------

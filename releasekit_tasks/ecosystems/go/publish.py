@@ -112,6 +112,7 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
             zip_h1,
             state[f"{release.version}.mod"],
             retries=release.retries,
+            state_dir=release.state_dir / "sumdb",
         )
     if found is None:
         return {}

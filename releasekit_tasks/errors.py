@@ -51,6 +51,22 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Some keys take one of a fixed set of values (for example `publish_from` "
         "is `local` or `ci`, an ecosystem `kind` is `uv`, `pnpm` or `go`).",
     ),
+    "RK-CONFIG-TAG-FORMAT": CodeInfo(
+        "a tag template has an unknown or unbalanced placeholder",
+        "use only {name}, {short}, {version}, {label} and {dir}, with {version} exactly once",
+        "`tag_format`, `secondary_tag_format` and `umbrella_tag` name git tags. "
+        "Placeholders: {name} (package name), {short} (the name without its npm scope), "
+        "{version}, {label} (the ecosystem label) and {dir} (the package folder relative to "
+        "the repository); an umbrella tag takes {version} and {label} only. The result "
+        "must be a valid git tag name.",
+    ),
+    "RK-CONFIG-GROUP-REF": CodeInfo(
+        "a selection list names a group that does not exist",
+        "define the group under [ecosystems.<label>.groups], or fix the `group:` entry",
+        "`exclude`, `exclude_bump`, `exclude_publish` and `release_units` entries may be "
+        "package names, globs or `group:<name>`; a group must be defined in the same "
+        "ecosystem's groups table or set as a package's `group`.",
+    ),
     "RK-ECOSYSTEM-UNKNOWN": CodeInfo(
         "unknown ecosystem kind",
         "set `kind` to uv, pnpm or go, or install the plugin that provides it",
@@ -109,6 +125,24 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Packages are released in dependency order, which a cycle makes impossible. "
         "The message lists the full cycle.",
     ),
+    "RK-GRAPH-SOFT-CYCLE": CodeInfo(
+        "packages reach each other through optional or peer dependencies only (information)",
+        "nothing to fix: soft edges neither order nor propagate",
+        "An extra (`[project.optional-dependencies]`) or a pnpm `peerDependencies` / "
+        "`optionalDependencies` entry that names a member is a soft edge: it is pinned at "
+        "build time and rewritten at bump, but it does not order publishing, so a loop "
+        "through one (genkit's core offering its plugins as extras while each plugin "
+        "requires the core) is not a cycle. `doit graph` draws soft edges dashed.",
+    ),
+    "RK-GRAPH-RELEASE-UNIT": CodeInfo(
+        "modules that require each other are released as one unit (information)",
+        "nothing to fix: the unit is versioned, tagged and published together",
+        "Go allows modules to require each other in a cycle (opentelemetry-go: "
+        "otel → otel/metric → otel). Such a strongly connected component is a release "
+        "unit: one level in the plan, one version for all its members, a change in any "
+        "member releases all of them, and their tags are pushed together. A changesets "
+        "`fixed` group migrated by init is a unit too (`release_units`).",
+    ),
     "RK-GRAPH-SELF-DEP": CodeInfo(
         "a package depends on itself",
         "remove the package from its own dependency list",
@@ -130,6 +164,12 @@ CATALOGUE: dict[str, CodeInfo] = {
         "no package matches the requested name",
         "use a package id `<label>/<name>` as shown by `doit plan`",
         "Package selection takes ids (`py/genkit`) or bare names when unambiguous.",
+    ),
+    "RK-CHANGESET-INVALID": CodeInfo(
+        "a pending changeset cannot be read",
+        'fix its front matter: `"<package>": patch|minor|major` lines between `---` lines',
+        "`doit version` reads every `.changeset/*.md` file as a bump source besides "
+        "Conventional Commits. Each must name packages of a pnpm workspace and a bump.",
     ),
     # --- checks ------------------------------------------------------------
     "RK-CHECK-PRIVATE-DEP": CodeInfo(

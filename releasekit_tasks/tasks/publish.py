@@ -96,10 +96,17 @@ def release_set(root: Path) -> ReleaseSet:
     wanted = [
         pid
         for pid in graph.nodes
-        if pid in chosen | pulled and graph.nodes[pid].publishable and graph.nodes[pid].version
+        if pid in chosen | pulled
+        and graph.nodes[pid].publishable
+        and graph.nodes[pid].version
+        and not graph.nodes[pid].no_publish  # exclude_publish: versioned, never uploaded
     ]
     releases = {pid: make_release(workspace, graph, pid) for pid in wanted}
-    deps = {pid: [d for d in graph.deps[pid] if d in releases] for pid in releases}
+    # A release unit's members are released together: none waits for another.
+    deps = {
+        pid: [d for d in graph.deps[pid] if d in releases and not graph.same_unit(pid, d)]
+        for pid in releases
+    }
     labels = {r.id.split("/", 1)[0] for r in releases.values()}
     installs = {
         label: (eco.kind, str(eco.workspace_root))
@@ -124,7 +131,11 @@ def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
     ecosystem = get_ecosystem(package.ecosystem)
     registry = option(f"registry_{package.label}", package.registry)
     upload_url = option(f"upload_url_{package.label}", eco.upload_url or "")
-    pins = tuple((graph.nodes[dep].name, graph.nodes[dep].version or "") for dep in graph.deps[pid])
+    # Soft edges (extras, peer/optional deps) are pinned too: the published metadata must be right.
+    pins = tuple(
+        (graph.nodes[dep].name, graph.nodes[dep].version or "")
+        for dep in [*graph.deps[pid], *graph.soft.get(pid, [])]
+    )
     return Release(
         id=pid,
         ecosystem=package.ecosystem,

@@ -41,6 +41,12 @@ class Go(Ecosystem):
     required_metadata = ("license", "readme")
     checksum_key = "h1"
     upload_checks_registry = False
+    # Go modules may require each other in a cycle (opentelemetry-go: otel ↔ otel/metric):
+    # the go command builds them, so the cycle is one release unit.
+    allows_cycles = True
+    # Release tags are the go command's `<module dir>/vX.Y.Z`, not a tag_format.
+    fixed_tags = True
+    covers_nested = True
 
     def detect(self, folder: Path) -> bool:
         return discover.detect(folder)
@@ -107,7 +113,8 @@ class Go(Ecosystem):
     def findings(self, package: Package, repo_root: Path) -> list[tuple[str, str]]:
         from releasekit_tasks.ecosystems.go.checks import findings
 
-        return findings(package, repo_root)
+        # A private module (no dot in its path: genkit's samples) is never fetched by path.
+        return findings(package, repo_root) if package.publishable else []
 
     def preflight(self, release: Release) -> None:
         from releasekit_tasks.ecosystems.go.publish import preflight

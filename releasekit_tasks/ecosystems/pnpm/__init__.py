@@ -32,6 +32,8 @@ class Pnpm(Ecosystem):
     default_registry = "https://registry.npmjs.org/"
     version_command = ("pnpm", "--version")
     checksum_key = "integrity"
+    # A peer or optional dependency on a member is installed by the user, not with the package.
+    soft_kinds = ("peer", "optional")
 
     def detect(self, folder: Path) -> bool:
         return discover.detect(folder)

@@ -31,6 +31,9 @@ class Uv(Ecosystem):
     default_registry = "https://pypi.org/simple/"
     version_command = ("uv", "--version")
     checksum_key = "sha256"
+    # An extra (`optional:<extra>`) is installed only when asked for: genkit's core
+    # offers its plugins as extras while each plugin requires the core.
+    soft_kinds = ("optional:",)
 
     def detect(self, folder: Path) -> bool:
         return discover.detect(folder)

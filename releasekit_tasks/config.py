@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from releasekit_tasks.ecosystems import detect_kinds, get_ecosystem
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.tomlfile import key_line, read_toml
 
 CONFIG_NAME = "releasekit.toml"
 
@@ -101,34 +102,6 @@ class PackageConfig:
     version_files: tuple[tuple[str, str], ...] = ()
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, turning syntax errors into RK-CONFIG-PARSE with the line."""
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
-        line = line_from_message(str(exc))
-        raise RKError("RK-CONFIG-PARSE", f"invalid TOML: {exc}", path=path, line=line) from None
-
-
-def line_from_message(message: str) -> int | None:
-    match = re.search(r"line (\d+)", message)
-    return int(match.group(1)) if match else None
-
-
-def key_line(path: Path, key: str) -> int | None:
-    """Best-effort line of ``key =`` in a TOML file (tomllib keeps no positions)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=|^\s*\[[^\]]*\b{re.escape(key)}\b")
-    for number, text in enumerate(lines, start=1):
-        if pattern.search(text):
-            return number
-    return None
-
-
 def _validate(
     data: dict[str, Any],
     schema: dict[str, tuple[type, tuple[str, ...] | None]],
@@ -213,8 +186,6 @@ def _ecosystem_config(root: Path, path: Path, label: str, table: Any) -> Ecosyst
             line=key_line(path, label),
             fix="set `kind` (uv, pnpm, go) and check `workspace_root`",
         )
-    from releasekit_tasks.ecosystems import get_ecosystem
-
     get_ecosystem(kind, config_path=path)  # unknown kinds fail here, with the config file named
     proxy_dir = table.get("proxy_dir")
     return EcosystemConfig(
@@ -233,8 +204,6 @@ def _ecosystem_config(root: Path, path: Path, label: str, table: Any) -> Ecosyst
 
 
 def _detect_kind(workspace_root: Path) -> str | None:
-    from releasekit_tasks.ecosystems import detect_kinds
-
     kinds = detect_kinds(workspace_root)
     return kinds[0] if len(kinds) == 1 else None
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from releasekit_tasks import prepare
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.prepare import stage as prepare
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.tasks.publish import option
 from releasekit_tasks.vcs import git, repo_toplevel

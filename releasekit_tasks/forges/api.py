@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.forges import ForgeSettings
-from releasekit_tasks.registries.http import make_client, request_with_retries, retry_after
+from releasekit_tasks.http import make_client, request_with_retries, retry_after
 
 if TYPE_CHECKING:
     import httpx

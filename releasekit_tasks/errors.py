@@ -356,12 +356,13 @@ CATALOGUE: dict[str, CodeInfo] = {
         "repository_dispatch to another repository needs a token with access to it). "
         "GitLab's CI_JOB_TOKEN cannot open merge requests: set GITLAB_TOKEN.",
     ),
-    "RK-FORGE-NO-RELEASE-PR": CodeInfo(
-        "no merged Release PR was found for this commit",
-        "merge the Release PR first, or run `doit tag` on its merge commit",
-        "`doit tag` with a forge reads the release manifest from the merged Release PR "
-        "(labelled `autorelease: pending`, or associated with HEAD). None was found, "
-        "or its body lost the manifest block.",
+    "RK-ANNOUNCE-INCOMPLETE": CodeInfo(
+        "`doit announce` found a release without its receipt",
+        "publish first, or download every publish job's receipts into .releasekit/receipts/",
+        "`doit announce` labels the Release PR published and sends the dispatches only "
+        "when every selected release has the receipt `verify` writes once the registry "
+        "serves it. In a workflow that spreads the publish over jobs, each job uploads "
+        "its receipts as an artifact and the announce job downloads them all.",
     ),
 }
 

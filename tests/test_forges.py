@@ -101,6 +101,8 @@ def test_no_token_warns_and_returns_none(capsys: pytest.CaptureFixture[str]) -> 
         in capsys.readouterr().out
     )
     assert open_forge(ForgeConfig(), {}) is None
+    assert capsys.readouterr().out == ""  # forge = "none": silent unless asked
+    assert open_forge(ForgeConfig(), {}, note=True) is None
     assert "note" in capsys.readouterr().out
 
 

@@ -195,15 +195,18 @@ def connect(settings: ForgeSettings) -> Forge:
 
 
 def open_forge(
-    config: object, env: Mapping[str, str] | None = None, *, what: str = ""
+    config: object, env: Mapping[str, str] | None = None, *, what: str = "", note: bool = False
 ) -> Forge | None:
     """The forge client of a RootConfig, or ``None`` after printing why there is none.
 
-    ``what`` names the forge work that is skipped, for the warning line.
+    ``what`` names the forge work that is skipped, for the warning line. With
+    ``forge = "none"`` nothing is printed unless ``note`` asks for it.
     """
     settings = resolve(ForgeConfig.of(config), env)
     if isinstance(settings, str):
-        kind = "note    " if ForgeConfig.of(config).forge == "none" else "warning "
-        print(f"{kind} {settings}: {what or 'the forge steps'} skipped")
+        if ForgeConfig.of(config).forge != "none":
+            print(f"warning  {settings}: {what or 'the forge steps'} skipped")
+        elif note:
+            print(f"note     {settings}: {what or 'the forge steps'} skipped")
         return None
     return connect(settings)

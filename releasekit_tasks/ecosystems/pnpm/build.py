@@ -95,6 +95,8 @@ def upload(release: Release, tarball: Path) -> None:
         cmd += ["--tag", release.dist_tag]
     if release.access:
         cmd += ["--access", release.access]
+    if release.trusted_publishing != "never":
+        cmd += ["--provenance"]  # a signed provenance statement from the CI's OIDC token
     with tempfile.TemporaryDirectory(prefix="rk-npmrc-") as tmp:
         if token:
             # The token stays in the environment: the npmrc only names the variable.

@@ -155,9 +155,9 @@ def release_tags(
 
 
 def _is_prerelease(release: PlannedRelease) -> bool:
-    from releasekit_tasks.prepare import versions
+    from releasekit_tasks.ecosystems import get_ecosystem
 
-    return versions.parse(release.ecosystem, release.new_version).pre is not None
+    return get_ecosystem(release.ecosystem).parse_version(release.new_version).pre is not None
 
 
 def publish_releases(

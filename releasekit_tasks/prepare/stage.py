@@ -23,7 +23,7 @@ from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, 
 from releasekit_tasks.prepare import changelog
 from releasekit_tasks.prepare.bump import plan_edits, write_edits
 from releasekit_tasks.prepare.decide import Decision, VersionOptions, decide
-from releasekit_tasks.prepare.history import tag_name
+from releasekit_tasks.prepare.history import tag_names, umbrella_tag
 from releasekit_tasks.prepare.manifest import ReleaseManifest
 from releasekit_tasks.publish.actions import _failing, check_clean
 from releasekit_tasks.publish.journal import write_atomically
@@ -219,19 +219,23 @@ def tag(
         _tag_release_pr(repo, workspace, chosen | pulled, existing, merged, remote, push, dry_run)
         return
     wanted: list[tuple[str, str]] = []  # (tag, message)
-    shared = set()
+    config = workspace.config
+    shared: dict[str, set[str]] = {}  # sync domain -> versions
     for pid in graph.nodes:
         package = graph.nodes[pid]
         if pid not in chosen | pulled or not package.publishable or package.version is None:
             continue
-        shared.add(package.version.removeprefix("v"))
-        name = tag_name(package, workspace.config, package.version)
-        if name not in existing:
-            wanted.append((name, f"{package.name} {package.version}"))
-    if workspace.config.synchronize and len(shared) == 1:
-        umbrella = workspace.config.umbrella_tag.format(version=shared.pop())
-        if umbrella not in existing:
-            wanted.append((umbrella, f"release {umbrella}"))
+        domain = config.policy(package.label).sync_domain
+        if domain is not None:
+            shared.setdefault(domain, set()).add(package.version.removeprefix("v"))
+        for name in tag_names(package, config, package.version):
+            if name not in existing:
+                wanted.append((name, f"{package.name} {package.version}"))
+    for domain, versions_seen in shared.items():
+        if len(versions_seen) == 1:
+            umbrella = umbrella_tag(config, domain, versions_seen.pop())
+            if umbrella not in existing:
+                wanted.append((umbrella, f"release {umbrella}"))
     _make_tags(repo, wanted, "HEAD", remote, push, dry_run)
 
 
@@ -272,9 +276,9 @@ def _tag_release_pr(
         package = workspace.packages.get(release.id)
         if package is None or release.id not in selected:
             continue
-        tags[release.id] = tag_name(package, workspace.config, release.new_version)
-        if tags[release.id] not in existing:
-            wanted.append((tags[release.id], f"{release.name} {release.new_version}"))
+        names = tag_names(package, workspace.config, release.new_version)
+        tags[release.id] = names[0]
+        wanted += [(n, f"{release.name} {release.new_version}") for n in names if n not in existing]
     if manifest.umbrella_tag and manifest.umbrella_tag not in existing:
         wanted.append((manifest.umbrella_tag, f"release {manifest.umbrella_tag}"))
     _make_tags(repo, wanted, target, remote, push, dry_run)

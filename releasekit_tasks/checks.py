@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
 from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import CATALOGUE
-from releasekit_tasks.graph import Graph, find_cycles, self_dependencies, ships_with_package
+from releasekit_tasks.graph import (
+    Graph,
+    find_cycles,
+    release_units,
+    self_dependencies,
+    ships_with_package,
+    soft_cycles,
+)
 from releasekit_tasks.model import Package
 
 
 @dataclass(frozen=True)
 class Finding:
     code: str
-    severity: str  # "error" | "warning"
+    severity: str  # "error" | "warning" | "info"
     package: str  # package id, or "" for workspace-wide findings
     message: str
     path: Path | None = None
@@ -30,7 +38,8 @@ class Finding:
         )
 
 
-def run_checks(graph: Graph, repo_root: Path) -> list[Finding]:
+def run_checks(graph: Graph, repo_root: Path, skip: tuple[str, ...] = ()) -> list[Finding]:
+    """Every finding, less those ``skip_checks`` silences (root ``skip``, ecosystem, package)."""
     findings: list[Finding] = []
     for package in self_dependencies(graph.nodes.values()):
         findings.append(
@@ -46,9 +55,41 @@ def run_checks(graph: Graph, repo_root: Path) -> list[Finding]:
                 graph.nodes[cycle[0]].manifest,
             )
         )
+    for unit in release_units(graph):
+        findings.append(
+            Finding(
+                "RK-GRAPH-RELEASE-UNIT",
+                "info",
+                unit[0],
+                f"release unit (a cycle {graph.nodes[unit[0]].ecosystem} allows): "
+                + ", ".join(unit),
+                graph.nodes[unit[0]].manifest,
+            )
+        )
+    for cycle in soft_cycles(graph):
+        hops = [
+            f"{a} {'⇢' if b in graph.soft.get(a, ()) and b not in graph.deps[a] else '→'} "
+            for a, b in itertools.pairwise(cycle)
+        ]
+        findings.append(
+            Finding(
+                "RK-GRAPH-SOFT-CYCLE",
+                "info",
+                cycle[0],
+                "soft cycle (⇢ is an extra/peer/optional dependency, which orders nothing): "
+                + "".join(hops)
+                + cycle[-1],
+                graph.nodes[cycle[0]].manifest,
+            )
+        )
     for package in graph.nodes.values():
         findings += _package_findings(graph, package, repo_root)
-    return findings
+    return [
+        f
+        for f in findings
+        if f.code not in skip
+        and not (f.package in graph.nodes and f.code in graph.nodes[f.package].skip_checks)
+    ]
 
 
 def _package_findings(graph: Graph, package: Package, repo_root: Path) -> list[Finding]:
@@ -62,17 +103,18 @@ def _package_findings(graph: Graph, package: Package, repo_root: Path) -> list[F
         target = graph.nodes.get(f"{package.label}/{dep.name}")
         if target is None or target is package:
             continue
-        if package.publishable and not target.publishable and ships_with_package(dep):
+        uploads = package.publishable and not package.no_publish
+        if uploads and ships_with_package(dep) and (not target.publishable or target.no_publish):
             add(
                 "RK-CHECK-PRIVATE-DEP",
                 "error",
-                f"depends on unpublishable {target.id} ({target.reason})",
+                f"depends on unpublishable {target.id} ({target.reason or target.no_publish})",
             )
         if target.version is not None:
             mismatch = ecosystem.constraint_mismatch(dep, target.version)
             if mismatch:
                 add("RK-CHECK-VERSION-MISMATCH", "error", mismatch)
-    if package.publishable:
+    if package.publishable and not package.no_publish:
         missing = [k for k in ecosystem.required_metadata if not package.metadata.get(k)]
         if missing:
             add("RK-CHECK-METADATA", "warning", f"missing {', '.join(missing)}")

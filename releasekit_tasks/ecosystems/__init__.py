@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
     from releasekit_tasks.model import Dependency, Package
     from releasekit_tasks.publish.release import Release
+    from releasekit_tasks.rollback import Outcome
 
 ENTRY_POINT_GROUP = "releasekit_tasks.ecosystems"
 BUILTIN = {
@@ -67,9 +68,24 @@ class Ecosystem:
     version_in_manifest: bool = True
     required_metadata: tuple[str, ...] = ("description", "license", "readme")
     checksum_key: str = "sha256"  # the artifact digest the registry's checksum is compared with
+    # False: the kind's tag names are fixed (Go's path-prefixed tags): no tag_format,
+    # no umbrella tag stands for one of its releases.
+    uses_tag_format: bool = True
     # True: upload asks the registry first and passes only the files it lacks,
     # refusing different bytes. False: upload is idempotent itself (Go's tag push).
     upload_checks_registry: bool = True
+    # True when the ecosystem builds and installs members that require each
+    # other in a cycle (Go modules): such a cycle is a release unit, not an error.
+    allows_cycles: bool = False
+    # Dependency kinds that are soft edges: pinned at build, rewritten at bump,
+    # but neither ordering nor propagating (extras, peer and optional deps). A
+    # trailing ":" matches a prefix ("optional:" matches "optional:flask").
+    soft_kinds: tuple[str, ...] = ()
+    # True when release tags follow a fixed rule, not tag_format (Go's path prefix).
+    fixed_tags: bool = False
+    # True when a workspace root also finds the workspaces below it (Go's nested
+    # go.mod scan): init then takes the root once, not each folder.
+    covers_nested: bool = False
 
     # --- discovery --------------------------------------------------------------
 
@@ -109,12 +125,23 @@ class Ecosystem:
 
     def tag_affixes(self, package: Package, tag_format: str, repo_root: Path) -> tuple[str, str]:
         """The text before and after the version in this package's release tags."""
-        before, _, after = tag_format.partition("{version}")
-        return before.format(name=package.name), after.format(name=package.name)
+        from releasekit_tasks import tagformat
+
+        return tagformat.affixes(
+            tag_format, name=package.name, label=package.label, dir=_dir(package, repo_root)
+        )
 
     def tag_name(self, package: Package, tag_format: str, repo_root: Path, version: str) -> str:
         """The release tag of ``package`` at ``version`` (``tag_format`` is the configured one)."""
-        return tag_format.format(name=package.name, version=version)
+        from releasekit_tasks import tagformat
+
+        return tagformat.render(
+            tag_format,
+            name=package.name,
+            version=version,
+            label=package.label,
+            dir=_dir(package, repo_root),
+        )
 
     def publish_tag(self, package: Package, tag_format: str, repo_root: Path) -> str:
         """The tag ``upload`` itself creates and pushes ("" when ``doit tag`` does it)."""
@@ -187,6 +214,31 @@ class Ecosystem:
         """Put ``files`` (built artifacts the registry lacks) on the registry."""
         raise NotImplementedError
 
+    # --- recovery ----------------------------------------------------------------------
+
+    def rollback(self, release: Release, *, reason: str, force: bool, dry_run: bool) -> Outcome:
+        """Take ``release.version`` back on the registry the way it allows (yank, deprecate,
+        retract …) and say what was done (``doit rollback``). ``force`` allows the
+        destructive way (unpublish) where the registry has one."""
+        raise RKError(
+            "RK-ROLLBACK-UNSUPPORTED",
+            f"the {self.kind} ecosystem cannot take a release back",
+            fix="take the version back by hand on its registry",
+        )
+
+    def served_versions(self, release: Release) -> list[str] | None:
+        """Every version of the package the registry serves (``doit doctor``); None when
+        the registry cannot list them."""
+        return None
+
+
+def _dir(package: Package, repo_root: Path) -> str:
+    """The package folder relative to the repository (``{dir}`` in tag templates)."""
+    import os
+
+    rel = Path(os.path.relpath(package.path, repo_root)).as_posix()
+    return "" if rel == "." else rel
+
 
 _loaded: dict[str, Ecosystem] = {}
 
@@ -222,6 +274,14 @@ def _from_entry_points(kind: str, config_path: Path | None) -> Ecosystem:
             path=config_path,
         )
     return ecosystem
+
+
+def allows_cycles(kind: str) -> bool:
+    return get_ecosystem(kind).allows_cycles
+
+
+def default_label(kind: str) -> str:
+    return get_ecosystem(kind).default_label or kind
 
 
 def detect_kinds(folder: Path) -> list[str]:

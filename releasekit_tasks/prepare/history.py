@@ -14,12 +14,14 @@ its parent's. Packages sharing a boundary share one ``git log`` call.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from releasekit_tasks import tagformat
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
@@ -51,10 +53,7 @@ class PackageHistory:
 
 
 def tag_format(package: Package, config: RootConfig) -> str:
-    eco = (
-        config.ecosystems[package.label].tag_format if package.label in config.ecosystems else None
-    )
-    return package.tag_format or eco or config.tag_format
+    return package.tag_format or config.policy(package.label).tag_format
 
 
 def tag_name(package: Package, config: RootConfig, version: str) -> str:
@@ -64,16 +63,54 @@ def tag_name(package: Package, config: RootConfig, version: str) -> str:
     )
 
 
+def tag_names(package: Package, config: RootConfig, version: str) -> list[str]:
+    """Every tag a release of ``package`` at ``version`` gets: its tag, then the secondary one."""
+    names = [tag_name(package, config, version)]
+    secondary = config.policy(package.label).secondary_tag_format
+    if secondary:
+        other = tagformat.render(
+            secondary,
+            name=package.name,
+            version=version,
+            label=package.label,
+            dir=_dir(package, config),
+        )
+        if other not in names:
+            names.append(other)
+    return names
+
+
+def umbrella_tag(config: RootConfig, label: str, version: str) -> str:
+    """The umbrella tag of a synchronized release of ``label``'s ecosystem."""
+    return tagformat.render(config.policy(label).umbrella_tag, version=version, label=label)
+
+
+def _dir(package: Package, config: RootConfig) -> str:
+    rel = _relative(package.path, toplevel(config)).as_posix()
+    return "" if rel == "." else rel
+
+
 def toplevel(config: RootConfig) -> Path:
     return repo_toplevel(config.root) or config.root
 
 
-def _tag_affixes(package: Package, config: RootConfig) -> tuple[str, str]:
-    """The text before and after the version in this package's tags (no regex:
-    a thousand packages would each compile their own)."""
-    return get_ecosystem(package.ecosystem).tag_affixes(
-        package, tag_format(package, config), toplevel(config)
-    )
+def _tag_affixes(package: Package, config: RootConfig) -> list[tuple[str, str]]:
+    """The text before and after the version in this package's tags, one pair per
+    tag template, the ecosystem's first (no regex: a thousand packages would each
+    compile their own)."""
+    pairs = [
+        get_ecosystem(package.ecosystem).tag_affixes(
+            package, tag_format(package, config), toplevel(config)
+        )
+    ]
+    secondary = config.policy(package.label).secondary_tag_format
+    if secondary:
+        pair = tagformat.affixes(
+            secondary, name=package.name, label=package.label, dir=_dir(package, config)
+        )
+        if pair not in pairs:
+            pairs.append(pair)
+    return pairs
 
 
 def all_tags(repo: Path) -> dict[str, str]:
@@ -88,22 +125,67 @@ def all_tags(repo: Path) -> dict[str, str]:
     return tags
 
 
+_SORTED: dict[int, tuple[dict[str, str], list[str]]] = {}
+
+
+def _sorted_names(tags: dict[str, str]) -> list[str]:
+    """The tag names in order, sorted once per tag table (thousands of tags, a hundred packages)."""
+    cached = _SORTED.get(id(tags))
+    if cached is None or cached[0] is not tags:
+        cached = (tags, sorted(tags))
+        _SORTED.clear()
+        _SORTED[id(tags)] = cached
+    return cached[1]
+
+
+def _with_prefix(names: list[str], prefix: str) -> list[str]:
+    """The names starting with ``prefix``: one contiguous run of the sorted list."""
+    start = bisect.bisect_left(names, prefix)
+    end = start
+    while end < len(names) and names[end].startswith(prefix):
+        end += 1
+    return names[start:end]
+
+
 def package_tags(
     package: Package,
     config: RootConfig,
     tags: dict[str, str],
     version_key: Callable[[str], tuple | None],
 ) -> list[Tag]:
-    """This package's release tags whose version parses, lowest version first."""
-    before, after = _tag_affixes(package, config)
-    found: list[tuple[tuple, Tag]] = []  # (version key, tag): each version parsed once
-    for name, sha in tags.items():
-        if not (name.startswith(before) and name.endswith(after)):
-            continue
-        version = name[len(before) : len(name) - len(after)]
+    """This package's release tags whose version parses, lowest version first.
+
+    With a secondary tag format one version may have two tags: the primary wins.
+    """
+    found: dict[tuple, tuple[int, Tag]] = {}  # version key -> (template rank, tag)
+    names = _sorted_names(tags)
+    for rank, (before, after) in enumerate(_tag_affixes(package, config)):
+        for name in _with_prefix(names, before):
+            sha = tags[name]
+            version = tagformat.version_of(name, before, after)
+            key = version_key(version) if version else None
+            if key is not None and (key not in found or found[key][0] > rank):
+                found[key] = (rank, Tag(name, version or "", sha))
+    return [found[key][1] for key in sorted(found)]
+
+
+def umbrella_tags(
+    label: str,
+    config: RootConfig,
+    tags: dict[str, str],
+    version_key: Callable[[str], tuple | None],
+) -> list[Tag]:
+    """The umbrella tags of ``label``'s synchronized releases, lowest version first."""
+    policy = config.policy(label)
+    if not policy.synchronize:
+        return []
+    before, after = tagformat.affixes(policy.umbrella_tag, label=label)
+    found = []
+    for name in _with_prefix(_sorted_names(tags), before):
+        version = tagformat.version_of(name, before, after)
         key = version_key(version) if version else None
         if key is not None:
-            found.append((key, Tag(name, version, sha)))
+            found.append((key, Tag(name, version or "", tags[name])))
     return [tag for _, tag in sorted(found, key=lambda pair: pair[0])]
 
 
@@ -116,18 +198,33 @@ def read_histories(
     repo = toplevel(config)
     tags = all_tags(repo)
     histories: dict[str, PackageHistory] = {}
+    umbrellas: dict[str, list[Tag]] = {}
     for package in packages:
         key = functools.partial(version_key, package.ecosystem)
         found = package_tags(package, config, tags, key)
+        if not found:
+            # Released under its ecosystem's umbrella tag only (genkit's py/v0.6.0).
+            if package.label not in umbrellas:
+                umbrellas[package.label] = umbrella_tags(package.label, config, tags, key)
+            found = (
+                [
+                    Tag(t.name, package.version or t.version, t.sha)
+                    for t in umbrellas[package.label]
+                    if key(t.version) == key(package.version or "")
+                ]
+                if package.version and get_ecosystem(package.ecosystem).uses_tag_format
+                else []
+            )
         current = next((t for t in found if t.version == package.version), None)
         last = current or (found[-1] if found else None)
         finals = [t for t in found if not is_prerelease(package.ecosystem, t.version)]
         last_final = finals[-1] if finals else None
+        bootstrap = config.policy(package.label).bootstrap_sha
         if last is not None:
             boundary, boundary_name = last.sha, last.name
-        elif config.bootstrap_sha:
-            boundary = _resolve(repo, config.bootstrap_sha)
-            boundary_name = f"bootstrap_sha {config.bootstrap_sha}"
+        elif bootstrap:
+            boundary = _resolve(repo, bootstrap)
+            boundary_name = f"bootstrap_sha {bootstrap}"
         else:
             boundary, boundary_name = None, ""
         histories[package.id] = PackageHistory(last, last_final, boundary, boundary_name)

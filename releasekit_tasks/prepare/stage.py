@@ -18,11 +18,12 @@ from pathlib import Path
 
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.forges import flow as forge_flow
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.prepare import MANIFEST_FILE, changelog
 from releasekit_tasks.prepare.bump import plan_edits, write_edits
 from releasekit_tasks.prepare.decide import Decision, VersionOptions, decide
-from releasekit_tasks.prepare.history import tag_name
+from releasekit_tasks.prepare.history import tag_names, umbrella_tag
 from releasekit_tasks.prepare.manifest import ReleaseManifest
 from releasekit_tasks.publish.actions import _failing, check_clean
 from releasekit_tasks.publish.journal import write_atomically
@@ -134,10 +135,10 @@ def _changelog_edits(
     manifest: ReleaseManifest, config: RootConfig, tree: Path, *, write: bool = True
 ) -> list[Path]:
     """Prepend each release's section to its CHANGELOG.md in ``tree``."""
-    if not config.changelog:
-        return []
     written = []
     for release in manifest.releases:
+        if not config.policy(release.label).changelog:
+            continue
         path = tree / release.path / "CHANGELOG.md"
         existing = path.read_bytes().decode("utf-8") if path.is_file() else None
         section = changelog.render_section(release, today(), config.repo_url)
@@ -156,6 +157,8 @@ def _report(edits, tree: Path, dry_run: bool) -> None:
         print(
             f"{'would run' if dry_run else 'run'}  {' '.join(argv)}  (in {cwd.relative_to(tree)})"
         )
+    for path in edits.deletions:
+        print(f"{'would delete' if dry_run else 'delete'}  {path.relative_to(tree)}")
 
 
 @_failing
@@ -165,6 +168,7 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
     manifest = _manifest(repo, workspace, values, dry_run)
     if not manifest.releases:
         print("nothing to release: no release branch made")
+        forge_flow.stale_release_pr(workspace.config, branch, dry_run=dry_run)
         return
     if dry_run:
         _report(plan_edits(manifest, workspace, repo), repo, True)
@@ -189,39 +193,103 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
     _write(state_dir(repo) / PR_BODY, body)
     print(f"pr body  {state_dir(repo) / PR_BODY}")
     _remove_worktree(repo, tree)
+    if push:
+        forge_flow.sync_release_pr(workspace.config, manifest, body, branch)
+    elif workspace.config.forge != "none":
+        print("note     push=0: the Release PR is not opened")
 
 
 @_failing
-def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool) -> None:
+def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch: str = "") -> None:
     """Tag every selected package whose current version has no tag yet, at HEAD
-    (after the Release PR merged), plus the umbrella tag of a synchronized release."""
+    (after the Release PR merged), plus the umbrella tag of a synchronized release.
+
+    With a forge, the merged Release PR of ``branch`` decides instead: its
+    manifest names the versions, the tags go on its merge commit, and each tag
+    gets a forge release."""
     repo = Path(root)
     workspace = collect(repo)
     graph = _checked_graph(repo, workspace)
     chosen, pulled = select(graph, options_from(values).selection)
     existing = set(list_tags(repo))
+    head = git(repo, "rev-parse", "HEAD").strip()
+    merged = forge_flow.merged_release_pr(workspace.config, branch, head) if branch else None
+    if merged is not None:
+        _tag_release_pr(repo, workspace, chosen | pulled, existing, merged, remote, push, dry_run)
+        return
     wanted: list[tuple[str, str]] = []  # (tag, message)
-    shared = set()
+    config = workspace.config
+    shared: dict[str, set[str]] = {}  # sync domain -> versions
     for pid in graph.nodes:
         package = graph.nodes[pid]
         if pid not in chosen | pulled or not package.publishable or package.version is None:
             continue
-        shared.add(package.version.removeprefix("v"))
-        name = tag_name(package, workspace.config, package.version)
-        if name not in existing:
-            wanted.append((name, f"{package.name} {package.version}"))
-    if workspace.config.synchronize and len(shared) == 1:
-        umbrella = workspace.config.umbrella_tag.format(version=shared.pop())
-        if umbrella not in existing:
-            wanted.append((umbrella, f"release {umbrella}"))
+        domain = config.policy(package.label).sync_domain
+        if domain is not None:
+            shared.setdefault(domain, set()).add(package.version.removeprefix("v"))
+        for name in tag_names(package, config, package.version):
+            if name not in existing:
+                wanted.append((name, f"{package.name} {package.version}"))
+    for domain, versions_seen in shared.items():
+        if len(versions_seen) == 1:
+            umbrella = umbrella_tag(config, domain, versions_seen.pop())
+            if umbrella not in existing:
+                wanted.append((umbrella, f"release {umbrella}"))
+    _make_tags(repo, wanted, "HEAD", remote, push, dry_run)
+
+
+def _make_tags(
+    repo: Path, wanted: list[tuple[str, str]], target: str, remote: str, push: bool, dry_run: bool
+) -> None:
     for name, message in wanted:
         print(f"{'would tag' if dry_run else 'tag'}  {name}")
         if not dry_run:
-            git(repo, "tag", "-a", name, "-m", message, "HEAD")
+            git(repo, "tag", "-a", name, "-m", message, target)
     if not wanted:
         print("every selected version is tagged already")
     elif push and not dry_run:
         _push_refs(repo, remote, [f"refs/tags/{name}" for name, _ in wanted])
+
+
+def _tag_release_pr(
+    repo: Path,
+    workspace: Workspace,
+    selected: set[str],
+    existing: set[str],
+    merged: forge_flow.MergedRelease,
+    remote: str,
+    push: bool,
+    dry_run: bool,
+) -> None:
+    """Tags from the merged Release PR's manifest, on its merge commit; then forge releases."""
+    manifest, pr = merged.manifest, merged.pr
+    print(f"pr       #{pr.number} merged: tagging the versions in its manifest")
+    target = "HEAD"
+    if pr.merge_sha and git(repo, "cat-file", "-t", pr.merge_sha, check=False).strip() == "commit":
+        target = pr.merge_sha
+    elif pr.merge_sha:
+        print(f"warning  the merge commit {pr.merge_sha[:12]} is not here (fetch it): tagging HEAD")
+    tags: dict[str, str] = {}  # package id -> tag
+    wanted: list[tuple[str, str]] = []
+    for release in manifest.releases:
+        package = workspace.packages.get(release.id)
+        if package is None or release.id not in selected:
+            continue
+        names = tag_names(package, workspace.config, release.new_version)
+        tags[release.id] = names[0]
+        wanted += [(n, f"{release.name} {release.new_version}") for n in names if n not in existing]
+    if manifest.umbrella_tag and manifest.umbrella_tag not in existing:
+        wanted.append((manifest.umbrella_tag, f"release {manifest.umbrella_tag}"))
+    _make_tags(repo, wanted, target, remote, push, dry_run)
+    if not push and wanted:
+        print("note     push=0: no forge releases for tags the remote does not have")
+        return
+    forge_flow.publish_releases(
+        workspace.config,
+        merged,
+        forge_flow.release_tags(manifest, tags, workspace.config, today()),
+        dry_run=dry_run,
+    )
 
 
 def commit_message(manifest: ReleaseManifest) -> str:

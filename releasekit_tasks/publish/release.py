@@ -39,9 +39,12 @@ class Release:
     access: str = ""
     tag: str = ""  # the tag upload pushes itself (Go's path-prefixed tag), else ""
     proxy_dir: str = ""  # static GOPROXY tree to write, Go private-registry mode
+    sumdb: str = ""  # Go: the checksum database verify consults ("" = $GOSUMDB or sum.golang.org)
+    private: str = ""  # Go: GOPRIVATE-style patterns of modules the checksum database never sees
     dry_run: bool = False
     poll_timeout: float = 300.0
     retries: int = 5
+    trusted_publishing: str = "never"  # automatic | always | never (see publish/trusted.py)
 
     # Cached (in the instance dict, which a frozen dataclass still has): the task
     # creators ask for these paths several times per package.

@@ -29,7 +29,7 @@ from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.prepare.history import tag_format, toplevel
-from releasekit_tasks.publish import actions
+from releasekit_tasks.publish import actions, trusted
 from releasekit_tasks.publish.release import Release
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
@@ -102,15 +102,18 @@ def _release_set(root: Path) -> ReleaseSet:
     wanted = [
         pid
         for pid in graph.nodes
-        if pid in selected and graph.nodes[pid].publishable and graph.nodes[pid].version
+        if pid in selected
+        and graph.nodes[pid].publishable
+        and graph.nodes[pid].version
+        and not graph.nodes[pid].no_publish  # exclude_publish: versioned, never uploaded
     ]
-    run = RunOptions(
-        dry_run=option("dry_run", "0") not in ("", "0", "false", "no"),
-        poll_timeout=float(option("poll_timeout", "300")),
-        retries=int(option("retries", "5")),
-    )
+    run = run_options(workspace)
     releases = {pid: make_release(workspace, graph, pid, run) for pid in wanted}
-    deps = {pid: [d for d in graph.deps[pid] if d in releases] for pid in releases}
+    # A release unit's members are released together: none waits for another.
+    deps = {
+        pid: [d for d in graph.deps[pid] if d in releases and not graph.same_unit(pid, d)]
+        for pid in releases
+    }
     labels = {r.id.split("/", 1)[0] for r in releases.values()}
     installs = {
         label: (eco.kind, str(eco.workspace_root))
@@ -136,6 +139,18 @@ class RunOptions:
     dry_run: bool
     poll_timeout: float
     retries: int
+    trusted_publishing: str
+
+
+def run_options(workspace: Workspace) -> RunOptions:
+    return RunOptions(
+        dry_run=option("dry_run", "0") not in ("", "0", "false", "no"),
+        poll_timeout=float(option("poll_timeout", "300")),
+        retries=int(option("retries", "5")),
+        trusted_publishing=trusted.mode(
+            option("trusted_publishing", workspace.config.trusted_publishing)
+        ),
+    )
 
 
 @functools.cache
@@ -145,7 +160,11 @@ def _label_option(name: str) -> str | None:
     return None if value == "\0" else value
 
 
-def make_release(workspace: Workspace, graph: Graph, pid: str, run: RunOptions) -> Release:
+def make_release(
+    workspace: Workspace, graph: Graph, pid: str, run: RunOptions | None = None
+) -> Release:
+    """The plain-data release of ``pid``; ``run`` (this run's options) is read when not given."""
+    run = run or run_options(workspace)
     package = graph.nodes[pid]
     eco = workspace.config.ecosystems[package.label]
     ecosystem = get_ecosystem(package.ecosystem)
@@ -155,7 +174,12 @@ def make_release(workspace: Workspace, graph: Graph, pid: str, run: RunOptions) 
     upload_url = _label_option(f"upload_url_{package.label}")
     if upload_url is None:
         upload_url = eco.upload_url or ""
-    pins = tuple((graph.nodes[dep].name, graph.nodes[dep].version or "") for dep in graph.deps[pid])
+    sumdb = _label_option(f"sumdb_{package.label}")
+    # Soft edges (extras, peer/optional deps) are pinned too: the published metadata must be right.
+    pins = tuple(
+        (graph.nodes[dep].name, graph.nodes[dep].version or "")
+        for dep in [*graph.deps[pid], *graph.soft.get(pid, [])]
+    )
     return Release(
         id=pid,
         ecosystem=package.ecosystem,
@@ -175,9 +199,12 @@ def make_release(workspace: Workspace, graph: Graph, pid: str, run: RunOptions) 
             package, tag_format(package, workspace.config), toplevel(workspace.config)
         ),
         proxy_dir=str(eco.proxy_dir) if eco.proxy_dir else "",
+        sumdb=(eco.sumdb or "") if sumdb is None else sumdb,
+        private=eco.private or "",
         dry_run=run.dry_run,
         poll_timeout=run.poll_timeout,
         retries=run.retries,
+        trusted_publishing=run.trusted_publishing,
     )
 
 
@@ -366,3 +393,73 @@ def task_publish() -> Iterator[dict]:
             "task_dep": [f"verify:{pid}"],
             "doc": f"{release.version} → {release.registry} (waits for {waits})",
         }
+    if releases and not broken and _forge(root) != "none":
+        yield {
+            "name": "notify",
+            "actions": [(announce, [str(root), _listed("group"), _published(releases), False])],
+            "task_dep": [f"verify:{pid}" for pid in releases],
+            "uptodate": [False],
+            "doc": "label the Release PR published; repository_dispatch to `dispatch`",
+            "verbosity": 2,
+        }
+
+
+def task_announce() -> dict:
+    """Tell the forge what `doit publish` released (label, dispatches), from the receipts.
+
+    For a publish spread over CI jobs: the last job downloads every job's
+    receipts into .releasekit/receipts/ and runs `doit announce`.
+    """
+    root, releases, _ = _releases()
+    broken = _broken(root)
+    if broken:
+        return broken
+    return {
+        "actions": [(announce, [str(root), _listed("group"), _published(releases), True])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
+
+
+def _forge(root: Path) -> str:
+    try:
+        return collect_cached(root).config.forge
+    except RKError:
+        return "none"
+
+
+def _published(releases: dict[str, Release]) -> dict[str, dict[str, str]]:
+    return {
+        pid: {
+            "name": r.name,
+            "version": r.version,
+            "registry": r.registry,
+            "ecosystem": r.ecosystem,
+        }
+        for pid, r in releases.items()
+    }
+
+
+@actions._failing
+def announce(
+    root: str,
+    groups: tuple[str, ...],
+    published: dict[str, dict[str, str]],
+    check_receipts: bool,
+) -> None:
+    """After every selected package is verified: tell the forge (label, dispatches)."""
+    from releasekit_tasks.forges import flow
+
+    if check_receipts:
+        for pid, release in release_set(Path(root)).releases.items():
+            if not release.receipt.is_file():
+                raise RKError(
+                    "RK-ANNOUNCE-INCOMPLETE",
+                    f"no receipt for {pid} {release.version}: {release.receipt}",
+                    fix="run `doit publish` first (or download every publish job's receipts)",
+                )
+    config = collect_cached(Path(root)).config
+    head = git(Path(root), "rev-parse", "HEAD").strip()
+    branch = flow.release_branch(config.release_branch, groups)
+    dry_run = option("dry_run", "0") not in ("", "0", "false", "no")
+    flow.announce(config, branch, head, published, dry_run=dry_run)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
     from releasekit_tasks.model import Package
     from releasekit_tasks.publish.release import Release
+    from releasekit_tasks.rollback import Outcome
 
 
 class Go(Ecosystem):
@@ -40,6 +41,13 @@ class Go(Ecosystem):
     required_metadata = ("license", "readme")
     checksum_key = "h1"
     upload_checks_registry = False
+    uses_tag_format = False
+    # Go modules may require each other in a cycle (opentelemetry-go: otel ↔ otel/metric):
+    # the go command builds them, so the cycle is one release unit.
+    allows_cycles = True
+    # Release tags are the go command's `<module dir>/vX.Y.Z`, not a tag_format.
+    fixed_tags = True
+    covers_nested = True
 
     def detect(self, folder: Path) -> bool:
         return discover.detect(folder)
@@ -106,12 +114,13 @@ class Go(Ecosystem):
     def findings(self, package: Package, repo_root: Path) -> list[tuple[str, str]]:
         from releasekit_tasks.ecosystems.go.checks import findings
 
-        return findings(package, repo_root)
+        # A private module (no dot in its path: genkit's samples) is never fetched by path.
+        return findings(package, repo_root) if package.publishable else []
 
     def preflight(self, releases: list[Release]) -> None:
-        from releasekit_tasks.ecosystems.go.publish import check_tags
+        from releasekit_tasks.ecosystems.go.publish import preflight
 
-        check_tags(releases)
+        preflight(releases)
 
     def build(self, release: Release) -> list[dict]:
         from releasekit_tasks.ecosystems.go.publish import build
@@ -127,6 +136,16 @@ class Go(Ecosystem):
         from releasekit_tasks.ecosystems.go.publish import upload
 
         upload(release)
+
+    def rollback(self, release: Release, *, reason: str, force: bool, dry_run: bool) -> Outcome:
+        from releasekit_tasks.ecosystems.go.recovery import rollback
+
+        return rollback(release, reason=reason, force=force, dry_run=dry_run)
+
+    def served_versions(self, release: Release) -> list[str] | None:
+        from releasekit_tasks.ecosystems.go.recovery import served_versions
+
+        return served_versions(release)
 
 
 ECOSYSTEM = Go()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
     from releasekit_tasks.model import Dependency, Package
     from releasekit_tasks.publish.release import Release
+    from releasekit_tasks.rollback import Outcome
 
 LOCKFILE = "pnpm-lock.yaml"
 
@@ -31,6 +32,8 @@ class Pnpm(Ecosystem):
     default_registry = "https://registry.npmjs.org/"
     version_command = ("pnpm", "--version")
     checksum_key = "integrity"
+    # A peer or optional dependency on a member is installed by the user, not with the package.
+    soft_kinds = ("peer", "optional")
 
     def detect(self, folder: Path) -> bool:
         return discover.detect(folder)
@@ -97,6 +100,16 @@ class Pnpm(Ecosystem):
         from releasekit_tasks.ecosystems.pnpm.build import upload
 
         upload(release, files[0])
+
+    def rollback(self, release: Release, *, reason: str, force: bool, dry_run: bool) -> Outcome:
+        from releasekit_tasks.ecosystems.pnpm.recovery import rollback
+
+        return rollback(release, reason=reason, force=force, dry_run=dry_run)
+
+    def served_versions(self, release: Release) -> list[str] | None:
+        from releasekit_tasks.ecosystems.pnpm.recovery import served_versions
+
+        return served_versions(release)
 
 
 ECOSYSTEM = Pnpm()

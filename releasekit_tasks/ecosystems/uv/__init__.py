@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.model import Dependency, Package
     from releasekit_tasks.prepare.versions import Version
     from releasekit_tasks.publish.release import Release
+    from releasekit_tasks.rollback import Outcome
 
 
 class Uv(Ecosystem):
@@ -30,6 +31,9 @@ class Uv(Ecosystem):
     default_registry = "https://pypi.org/simple/"
     version_command = ("uv", "--version")
     checksum_key = "sha256"
+    # An extra (`optional:<extra>`) is installed only when asked for: genkit's core
+    # offers its plugins as extras while each plugin requires the core.
+    soft_kinds = ("optional:",)
 
     def detect(self, folder: Path) -> bool:
         return discover.detect(folder)
@@ -101,6 +105,16 @@ class Uv(Ecosystem):
         from releasekit_tasks.ecosystems.uv.build import upload
 
         upload(release, files)
+
+    def rollback(self, release: Release, *, reason: str, force: bool, dry_run: bool) -> Outcome:
+        from releasekit_tasks.ecosystems.uv.recovery import rollback
+
+        return rollback(release, reason=reason, force=force, dry_run=dry_run)
+
+    def served_versions(self, release: Release) -> list[str] | None:
+        from releasekit_tasks.ecosystems.uv.recovery import served_versions
+
+        return served_versions(release)
 
 
 ECOSYSTEM = Uv()

@@ -88,6 +88,11 @@ def discover_workspace(workspace_root: Path, label: str) -> list[Package]:
         if _uv_table(doc, folder / MANIFEST).get("managed") is False:
             continue
         package = _package(label, folder, doc)
+        if folder == workspace_root and package.publishable and _virtual(doc, folder / MANIFEST):
+            # genkit's py/pyproject.toml: a workspace root without [build-system] is
+            # "virtual" to uv (tool.uv.package defaults to false): tooling, not a release.
+            package.publishable = False
+            package.reason = "workspace root without [build-system]: uv does not build it"
         if package.name in by_name:
             first = by_name[package.name]
             raise RKError(
@@ -216,6 +221,11 @@ def _package(label: str, folder: Path, doc: dict[str, Any]) -> Package:
         metadata=_metadata(project),
         version_source=version_source,
     )
+
+
+def _virtual(doc: dict[str, Any], manifest: Path) -> bool:
+    package = _uv_table(doc, manifest).get("package")
+    return package is False or (package is None and "build-system" not in doc)
 
 
 def _version(project: dict[str, Any], manifest: Path) -> tuple[str | None, str]:

@@ -68,9 +68,6 @@ class Ecosystem:
     version_in_manifest: bool = True
     required_metadata: tuple[str, ...] = ("description", "license", "readme")
     checksum_key: str = "sha256"  # the artifact digest the registry's checksum is compared with
-    # False: the kind's tag names are fixed (Go's path-prefixed tags): no tag_format,
-    # no umbrella tag stands for one of its releases.
-    uses_tag_format: bool = True
     # True: upload asks the registry first and passes only the files it lacks,
     # refusing different bytes. False: upload is idempotent itself (Go's tag push).
     upload_checks_registry: bool = True
@@ -81,7 +78,8 @@ class Ecosystem:
     # but neither ordering nor propagating (extras, peer and optional deps). A
     # trailing ":" matches a prefix ("optional:" matches "optional:flask").
     soft_kinds: tuple[str, ...] = ()
-    # True when release tags follow a fixed rule, not tag_format (Go's path prefix).
+    # True when release tags follow a fixed rule, not tag_format (Go's path prefix):
+    # no umbrella tag stands for one of its releases either.
     fixed_tags: bool = False
     # True when a workspace root also finds the workspaces below it (Go's nested
     # go.mod scan): init then takes the root once, not each folder.
@@ -188,8 +186,8 @@ class Ecosystem:
         """Run the install step in the workspace at ``root``."""
 
     def preflight(self, releases: list[Release]) -> None:
-        """Checks before any upload of these releases (not in dry runs, only releases the
-        registry lacks); RKError when one cannot go. One call per kind and run."""
+        """Checks before any upload of these releases (not in dry runs, not for releases an
+        earlier run verified); RKError when one cannot go. One call per kind and run."""
 
     def build(self, release: Release) -> list[dict]:
         """Build into ``release.dist_dir``: one dict per artifact with ``file`` and its digests

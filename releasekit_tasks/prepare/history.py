@@ -212,7 +212,7 @@ def read_histories(
                     for t in umbrellas[package.label]
                     if key(t.version) == key(package.version or "")
                 ]
-                if package.version and get_ecosystem(package.ecosystem).uses_tag_format
+                if package.version and not get_ecosystem(package.ecosystem).fixed_tags
                 else []
             )
         current = next((t for t in found if t.version == package.version), None)

@@ -70,14 +70,15 @@ def is_complete(release: Release, remote: dict[str, str]) -> bool:
     return _ecosystem(release).is_complete(release, remote)
 
 
-def _registry_status(state_dir: Path) -> dict[str, dict]:
-    """What the run-start query found: release slug -> {"complete", "remote"} ({} before it)."""
-    path = state_dir / STATUS_FILE
-    return read_json(path) if path.exists() else {}
-
-
 def _complete_on_registry(release: Release) -> bool:
-    return bool(_registry_status(release.state_dir).get(release.slug, {}).get("complete"))
+    """What the run-start query found for this release."""
+    path = release.state_dir / STATUS_FILE
+    return path.exists() and bool(read_json(path).get(release.slug, {}).get("complete"))
+
+
+def _verified_before(release: Release) -> bool:
+    """An earlier run verified these artifacts on the registry (upload and verify skip it)."""
+    return receipt_covers(str(release.receipt), str(release.artifacts_file))
 
 
 @_failing
@@ -91,7 +92,7 @@ def query_registries(releases: list[Release], state_dir: str, concurrency: int =
     status: dict[str, dict[str, Any]] = {}
     ask_for = []
     for release in releases:
-        if receipt_covers(str(release.receipt), str(release.artifacts_file)):
+        if _verified_before(release):
             remote = read_json(release.receipt)["remote"]
             status[release.slug] = {"complete": True, "remote": remote}
         else:
@@ -121,12 +122,11 @@ def query_registries(releases: list[Release], state_dir: str, concurrency: int =
 def preflight(releases: list[Release], root: str) -> None:
     """Tools, clean tree, credentials, reachable registries and each ecosystem's own checks.
 
-    Runs after the query: releases the registries hold already are not built or
-    uploaded, so they need no tool (no Node start-up for pnpm's version), token,
-    reachability check or tag check.
+    Releases an earlier run verified (their receipts cover their artifacts) are not
+    built or uploaded again, so they need no tool (no Node start-up for pnpm's
+    version), token, reachability check or tag check.
     """
-    status = _registry_status(Path(root) / ".releasekit")
-    pending = [r for r in releases if not status.get(r.slug, {}).get("complete")]
+    pending = [r for r in releases if not _verified_before(r)]
     kinds = sorted({r.ecosystem for r in pending})
     tools = [list(get_ecosystem(kind).version_command) for kind in kinds]
     for command in [["git", "--version"], *(t for t in tools if t)]:

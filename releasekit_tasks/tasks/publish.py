@@ -3,7 +3,7 @@
 For every publishable package P at version V in the selection:
 
     query                  ask every registry, once and concurrently, what it holds
-    preflight   ← query    tools, clean tree, credentials, registries, tags (for what they lack)
+    preflight              tools, clean tree, credentials, registries, tags (for what is due)
     build:P     ← query    artifacts under .releasekit/dist/ (target: artifacts.json)
     upload:P    ← build:P, preflight, verify:D for each internal dependency D
     verify:P    ← upload:P poll the registry, compare checksums (target: receipt)
@@ -299,7 +299,6 @@ def task_preflight() -> dict:
         return broken
     return {
         "actions": [(actions.preflight, [list(releases.values()), str(root)])],
-        "task_dep": ["query"],  # what the registries hold already needs no checks
         "uptodate": [False],
         "verbosity": 2,
     }

@@ -41,7 +41,6 @@ class Go(Ecosystem):
     required_metadata = ("license", "readme")
     checksum_key = "h1"
     upload_checks_registry = False
-    uses_tag_format = False
     # Go modules may require each other in a cycle (opentelemetry-go: otel ↔ otel/metric):
     # the go command builds them, so the cycle is one release unit.
     allows_cycles = True

@@ -103,12 +103,74 @@ class PackageConfig:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file, turning syntax errors into RK-CONFIG-PARSE with the line."""
+    return parse_toml(path, "RK-CONFIG-PARSE")
+
+
+def parse_toml(path: Path, code: str) -> dict[str, Any]:
+    """Read and parse a TOML file; any failure is ``code`` naming the file (and line).
+
+    Not UTF-8, a syntax error, nesting deeper than the parser's recursion limit
+    or an unreadable file: never a traceback.
+    """
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RKError(code, f"cannot read: {exc.strerror or exc}", path=path) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RKError(
+            code, f"not UTF-8 text: {exc.reason} at byte {exc.start}", path=path, line=line
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = line_from_message(str(exc))
-        raise RKError("RK-CONFIG-PARSE", f"invalid TOML: {exc}", path=path, line=line) from None
+        raise RKError(code, f"invalid TOML: {exc}", path=path, line=line) from None
+    except RecursionError:
+        raise RKError(code, "invalid TOML: arrays or tables nested too deeply", path=path) from None
+
+
+# Placeholders a tag template may use; `{version}` is required (a tag names one version).
+TAG_FIELDS = ("name", "version")
+UMBRELLA_FIELDS = ("version",)
+
+
+def check_template(
+    template: str, fields: tuple[str, ...], *, path: Path, key: str, where: str
+) -> None:
+    """A ``str.format`` template: balanced braces, known placeholders, ``{version}`` once.
+
+    ``RK-CONFIG-TEMPLATE`` names the key, the file and its line otherwise.
+    """
+    import string
+
+    def fail(problem: str) -> RKError:
+        allowed = ", ".join(f"{{{f}}}" for f in fields)
+        return RKError(
+            "RK-CONFIG-TEMPLATE",
+            f"`{key}` in {where} is {template!r}: {problem}",
+            path=path,
+            line=key_line(path, key),
+            fix=f"use only {allowed} (with `{{version}}` exactly once); write {{{{ and }}}} for a literal brace",
+        )
+
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise fail(f"unbalanced braces ({exc})") from None
+    used = []
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in fields:
+            raise fail(f"unknown placeholder `{{{name}}}`" if name else "an empty placeholder `{}`")
+        if spec or conversion:
+            raise fail(f"placeholder `{{{name}}}` may not carry a conversion or format spec")
+        used.append(name)
+    if used.count("version") != 1:
+        raise fail("`{version}` must appear exactly once")
 
 
 def line_from_message(message: str) -> int | None:
@@ -182,6 +244,9 @@ def load_root_config(root: Path) -> RootConfig:
         raise RKError("RK-CONFIG-MISSING", f"no {CONFIG_NAME} in {root}", path=path)
     data = read_toml(path)
     _validate(data, ROOT_KEYS, path, CONFIG_NAME)
+    for key, fields in (("tag_format", TAG_FIELDS), ("umbrella_tag", UMBRELLA_FIELDS)):
+        if key in data:
+            check_template(data[key], fields, path=path, key=key, where=CONFIG_NAME)
     ecosystems = {
         label: _ecosystem_config(root, path, label, table)
         for label, table in data.pop("ecosystems", {}).items()
@@ -203,6 +268,8 @@ def _ecosystem_config(root: Path, path: Path, label: str, table: Any) -> Ecosyst
             line=key_line(path, label),
         )
     _validate(table, ECOSYSTEM_KEYS, path, where)
+    if "tag_format" in table:
+        check_template(table["tag_format"], TAG_FIELDS, path=path, key="tag_format", where=where)
     workspace_root = (root / table.get("workspace_root", ".")).resolve()
     kind = table.get("kind") or _detect_kind(workspace_root)
     if kind is None:
@@ -248,7 +315,10 @@ def load_package_config(package_dir: Path, repo_root: Path) -> PackageConfig:
     if package_dir.resolve() == repo_root.resolve() or not path.is_file():
         return PackageConfig()
     data = read_toml(path)
-    _validate(data, PACKAGE_KEYS, path, f"{path.parent.name}/{CONFIG_NAME}")
+    where = f"{path.parent.name}/{CONFIG_NAME}"
+    _validate(data, PACKAGE_KEYS, path, where)
+    if "tag_format" in data:
+        check_template(data["tag_format"], TAG_FIELDS, path=path, key="tag_format", where=where)
     if "version_files" in data:
         data["version_files"] = _version_files(data["version_files"], path)
     return PackageConfig(**data)
@@ -261,7 +331,6 @@ def _version_files(entries: list[Any], path: Path) -> tuple[tuple[str, str], ...
             not isinstance(entry, dict)
             or set(entry) != {"path", "pattern"}
             or not all(isinstance(v, str) for v in entry.values())
-            or entry["pattern"].count("{version}") != 1
         ):
             raise RKError(
                 "RK-CONFIG-VALUE",
@@ -270,6 +339,14 @@ def _version_files(entries: list[Any], path: Path) -> tuple[tuple[str, str], ...
                 path=path,
                 line=key_line(path, "version_files"),
                 fix='version_files = [{path = "src/pkg/__init__.py", pattern = \'__version__ = "{version}"\'}]',
+            )
+        if entry["pattern"].count("{version}") != 1:
+            raise RKError(
+                "RK-CONFIG-TEMPLATE",
+                f"the `version_files` pattern {entry['pattern']!r} must hold `{{version}}` exactly once",
+                path=path,
+                line=key_line(path, "version_files"),
+                fix="e.g. pattern = '__version__ = \"{version}\"'",
             )
         result.append((entry["path"], entry["pattern"]))
     return tuple(result)

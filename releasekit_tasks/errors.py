@@ -51,6 +51,15 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Some keys take one of a fixed set of values (for example `publish_from` "
         "is `local` or `ci`, an ecosystem `kind` is `uv`, `pnpm` or `go`).",
     ),
+    "RK-CONFIG-TEMPLATE": CodeInfo(
+        "a tag or version template in releasekit.toml is malformed",
+        "use only the placeholders listed in the message, with `{version}` exactly once",
+        "`tag_format` (root, ecosystem or package) may use `{name}` and `{version}`; "
+        "`umbrella_tag` only `{version}`; a `version_files` pattern holds `{version}` once. "
+        "Braces must balance (`{{` and `}}` are literal braces), and placeholders take no "
+        "conversion or format spec. Checked when the config is read, so `doit check`, "
+        "`doit plan` and every other task refuse a template that could not name a tag.",
+    ),
     "RK-ECOSYSTEM-UNKNOWN": CodeInfo(
         "unknown ecosystem kind",
         "set `kind` to uv, pnpm or go, or install the plugin that provides it",

@@ -614,14 +614,6 @@ CASES: list[Case] = [
 
 # The work list: cases that fail today (strict xfail: a fixed case must leave this set).
 KNOWN_FAILING = {
-    "cfg-deep-nesting",
-    "cfg-not-utf8",
-    "cfg-tag-format-format-spec",
-    "cfg-tag-format-no-version",
-    "cfg-tag-format-unbalanced",
-    "cfg-tag-format-unknown-placeholder",
-    "cfg-tag-format-unknown-placeholder-plan",
-    "cfg-umbrella-unknown-placeholder",
     "git-dirty-version",
     "git-no-commit-plan",
     "git-no-commit-version",
@@ -655,9 +647,6 @@ KNOWN_FAILING = {
     "opt-unknown-ecosystem-publish",
     "opt-unknown-group",
     "opt-unknown-package",
-    "pkgcfg-not-utf8",
-    "pkgcfg-tag-format-placeholder",
-    "pkgcfg-version-files-no-placeholder",
     "py-bad-requirement",
     "py-deep-nesting",
     "py-dynamic-version-pinned-by-dependent",

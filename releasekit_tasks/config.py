@@ -119,15 +119,17 @@ def parse_toml(path: Path, code: str) -> dict[str, Any]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
         raise RKError(
-            code, f"not UTF-8 text: {exc.reason} at byte {exc.start}", path=path, line=line
+            code,
+            f"not UTF-8 text: {exc.reason} at byte {exc.start}",
+            path=path,
+            line=data[: exc.start].count(b"\n") + 1,
         ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = line_from_message(str(exc))
-        raise RKError(code, f"invalid TOML: {exc}", path=path, line=line) from None
+        where = line_from_message(str(exc))
+        raise RKError(code, f"invalid TOML: {exc}", path=path, line=where) from None
     except RecursionError:
         raise RKError(code, "invalid TOML: arrays or tables nested too deeply", path=path) from None
 

@@ -335,6 +335,26 @@ CATALOGUE: dict[str, CodeInfo] = {
         "--lockfile-only` or `go mod tidy` bring the lockfiles in line (D-2). Their "
         "failure stops prepare before any commit.",
     ),
+    "RK-GIT-NO-REPO": CodeInfo(
+        "the repository root is not inside a git repository",
+        "run releasekit in a git checkout (`git init` and commit, or clone the repository)",
+        "Next versions come from the commits since each package's last release tag, and "
+        "releases are tagged at HEAD: both need git.",
+    ),
+    "RK-GIT-NO-COMMIT": CodeInfo(
+        "the git repository has no commit yet",
+        "commit the workspace first (`git add -A && git commit`)",
+        "Versions are decided and tagged at HEAD; a repository without a commit has no HEAD.",
+    ),
+    "RK-GIT-SHALLOW": CodeInfo(
+        "the checkout is a shallow clone",
+        "fetch the whole history: `git fetch --unshallow --tags`; in GitHub Actions set "
+        "`fetch-depth: 0` on actions/checkout (GitLab: GIT_DEPTH: 0)",
+        "A shallow clone (CI's default: depth 1) lacks the commits and tags before its "
+        "depth. Every package would look like a first release, at a version that may "
+        "already be tagged, with the wrong changelog. Everything that reads history "
+        "(doit plan, version, prepare, tag) refuses it instead of guessing.",
+    ),
     "RK-GIT-PUSH": CodeInfo(
         "the release branch could not be pushed",
         "add the remote, check your credentials, or pass push=0",

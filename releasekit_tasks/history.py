@@ -24,7 +24,7 @@ from releasekit_tasks.config import RootConfig
 from releasekit_tasks.conventional import ParsedCommit, parse
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Package
-from releasekit_tasks.vcs import git, repo_toplevel
+from releasekit_tasks.vcs import git, repo_toplevel, require_history
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,7 @@ def read_histories(
     version_key: Callable[[str, str], tuple | None],  # (ecosystem, version); None: no version
     is_prerelease: Callable[[str, str], bool],  # (ecosystem, version)
 ) -> dict[str, PackageHistory]:
+    require_history(config.root)
     repo = toplevel(config)
     tags = all_tags(repo)
     histories: dict[str, PackageHistory] = {}
@@ -178,11 +179,13 @@ _LOG_FORMAT = "--format=%x1e%H%x1f%P%x1f%B%x1f"
 
 def _log(repo: Path, *args: str) -> list[tuple[str, list[str], str, list[str]]]:
     """(sha, parents, message, files) per commit, newest first."""
-    out = git(repo, "log", _LOG_FORMAT, "--name-only", "--no-renames", *args)
+    # -z: file names NUL-terminated and never quoted (spaces, quotes, non-ASCII).
+    out = git(repo, "log", _LOG_FORMAT, "--name-only", "--no-renames", "-z", *args)
     entries = []
     for record in out.split("\x1e")[1:]:
         sha, parents, message, files = record.split("\x1f")
-        entries.append((sha, parents.split(), message, [f for f in files.split("\n") if f]))
+        names = files.removeprefix("\0").removeprefix("\n").split("\0")
+        entries.append((sha, parents.split(), message, [f for f in names if f]))
     return entries
 
 

@@ -25,7 +25,7 @@ from releasekit_tasks.history import tag_name
 from releasekit_tasks.publishing.actions import _failing, check_clean
 from releasekit_tasks.publishing.journal import write_atomically
 from releasekit_tasks.release_manifest import ReleaseManifest
-from releasekit_tasks.vcs import git, list_tags
+from releasekit_tasks.vcs import git, list_tags, require_history
 from releasekit_tasks.versioning import Decision, VersionOptions, decide
 from releasekit_tasks.workspace import Workspace, collect
 
@@ -59,6 +59,7 @@ def options_from(values: dict) -> VersionOptions:
 
 def _checked_graph(root: Path, workspace: Workspace) -> Graph:
     """The graph of a committed checkout: versions are decided and tagged at HEAD."""
+    require_history(root)
     check_clean(root)
     graph = build_graph(workspace.packages.values())
     assert_valid(graph)

@@ -509,7 +509,14 @@ CASES: list[Case] = [
         names="HEAD",
         committed=False,
     ),
-    case("git-no-commit-plan", no_commit, code="RK-GIT-NO-COMMIT", names="HEAD", committed=False),
+    case(
+        "git-no-commit-tag",
+        no_commit,
+        args="tag",
+        code="RK-GIT-NO-COMMIT",
+        names="no commit",
+        committed=False,
+    ),
     case(
         "git-shallow-plan", shallow, code="RK-GIT-SHALLOW", names="fetch-depth: 0", committed=False
     ),
@@ -614,13 +621,6 @@ CASES: list[Case] = [
 
 # The work list: cases that fail today (strict xfail: a fixed case must leave this set).
 KNOWN_FAILING = {
-    "git-dirty-version",
-    "git-no-commit-plan",
-    "git-no-commit-version",
-    "git-no-repo-tag",
-    "git-no-repo-version",
-    "git-shallow-plan",
-    "git-shallow-version",
     "go-v2-without-suffix",
     "go-v2-without-suffix-plan",
     "gomod-invalid-module-path",
@@ -645,8 +645,6 @@ KNOWN_FAILING = {
     "opt-retries-negative",
     "opt-unknown-ecosystem-plan",
     "opt-unknown-ecosystem-publish",
-    "opt-unknown-group",
-    "opt-unknown-package",
     "py-bad-requirement",
     "py-deep-nesting",
     "py-dynamic-version-pinned-by-dependent",
@@ -736,7 +734,6 @@ def test_doit_plan_json_into_head_closes_quietly(sample: Path, tmp_path: Path) -
     assert "BrokenPipe" not in result.stderr, result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="git quotes the path: work list")
 def test_commits_in_a_non_ascii_package_folder_count(sample: Path, tmp_path: Path) -> None:
     """git quotes non-ASCII paths unless asked not to: a feat there must release."""
     root = tmp_path / "repo"

@@ -51,7 +51,7 @@ def fingerprint(root: str, values: dict) -> str:
     config = Path(root) / "releasekit.toml"
     parts = [
         repr(sorted(values.items())),
-        config.read_text(encoding="utf-8") if config.is_file() else "",
+        hashlib.sha256(config.read_bytes()).hexdigest() if config.is_file() else "",
     ]
     if repo_toplevel(Path(root)) is not None:
         parts.append(git(Path(root), "rev-parse", "HEAD", check=False).strip())

@@ -60,6 +60,15 @@ CATALOGUE: dict[str, CodeInfo] = {
         "conversion or format spec. Checked when the config is read, so `doit check`, "
         "`doit plan` and every other task refuse a template that could not name a tag.",
     ),
+    "RK-OPTION-INVALID": CodeInfo(
+        "a command-line option (or its RELEASEKIT_<NAME> variable) has an invalid value",
+        "pass a value of the form shown in the message (README, Options)",
+        "Options are doit variables (`name=value`) or `RELEASEKIT_<NAME>` environment "
+        "variables. All of them are checked when the tasks load: numbers must parse and "
+        "be in range (`retries` ≥ 0, `poll_concurrency` ≥ 1, `poll_timeout` > 0), flags are "
+        "1/0/true/false/yes/no, `bump` is auto/patch/minor/major, and `ecosystem=` names "
+        "a label or kind from releasekit.toml. Nothing runs until they are.",
+    ),
     "RK-ECOSYSTEM-UNKNOWN": CodeInfo(
         "unknown ecosystem kind",
         "set `kind` to uv, pnpm or go, or install the plugin that provides it",

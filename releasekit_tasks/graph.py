@@ -252,6 +252,16 @@ def select(graph: Graph, selection: Selection) -> tuple[set[str], set[str]]:
             )
         chosen = {pid for pid in chosen if graph.nodes[pid].group in selection.groups}
     if selection.ecosystems:
+        known = {p.label for p in graph.nodes.values()} | {
+            p.ecosystem for p in graph.nodes.values()
+        }
+        unknown = [e for e in selection.ecosystems if e not in known]
+        if unknown:
+            raise RKError(
+                "RK-OPTION-INVALID",
+                f"no ecosystem {', '.join(unknown)}; ecosystems: {', '.join(sorted(known))}",
+                fix="select an ecosystem label or kind from releasekit.toml",
+            )
         chosen = {
             pid
             for pid in chosen

@@ -17,31 +17,26 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from releasekit_tasks import prepare
+from releasekit_tasks import options, prepare
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.tasks.loading import repo_root
-from releasekit_tasks.tasks.publish import option
 from releasekit_tasks.vcs import git, repo_toplevel
 from releasekit_tasks.workspace import collect_cached
 
-_TRUE = ("1", "true", "yes")
-
-
-def _flag(name: str, default: str = "0") -> bool:
-    return option(name, default).lower() in _TRUE
+_flag = options.flag
 
 
 def option_values() -> dict:
     def listed(name: str) -> list[str]:
-        return [v for v in option(name).split(",") if v]
+        return list(options.listed(name))
 
     return {
         "group": listed("group"),
         "package": listed("package"),
         "ecosystem": listed("ecosystem"),
-        "prerelease": option("prerelease"),
-        "bump": option("bump", "auto"),
+        "prerelease": options.text("prerelease"),
+        "bump": options.text("bump"),
         "force": _flag("force"),
     }
 
@@ -129,8 +124,8 @@ def task_prepare() -> dict:
                     str(root),
                     values,
                     _release_branch(root, values),
-                    option("remote", "origin"),
-                    _flag("push", "1"),
+                    options.text("remote"),
+                    _flag("push"),
                     _flag("dry_run"),
                 ],
             )
@@ -151,8 +146,8 @@ def task_tag() -> dict:
                 [
                     str(root),
                     option_values(),
-                    option("remote", "origin"),
-                    _flag("push", "1"),
+                    options.text("remote"),
+                    _flag("push"),
                     _flag("dry_run"),
                 ],
             )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from releasekit_tasks import options
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.publishing import actions
@@ -59,8 +60,7 @@ def option(name: str, default: str = "") -> str:
     return str(value)
 
 
-def _listed(name: str) -> tuple[str, ...]:
-    return tuple(v for v in option(name).split(",") if v)
+_listed = options.listed
 
 
 def doit_command(argv: list[str]) -> str:
@@ -145,9 +145,9 @@ def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
         if package.ecosystem == "go"
         else "",
         proxy_dir=str(eco.proxy_dir) if eco.proxy_dir else "",
-        dry_run=option("dry_run", "0") not in ("", "0", "false", "no"),
-        poll_timeout=float(option("poll_timeout", "300")),
-        retries=int(option("retries", "5")),
+        dry_run=options.flag("dry_run"),
+        poll_timeout=options.seconds("poll_timeout"),
+        retries=options.integer("retries"),
     )
 
 
@@ -226,7 +226,7 @@ def task_query() -> dict:
         "actions": [
             (
                 actions.query_registries,
-                [list(releases.values()), str(_state(root)), int(option("poll_concurrency", "16"))],
+                [list(releases.values()), str(_state(root)), options.integer("poll_concurrency")],
             )
         ],
         "uptodate": [False],

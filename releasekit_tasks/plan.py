@@ -8,7 +8,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from releasekit_tasks.graph import Graph, Selection, level_of, release_trees, select
-from releasekit_tasks.versioning import Decision
+from releasekit_tasks.prepare.decide import Decision
 
 FORMATS = ("table", "json", "csv")
 

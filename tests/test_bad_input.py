@@ -627,7 +627,6 @@ CASES: list[Case] = [
 
 # The work list: cases that fail today (strict xfail: a fixed case must leave this set).
 KNOWN_FAILING = {
-    "go-v2-without-suffix",
     "go-v2-without-suffix-plan",
     "gomod-invalid-module-path",
     "gomod-replace-missing-folder",

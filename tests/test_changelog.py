@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from releasekit_tasks import errors
-from releasekit_tasks.changelog import (
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.prepare.changelog import (
     MANIFEST_BEGIN,
     MANIFEST_END,
     embed_manifest,
@@ -12,8 +13,7 @@ from releasekit_tasks.changelog import (
     release_notes,
     render_section,
 )
-from releasekit_tasks.errors import RKError
-from releasekit_tasks.release_manifest import ChangeNote, PlannedRelease, ReleaseManifest
+from releasekit_tasks.prepare.manifest import ChangeNote, PlannedRelease, ReleaseManifest
 
 SHA1 = "abc1234def5678abc1234def5678abc1234def56"
 SHA2 = "0123456789abcdef0123456789abcdef01234567"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from releasekit_tasks.conventional import drop_reverted, parse
+from releasekit_tasks.prepare.conventional import drop_reverted, parse
 
 
 @pytest.mark.parametrize(

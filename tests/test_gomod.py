@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from releasekit_tasks.errors import RKError
-from releasekit_tasks.gomod import (
+from releasekit_tasks.ecosystems.go.modfile import (
     GoMod,
     GoWork,
     canonical_version,
@@ -32,6 +31,7 @@ from releasekit_tasks.gomod import (
     semver_key,
     version_fits_path,
 )
+from releasekit_tasks.errors import RKError
 
 GO = shutil.which("go")
 

@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from releasekit_tasks.ecosystems.go.modzip import ZipResult, create_module_zip
+from releasekit_tasks.ecosystems.go.proxy_tree import (
+    escape_path,
+    escape_version,
+    unescape_path,
+    write_version,
+)
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.goproxy_tree import escape_path, escape_version, unescape_path, write_version
-from releasekit_tasks.gozip import ZipResult, create_module_zip
 from tests.repos.common import snapshot, write
 
 TIME = "2024-05-01T12:00:00Z"

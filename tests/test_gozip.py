@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from releasekit_tasks.errors import RKError
-from releasekit_tasks.gozip import (
+from releasekit_tasks.ecosystems.go.modzip import (
     MAX_GO_MOD,
     MAX_LICENSE,
     check_module_version,
@@ -27,6 +26,7 @@ from releasekit_tasks.gozip import (
     h1_hash_gomod,
     h1_hash_zip,
 )
+from releasekit_tasks.errors import RKError
 from tests.repos.common import git_init, write
 
 EMPTY_H1 = "h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="  # x/mod zip_test emptyHash

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from releasekit_tasks.ecosystems.pnpm.build import check_tarball
+from releasekit_tasks.ecosystems.uv.build import check_wheel_pins, pin_pyproject, pinned_specifier
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.publishing import journal
-from releasekit_tasks.publishing.pnpm import check_tarball
-from releasekit_tasks.publishing.uv import check_wheel_pins, pin_pyproject, pinned_specifier
+from releasekit_tasks.publish import journal
 
 PYPROJECT = textwrap.dedent(
     """\
@@ -88,7 +88,7 @@ def test_temporary_edit_restores_on_exceptions(tmp_path: Path) -> None:
 SCRIPT = """
 import os, signal, sys, time
 from pathlib import Path
-from releasekit_tasks.publishing import journal
+from releasekit_tasks.publish import journal
 target, journal_dir, how = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 with journal.temporary_edit(target, b"pinned", journal_dir):
     print("pinned", flush=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from releasekit_tasks.changelog import extract_manifest
-from releasekit_tasks.release_manifest import ReleaseManifest
+from releasekit_tasks.prepare.changelog import extract_manifest
+from releasekit_tasks.prepare.manifest import ReleaseManifest
 from tests.publishing import doit, run_doit
 from tests.repos.common import SAMPLE_RELEASE_TAGS, snapshot
 

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import pytest
 
-from releasekit_tasks.publishing.journal import restore_all, temporary_edit
+from releasekit_tasks.publish.journal import restore_all, temporary_edit
 from tests.publishing import (
     GO_MODULES,
     SAMPLE_VERSIONS,

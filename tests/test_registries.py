@@ -24,8 +24,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from releasekit_tasks import http
+from releasekit_tasks.ecosystems.go import registry as goproxy
+from releasekit_tasks.ecosystems.pnpm import registry as npm
+from releasekit_tasks.ecosystems.uv import registry as pypi
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.registries import goproxy, http, npm, pypi
 from tests.repos.common import write
 from tests.servers import Fault, FaultProxy, GoProxyServer, NpmRegistry, PypiServer
 

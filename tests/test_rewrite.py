@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.rewrite import (
+from releasekit_tasks.prepare.rewrite import (
     rewrite_go_require,
     rewrite_package_json_dependency,
     rewrite_pyproject_dependency,

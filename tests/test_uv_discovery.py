@@ -13,7 +13,7 @@ import pytest
 
 from releasekit_tasks.config import EcosystemConfig, RootConfig
 from releasekit_tasks.ecosystems import get_ecosystem
-from releasekit_tasks.ecosystems.uv import detect, discover_workspace
+from releasekit_tasks.ecosystems.uv.discover import detect, discover_workspace
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Package
 from tests.repos.common import snapshot, write

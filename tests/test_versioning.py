@@ -9,7 +9,7 @@ import pytest
 
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Selection, build_graph
-from releasekit_tasks.versioning import Decision, VersionOptions, decide
+from releasekit_tasks.prepare.decide import Decision, VersionOptions, decide
 from releasekit_tasks.workspace import collect
 from tests.repos.common import SAMPLE_RELEASE_TAGS, git_init, write
 from tests.repos.pnpm import manifest, pnpm_workspace

@@ -24,7 +24,7 @@ ENTRY_POINT_GROUP = "releasekit_tasks.ecosystems"
 BUILTIN = {
     "uv": "releasekit_tasks.ecosystems.uv",
     "pnpm": "releasekit_tasks.ecosystems.pnpm",
-    "go": "releasekit_tasks.ecosystems.golang",
+    "go": "releasekit_tasks.ecosystems.go",
 }
 
 

@@ -23,9 +23,9 @@ from releasekit_tasks.graph import (
     resolve_package,
     subgraph,
 )
-from releasekit_tasks.prepare import options_from
+from releasekit_tasks.prepare.decide import Decision
+from releasekit_tasks.prepare.stage import options_from
 from releasekit_tasks.tasks.loading import load_graph, repo_root, selection, selection_params
-from releasekit_tasks.versioning import Decision
 
 QUIET = {"quiet": True}
 
@@ -51,9 +51,9 @@ def show_plan(
 
 def _next_versions(root: Path, graph, chosen) -> Decision | None:
     """What `doit prepare` would release now (None outside git or in an empty history)."""
+    from releasekit_tasks.prepare.decide import decide
     from releasekit_tasks.tasks.prepare import option_values
     from releasekit_tasks.vcs import git, repo_toplevel
-    from releasekit_tasks.versioning import decide
     from releasekit_tasks.workspace import collect_cached
 
     if repo_toplevel(root) is None:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from releasekit_tasks import options, prepare
+from releasekit_tasks import options
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.prepare import stage as prepare
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
 from releasekit_tasks.workspace import collect_cached

@@ -28,8 +28,8 @@ from typing import Any, TypeVar
 from releasekit_tasks import options
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
-from releasekit_tasks.publishing import actions
-from releasekit_tasks.publishing.release import Release
+from releasekit_tasks.publish import actions
+from releasekit_tasks.publish.release import Release
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
 from releasekit_tasks.workspace import Workspace, collect_cached
@@ -153,7 +153,7 @@ def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
 
 def go_tag(module_dir: Path, module_path: str, version: str, root: Path) -> str:
     """``plugins/foo/v0.6.0``; ``v0.6.0`` at the repo root; ``foo/v2.0.0`` for foo/v2."""
-    from releasekit_tasks.ecosystems.golang import tag_for, tag_prefix
+    from releasekit_tasks.ecosystems.go.discover import tag_for, tag_prefix
 
     return tag_for(tag_prefix(module_dir, module_path, repo_toplevel(root) or root), version)
 
@@ -197,7 +197,7 @@ def _take_lock(root: Path) -> None:
     import atexit
 
     from releasekit_tasks.lock import acquire
-    from releasekit_tasks.publishing.journal import restore_all
+    from releasekit_tasks.publish.journal import restore_all
 
     lock = _raise_as_dodo_error(acquire, root, "doit " + " ".join(sys.argv[1:]))
     atexit.register(lock.release)

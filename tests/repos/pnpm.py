@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from releasekit_tasks.config import EcosystemConfig, RootConfig
-from releasekit_tasks.ecosystems.pnpm import discover
+from releasekit_tasks.ecosystems.pnpm.discover import discover
 from releasekit_tasks.model import Package
 
 from .common import write

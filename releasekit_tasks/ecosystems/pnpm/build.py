@@ -11,8 +11,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.publishing.release import Release, file_digests
-from releasekit_tasks.publishing.tools import run_tool
+from releasekit_tasks.publish.release import Release, file_digests
+from releasekit_tasks.publish.tools import run_tool
 
 UNPUBLISHABLE_PROTOCOLS = ("workspace:", "catalog:", "link:", "file:")
 DEPENDENCY_FIELDS = ("dependencies", "peerDependencies", "optionalDependencies")
@@ -73,8 +73,8 @@ def check_tarball(tarball: Path) -> None:
 
 def remote_integrity(release: Release) -> str | None:
     """npm's ``dist.integrity`` of this version, or None when the registry lacks it."""
-    from releasekit_tasks.registries import npm
-    from releasekit_tasks.registries.http import make_client
+    from releasekit_tasks.ecosystems.pnpm import registry as npm
+    from releasekit_tasks.http import make_client
 
     with make_client() as client:
         dist = npm.version_dist(

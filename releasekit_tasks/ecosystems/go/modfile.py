@@ -21,7 +21,7 @@ go.mod without a module directive is ``RK-MANIFEST-FIELD``.
 
 The Go module version rules (semver with a leading ``v``, canonical forms,
 the ``/vN`` major-version path suffix) live here too, since parsing needs
-them; :mod:`releasekit_tasks.ecosystems.golang` re-exports them.
+them; :mod:`releasekit_tasks.ecosystems.go.discover` re-exports them.
 """
 
 from __future__ import annotations

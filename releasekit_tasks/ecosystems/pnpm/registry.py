@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Unpack
 
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.registries.http import (
+from releasekit_tasks.http import (
     RetryOptions,
     get_if_exists,
     redact_url,

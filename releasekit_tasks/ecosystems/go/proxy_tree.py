@@ -6,7 +6,7 @@ or any static HTTP server is a complete GOPROXY::
     <escaped module>/@v/list          one version per line (semver order)
     <escaped module>/@v/<v>.info      {"Version": "v1.2.3", "Time": "2024-05-01T12:00:00Z"}
     <escaped module>/@v/<v>.mod       the version's go.mod
-    <escaped module>/@v/<v>.zip       the module zip (releasekit_tasks.gozip)
+    <escaped module>/@v/<v>.zip       the module zip (releasekit_tasks.ecosystems.go.modzip)
 
 Paths and versions are escaped as module.EscapePath does: each uppercase
 letter becomes ``!`` and its lowercase. Versions are immutable: writing one
@@ -25,14 +25,14 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
-from releasekit_tasks.errors import RKError
-from releasekit_tasks.gomod import canonical_version, semver_key
-from releasekit_tasks.gozip import (
+from releasekit_tasks.ecosystems.go.modfile import canonical_version, semver_key
+from releasekit_tasks.ecosystems.go.modzip import (
     check_file_path,
     check_module_path,
     check_module_version,
     h1_hash_zip,
 )
+from releasekit_tasks.errors import RKError
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 

@@ -19,9 +19,11 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
+from releasekit_tasks.ecosystems.go import publish as go
+from releasekit_tasks.ecosystems.pnpm import build as pnpm
+from releasekit_tasks.ecosystems.uv import build as uv
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.publishing import go, pnpm, uv
-from releasekit_tasks.publishing.release import (
+from releasekit_tasks.publish.release import (
     Release,
     read_artifacts,
     read_json,
@@ -155,7 +157,7 @@ def check_clean(root: Path) -> None:
 def _check_reachable(registry: str, retries: int) -> None:
     import httpx
 
-    from releasekit_tasks.registries.http import make_client, request_with_retries
+    from releasekit_tasks.http import make_client, request_with_retries
 
     with make_client(timeout=10) as client:
         try:
@@ -260,7 +262,7 @@ def verify(release: Release) -> None:
     if release.dry_run:
         print(f"dry run: would verify {release.id} {release.version} on {release.registry}")
         return
-    from releasekit_tasks.registries.http import wait_until_available
+    from releasekit_tasks.http import wait_until_available
 
     artifacts = read_artifacts(release)
     started = time.time()

@@ -24,15 +24,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from releasekit_tasks import versions
 from releasekit_tasks.config import RootConfig
-from releasekit_tasks.conventional import ParsedCommit, drop_reverted
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, levels, select
-from releasekit_tasks.history import PackageHistory, read_histories, toplevel
 from releasekit_tasks.model import Package
-from releasekit_tasks.release_manifest import ChangeNote, PlannedRelease, ReleaseManifest
-from releasekit_tasks.versions import Version, VersionError
+from releasekit_tasks.prepare import versions
+from releasekit_tasks.prepare.conventional import ParsedCommit, drop_reverted
+from releasekit_tasks.prepare.history import PackageHistory, read_histories, toplevel
+from releasekit_tasks.prepare.manifest import ChangeNote, PlannedRelease, ReleaseManifest
+from releasekit_tasks.prepare.versions import Version, VersionError
 from releasekit_tasks.workspace import Workspace
 
 BUMP_OVERRIDES = ("auto", "patch", "minor", "major")
@@ -233,7 +233,7 @@ def _initial(package: Package, commits: list[ParsedCommit]) -> PlannedRelease:
     if package.version is not None:
         new = package.version
     else:
-        from releasekit_tasks.gomod import major_suffix
+        from releasekit_tasks.ecosystems.go.modfile import major_suffix
 
         major = major_suffix(package.name)
         new = f"v{major}.0.0" if major else "v0.1.0"
@@ -386,7 +386,7 @@ def _check_go_major(package: Package, release: PlannedRelease) -> None:
     """A Go major version ≥ 2 lives at a new module path (``…/vN``): never write a broken go.mod."""
     if package.ecosystem != "go":
         return
-    from releasekit_tasks.gomod import major_suffix
+    from releasekit_tasks.ecosystems.go.modfile import major_suffix
 
     new = versions.parse("go", release.new_version)
     suffix = major_suffix(package.name)

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from releasekit_tasks.config import RootConfig
-from releasekit_tasks.conventional import ParsedCommit, parse
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Package
+from releasekit_tasks.prepare.conventional import ParsedCommit, parse
 from releasekit_tasks.vcs import git, repo_toplevel, require_history
 
 
@@ -59,7 +59,7 @@ def tag_format(package: Package, config: RootConfig) -> str:
 def tag_name(package: Package, config: RootConfig, version: str) -> str:
     """The git tag of ``package`` at ``version``."""
     if package.ecosystem == "go":
-        from releasekit_tasks.ecosystems.golang import tag_for, tag_prefix
+        from releasekit_tasks.ecosystems.go.discover import tag_for, tag_prefix
 
         return tag_for(tag_prefix(package.path, package.name, toplevel(config)), version)
     return tag_format(package, config).format(name=package.name, version=version)

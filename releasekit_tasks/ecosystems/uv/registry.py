@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.registries.http import (
+from releasekit_tasks.http import (
     RetryOptions,
     get_if_exists,
     redact_url,

@@ -25,9 +25,13 @@ from tomlkit.exceptions import ParseError
 from tomlkit.items import Array, String
 
 from releasekit_tasks import semver
+from releasekit_tasks.ecosystems.go.modfile import (
+    is_valid_go_version,
+    parse_gomod,
+    version_fits_path,
+)
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.gomod import is_valid_go_version, parse_gomod, version_fits_path
-from releasekit_tasks.versions_file import parse_versions
+from releasekit_tasks.prepare.versions_file import parse_versions
 
 
 def _line_at(text: str, offset: int) -> int:

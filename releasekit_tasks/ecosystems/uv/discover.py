@@ -32,9 +32,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from releasekit_tasks.config import key_line, line_from_message
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Dependency, Package
+from releasekit_tasks.tomlfile import key_line, line_from_message
 
 if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig

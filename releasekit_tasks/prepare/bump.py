@@ -20,12 +20,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from releasekit_tasks import rewrite
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.history import toplevel
-from releasekit_tasks.publishing.journal import write_atomically
-from releasekit_tasks.publishing.tools import run_tool
-from releasekit_tasks.release_manifest import ReleaseManifest
+from releasekit_tasks.prepare import rewrite
+from releasekit_tasks.prepare.history import toplevel
+from releasekit_tasks.prepare.manifest import ReleaseManifest
+from releasekit_tasks.publish.journal import write_atomically
+from releasekit_tasks.publish.tools import run_tool
 from releasekit_tasks.workspace import Workspace
 
 
@@ -128,7 +128,7 @@ def _lock_commands(
 def _standalone(package) -> bool:
     """A module whose internal requirements all have a local ``replace``: it builds
     outside go.work, so ``go mod tidy`` can run before its dependencies are tagged."""
-    from releasekit_tasks.gomod import read_gomod
+    from releasekit_tasks.ecosystems.go.modfile import read_gomod
 
     mod = read_gomod(package.manifest)
     replaced = {r.old_path for r in mod.replaces if r.is_local}

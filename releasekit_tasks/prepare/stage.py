@@ -16,17 +16,17 @@ import datetime
 import shutil
 from pathlib import Path
 
-from releasekit_tasks import changelog
-from releasekit_tasks.bump import plan_edits, write_edits
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
-from releasekit_tasks.history import tag_name
-from releasekit_tasks.publishing.actions import _failing, check_clean
-from releasekit_tasks.publishing.journal import write_atomically
-from releasekit_tasks.release_manifest import ReleaseManifest
+from releasekit_tasks.prepare import changelog
+from releasekit_tasks.prepare.bump import plan_edits, write_edits
+from releasekit_tasks.prepare.decide import Decision, VersionOptions, decide
+from releasekit_tasks.prepare.history import tag_name
+from releasekit_tasks.prepare.manifest import ReleaseManifest
+from releasekit_tasks.publish.actions import _failing, check_clean
+from releasekit_tasks.publish.journal import write_atomically
 from releasekit_tasks.vcs import git, list_tags, require_history
-from releasekit_tasks.versioning import Decision, VersionOptions, decide
 from releasekit_tasks.workspace import Workspace, collect
 
 MANIFEST = "release-manifest.json"

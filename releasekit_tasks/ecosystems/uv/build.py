@@ -10,9 +10,9 @@ import zipfile
 from pathlib import Path
 
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.publishing.journal import temporary_edit
-from releasekit_tasks.publishing.release import Release, file_digests
-from releasekit_tasks.publishing.tools import run_tool
+from releasekit_tasks.publish.journal import temporary_edit
+from releasekit_tasks.publish.release import Release, file_digests
+from releasekit_tasks.publish.tools import run_tool
 
 
 def pinned_specifier(version: str, mode: str) -> str:
@@ -108,8 +108,8 @@ def check_wheel_pins(wheel: Path, pins: dict[str, str], mode: str) -> None:
 
 def remote_files(release: Release) -> dict[str, str]:
     """filename -> sha256 of what the index holds for this version."""
-    from releasekit_tasks.registries import pypi
-    from releasekit_tasks.registries.http import make_client
+    from releasekit_tasks.ecosystems.uv import registry as pypi
+    from releasekit_tasks.http import make_client
 
     with make_client() as client:
         return pypi.version_files(client, release.registry, release.name, release.version)

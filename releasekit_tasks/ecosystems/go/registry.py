@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any, Unpack
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from releasekit_tasks.ecosystems.go.proxy_tree import escape_path, escape_version
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.goproxy_tree import escape_path, escape_version
-from releasekit_tasks.registries.http import RetryOptions, get_if_exists, redact_url
+from releasekit_tasks.http import RetryOptions, get_if_exists, redact_url
 
 if TYPE_CHECKING:
     import httpx

@@ -13,7 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from releasekit_tasks import semver
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.release_manifest import SECTIONS, ChangeNote, PlannedRelease, ReleaseManifest
+from releasekit_tasks.prepare.manifest import SECTIONS, ChangeNote, PlannedRelease, ReleaseManifest
 
 NO_CHANGES = "No user-facing changes."
 MANIFEST_BEGIN = "<!-- releasekit-manifest"

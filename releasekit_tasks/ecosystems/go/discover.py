@@ -32,8 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from releasekit_tasks import vcs
-from releasekit_tasks.errors import RKError
-from releasekit_tasks.gomod import (
+from releasekit_tasks.ecosystems.go.modfile import (
     GoMod,
     GoWork,
     Require,
@@ -44,8 +43,9 @@ from releasekit_tasks.gomod import (
     semver_key,
     version_fits_path,
 )
+from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Dependency, Package
-from releasekit_tasks.versions_file import read_versions
+from releasekit_tasks.prepare.versions_file import read_versions
 
 if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.publishing.release import Release, file_digests
+from releasekit_tasks.publish.release import Release, file_digests
 from releasekit_tasks.vcs import git, repo_toplevel
 
 
@@ -37,7 +37,7 @@ def _commit_time(repo: Path) -> str:
 
 
 def build(release: Release) -> list[dict]:
-    from releasekit_tasks.gozip import create_module_zip
+    from releasekit_tasks.ecosystems.go.modzip import create_module_zip
 
     repo = _repo(release)
     release.dist_dir.mkdir(parents=True, exist_ok=True)
@@ -60,9 +60,9 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
 
     With ``deep=False`` only the ``.info`` is fetched (cheap, for the run-start query).
     """
-    from releasekit_tasks.gozip import h1_hash_gomod, h1_hash_zip
-    from releasekit_tasks.registries import goproxy
-    from releasekit_tasks.registries.http import make_client
+    from releasekit_tasks.ecosystems.go import registry as goproxy
+    from releasekit_tasks.ecosystems.go.modzip import h1_hash_gomod, h1_hash_zip
+    from releasekit_tasks.http import make_client
 
     with make_client() as client:
         if goproxy.info(client, release.registry, release.name, release.version) is None:
@@ -117,7 +117,7 @@ def _in_tree(release: Release) -> bool:
     write_version writes ``list`` last, so a listed version has all its files; one
     whose files exist but is not listed was cut short by a kill and is written again.
     """
-    from releasekit_tasks.goproxy_tree import escape_path
+    from releasekit_tasks.ecosystems.go.proxy_tree import escape_path
 
     listing = Path(release.proxy_dir) / escape_path(release.name) / "@v" / "list"
     return listing.exists() and release.version in listing.read_text(encoding="utf-8").split()
@@ -139,7 +139,7 @@ def upload(release: Release) -> None:
             ) from None
         print(f"pushed {release.go_tag} to origin")
     if release.proxy_dir and not _in_tree(release):
-        from releasekit_tasks.goproxy_tree import write_version
+        from releasekit_tasks.ecosystems.go.proxy_tree import write_version
 
         info = json.loads((release.dist_dir / f"{release.version}.info").read_text())
         write_version(

@@ -113,6 +113,13 @@ CATALOGUE: dict[str, CodeInfo] = {
         "to install otherwise); a `catalog:` range must name an entry of the default "
         "catalog or of `catalogs.<name>` in pnpm-workspace.yaml.",
     ),
+    "RK-WORKSPACE-RANGE": CodeInfo(
+        "a workspace: range is not a version range",
+        "write workspace:*, workspace:^, workspace:~ or workspace:<semver range>",
+        "pnpm replaces `workspace:` ranges with real ones when it packs; what follows "
+        "`workspace:` (after an optional alias@) must be `*`, `^`, `~` or a SemVer range, "
+        "or `pnpm install` and `pnpm pack` refuse the workspace.",
+    ),
     # --- graph ---------------------------------------------------------------
     "RK-GRAPH-CYCLE": CodeInfo(
         "internal dependencies form a cycle",

@@ -21,19 +21,9 @@ def parse_toml(path: Path, code: str) -> dict[str, Any]:
     Not UTF-8, a syntax error, nesting deeper than the parser's recursion limit
     or an unreadable file: never a traceback.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RKError(code, f"cannot read: {exc.strerror or exc}", path=path) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RKError(
-            code,
-            f"not UTF-8 text: {exc.reason} at byte {exc.start}",
-            path=path,
-            line=data[: exc.start].count(b"\n") + 1,
-        ) from None
+    from releasekit_tasks.textfile import read_utf8
+
+    text = read_utf8(path, code)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

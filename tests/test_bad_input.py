@@ -326,7 +326,7 @@ CASES: list[Case] = [
     case(
         "js-version-not-string",
         edit_json(JS_CORE, _set("version", 3)),
-        code="RK-MANIFEST-FIELD",
+        code="RK-VERSION-INVALID",
         names=JS_CORE,
     ),
     case(
@@ -351,7 +351,7 @@ CASES: list[Case] = [
         "js-dependency-not-string",
         edit_json(JS_HTTP, _dep("dependencies", "@acme/core", 3)),
         code="RK-MANIFEST-FIELD",
-        names=(JS_HTTP, "@acme/core"),
+        names=(JS_HTTP, "dependencies"),
     ),
     case(
         "js-root-syntax",
@@ -632,13 +632,6 @@ KNOWN_FAILING = {
     "gomod-replace-missing-folder",
     "gomod-unknown-directive",
     "gowork-unknown-directive",
-    "js-deep-nesting",
-    "js-dependency-not-string",
-    "js-root-not-object",
-    "js-root-not-utf8",
-    "js-root-syntax",
-    "js-version-not-string",
-    "js-workspace-banana",
     "py-bad-requirement",
     "py-deep-nesting",
     "py-dynamic-version-pinned-by-dependent",
@@ -646,10 +639,6 @@ KNOWN_FAILING = {
     "py-sources-not-table",
     "py-sources-path-missing",
     "py-sources-workspace-not-bool",
-    "versions-deep-nesting",
-    "versions-not-string",
-    "versions-not-utf8",
-    "yaml-not-utf8",
 }
 
 

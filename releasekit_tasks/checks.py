@@ -69,6 +69,17 @@ def _package_findings(graph: Graph, package: Package, repo_root: Path) -> list[F
         target = graph.nodes.get(f"{package.label}/{dep.name}")
         if target is None or target is package:
             continue
+        if package.publishable and target.version is None and ships_with_package(dep):
+            found.append(
+                Finding(
+                    "RK-MANIFEST-FIELD",
+                    "error",
+                    target.id,
+                    f"its version is not known ({target.version_source or 'no version'}), "
+                    f"but {package.id} pins it when it is built",
+                    target.manifest,
+                )
+            )
         if package.publishable and not target.publishable and ships_with_package(dep):
             add(
                 "RK-CHECK-PRIVATE-DEP",

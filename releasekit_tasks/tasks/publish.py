@@ -90,6 +90,17 @@ def release_set(root: Path) -> ReleaseSet:
         chosen, pulled = select(graph, selection)
     except RKError as err:
         return ReleaseSet({}, {}, {}, err.render())
+    # What the ecosystems' tools would refuse halfway through a publish is refused
+    # now, before anything is built: the errors `doit check` reports, for the selection.
+    from releasekit_tasks.checks import run_checks
+
+    blocking = [
+        f
+        for f in run_checks(graph, root)
+        if f.severity == "error" and (f.package in chosen | pulled or not f.package)
+    ]
+    if blocking:
+        return ReleaseSet({}, {}, {}, "\n".join(f.render() for f in blocking))
     wanted = [
         pid
         for pid in graph.nodes

@@ -206,6 +206,13 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Proxy URLs escape each uppercase letter as `!` plus its lowercase form, so `!` "
         "and non-ASCII characters cannot appear in module paths or versions.",
     ),
+    "RK-GO-REPLACE-MISSING": CodeInfo(
+        "a local replace in go.mod or go.work points at a folder without a go.mod",
+        "correct the path after `=>` (relative to the file), or remove the replace",
+        "A `replace old => ../dir` directive makes the go command build `../dir` instead of "
+        "the required version; the folder must exist and hold a go.mod, or every build, "
+        "`go mod tidy` and publish of the module fails.",
+    ),
     "RK-GO-ZIP-INVALID": CodeInfo(
         "a file cannot go into a Go module zip",
         "rename or remove the files listed (or move them out of the module)",

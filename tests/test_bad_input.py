@@ -628,10 +628,6 @@ CASES: list[Case] = [
 
 # The work list: cases that fail today (strict xfail: a fixed case must leave this set).
 KNOWN_FAILING = {
-    "gomod-invalid-module-path",
-    "gomod-replace-missing-folder",
-    "gomod-unknown-directive",
-    "gowork-unknown-directive",
 }
 
 

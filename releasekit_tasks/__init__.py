@@ -8,6 +8,8 @@ which brings the task creators below and ``DOIT_CONFIG`` into it.
 """
 
 from releasekit_tasks.doit_plugins.progress import ReleaseReporter
+from releasekit_tasks.tasks.doctor import task_doctor
+from releasekit_tasks.tasks.go_directive import task_go_directive
 from releasekit_tasks.tasks.info import task_check, task_explain, task_graph, task_plan
 from releasekit_tasks.tasks.prepare import (
     task_bump,
@@ -25,6 +27,7 @@ from releasekit_tasks.tasks.publish import (
     task_upload,
     task_verify,
 )
+from releasekit_tasks.tasks.rollback import task_rollback
 
 __version__ = "0.1.0"
 
@@ -46,7 +49,9 @@ __all__ = [
     "task_bump",
     "task_changelog",
     "task_check",
+    "task_doctor",
     "task_explain",
+    "task_go_directive",
     "task_graph",
     "task_install",
     "task_plan",
@@ -54,6 +59,7 @@ __all__ = [
     "task_prepare",
     "task_publish",
     "task_query",
+    "task_rollback",
     "task_tag",
     "task_upload",
     "task_verify",

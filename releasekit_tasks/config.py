@@ -23,7 +23,10 @@ CONFIG_NAME = "releasekit.toml"
 ROOT_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "synchronize": (bool, None),
     "tag_format": (str, None),
+    "secondary_tag_format": (str, None),
     "umbrella_tag": (str, None),
+    "propagate": (bool, None),
+    "skip_checks": (list, None),
     "publish_from": (str, ("local", "ci")),
     "major_on_zero": (bool, None),
     "bootstrap_sha": (str, None),
@@ -39,11 +42,26 @@ ECOSYSTEM_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "registry": (str, None),
     "upload_url": (str, None),
     "tag_format": (str, None),
+    "secondary_tag_format": (str, None),
+    "umbrella_tag": (str, None),
+    "synchronize": (bool, None),
+    "bootstrap_sha": (str, None),
+    "major_on_zero": (bool, None),
+    "changelog": (bool, None),
+    "propagate": (bool, None),
+    "groups": (dict, None),
+    "exclude": (list, None),
+    "exclude_bump": (list, None),
+    "exclude_publish": (list, None),
+    "skip_checks": (list, None),
+    "release_units": (list, None),
     "token_env": (str, None),
     "pin": (str, ("exact", "compatible", "minimum")),
     "dist_tag": (str, None),
     "access": (str, ("public", "restricted")),
     "proxy_dir": (str, None),
+    "sumdb": (str, None),
+    "private": (str, None),
 }
 PACKAGE_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "group": (str, None),
@@ -51,12 +69,7 @@ PACKAGE_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "tag_format": (str, None),
     "registry": (str, None),
     "version_files": (list, None),
-}
-
-DEFAULT_REGISTRIES = {
-    "uv": "https://pypi.org/simple/",
-    "pnpm": "https://registry.npmjs.org/",
-    "go": "https://proxy.golang.org/",
+    "skip_checks": (list, None),
 }
 
 
@@ -73,6 +86,41 @@ class EcosystemConfig:
     dist_tag: str | None = None
     access: str | None = None
     proxy_dir: Path | None = None
+    sumdb: str | None = None  # Go: GOSUMDB's value for verify ("off", a known name, "key url")
+    private: str | None = None  # Go: GOPRIVATE-style patterns kept out of the checksum database
+    # Release policy; None: the root config's value.
+    secondary_tag_format: str | None = None
+    umbrella_tag: str | None = None
+    synchronize: bool | None = None
+    bootstrap_sha: str | None = None
+    major_on_zero: bool | None = None
+    changelog: bool | None = None
+    propagate: bool | None = None
+    # Selection by list: group name → names/globs; exclude* → names, globs, `group:<name>`.
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    exclude_bump: tuple[str, ...] = ()
+    exclude_publish: tuple[str, ...] = ()
+    skip_checks: tuple[str, ...] = ()
+    # Lists of names/globs/`group:` released as one unit (one version), like a Go cycle.
+    release_units: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The release policy of one ecosystem: its own values, else the root's."""
+
+    tag_format: str
+    secondary_tag_format: str | None
+    umbrella_tag: str
+    synchronize: bool
+    # "" = synchronized with every ecosystem that does not set its own; the label
+    # when the ecosystem synchronizes on its own; None = independent versions.
+    sync_domain: str | None
+    bootstrap_sha: str | None
+    major_on_zero: bool
+    changelog: bool
+    propagate: bool
 
 
 @dataclass(frozen=True)
@@ -88,7 +136,36 @@ class RootConfig:
     versions_file: str = ".releasekit-versions.json"
     changelog: bool = True  # write CHANGELOG.md in each released package
     repo_url: str | None = None  # links commits and PRs in changelogs
+    secondary_tag_format: str | None = None  # a second tag per release (an older convention)
+    propagate: bool = True  # dependents of a bumped package get at least a patch
+    skip_checks: tuple[str, ...] = ()  # RK-CHECK-… codes `doit check` does not report
     ecosystems: dict[str, EcosystemConfig] = field(default_factory=dict)
+
+    def policy(self, label: str) -> Policy:
+        eco = self.ecosystems.get(label)
+
+        def pick(name: str) -> Any:
+            own = getattr(eco, name, None) if eco is not None else None
+            return own if own is not None else getattr(self, name)
+
+        own_sync = eco.synchronize if eco is not None else None
+        if own_sync is True:
+            domain: str | None = label
+        elif own_sync is None and self.synchronize:
+            domain = ""
+        else:
+            domain = None
+        return Policy(
+            tag_format=pick("tag_format"),
+            secondary_tag_format=pick("secondary_tag_format"),
+            umbrella_tag=(eco.umbrella_tag if eco and eco.umbrella_tag else self.umbrella_tag),
+            synchronize=domain is not None,
+            sync_domain=domain,
+            bootstrap_sha=pick("bootstrap_sha"),
+            major_on_zero=pick("major_on_zero"),
+            changelog=pick("changelog"),
+            propagate=pick("propagate"),
+        )
 
 
 @dataclass(frozen=True)
@@ -100,47 +177,7 @@ class PackageConfig:
     # Extra files holding the version: (path relative to the package, pattern
     # with one {version} placeholder), e.g. ("src/acme/__init__.py", '__version__ = "{version}"').
     version_files: tuple[tuple[str, str], ...] = ()
-
-
-# Placeholders a tag template may use; `{version}` is required (a tag names one version).
-TAG_FIELDS = ("name", "version")
-UMBRELLA_FIELDS = ("version",)
-
-
-def check_template(
-    template: str, fields: tuple[str, ...], *, path: Path, key: str, where: str
-) -> None:
-    """A ``str.format`` template: balanced braces, known placeholders, ``{version}`` once.
-
-    ``RK-CONFIG-TEMPLATE`` names the key, the file and its line otherwise.
-    """
-    import string
-
-    def fail(problem: str) -> RKError:
-        allowed = ", ".join(f"{{{f}}}" for f in fields)
-        return RKError(
-            "RK-CONFIG-TEMPLATE",
-            f"`{key}` in {where} is {template!r}: {problem}",
-            path=path,
-            line=key_line(path, key),
-            fix=f"use only {allowed} (with `{{version}}` exactly once); write {{{{ and }}}} for a literal brace",
-        )
-
-    try:
-        parts = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise fail(f"unbalanced braces ({exc})") from None
-    used = []
-    for _, name, spec, conversion in parts:
-        if name is None:
-            continue
-        if name not in fields:
-            raise fail(f"unknown placeholder `{{{name}}}`" if name else "an empty placeholder `{}`")
-        if spec or conversion:
-            raise fail(f"placeholder `{{{name}}}` may not carry a conversion or format spec")
-        used.append(name)
-    if used.count("version") != 1:
-        raise fail("`{version}` must appear exactly once")
+    skip_checks: tuple[str, ...] = ()
 
 
 def _validate(
@@ -196,14 +233,85 @@ def load_root_config(root: Path) -> RootConfig:
         raise RKError("RK-CONFIG-MISSING", f"no {CONFIG_NAME} in {root}", path=path)
     data = read_toml(path)
     _validate(data, ROOT_KEYS, path, CONFIG_NAME)
-    for key, fields in (("tag_format", TAG_FIELDS), ("umbrella_tag", UMBRELLA_FIELDS)):
-        if key in data:
-            check_template(data[key], fields, path=path, key=key, where=CONFIG_NAME)
+    _templates(data, path, CONFIG_NAME)
+    if "skip_checks" in data:
+        data["skip_checks"] = _skip_checks(data["skip_checks"], path, CONFIG_NAME)
     ecosystems = {
         label: _ecosystem_config(root, path, label, table)
         for label, table in data.pop("ecosystems", {}).items()
     }
     return RootConfig(root=root, ecosystems=ecosystems, **data)
+
+
+def _templates(data: dict[str, Any], path: Path, where: str) -> None:
+    """Every tag template in ``data`` is usable (RK-CONFIG-TAG-FORMAT otherwise)."""
+    from releasekit_tasks import tagformat
+
+    for key in ("tag_format", "secondary_tag_format", "umbrella_tag"):
+        if key in data:
+            allowed = (
+                tagformat.UMBRELLA_FIELDS if key == "umbrella_tag" else tagformat.PACKAGE_FIELDS
+            )
+            tagformat.check_template(
+                data[key],
+                key=f"{key} in {where}",
+                allowed=allowed,
+                path=path,
+                line=key_line(path, key),
+            )
+
+
+def _skip_checks(value: list[Any], path: Path, where: str) -> tuple[str, ...]:
+    from releasekit_tasks.errors import CATALOGUE
+
+    for code in value:
+        if not isinstance(code, str) or code not in CATALOGUE:
+            close = difflib.get_close_matches(str(code), CATALOGUE, n=1)
+            raise RKError(
+                "RK-CONFIG-VALUE",
+                f"`skip_checks` in {where} names {code!r}, which is not an RK code",
+                path=path,
+                line=key_line(path, "skip_checks"),
+                fix=f"use `{close[0]}`" if close else "list codes such as RK-CHECK-GO-PATH",
+            )
+    return tuple(value)
+
+
+def _selection_lists(table: dict[str, Any], path: Path, where: str) -> dict[str, Any]:
+    from releasekit_tasks import rules
+
+    out: dict[str, Any] = {}
+    groups = table.get("groups", {})
+    out["groups"] = {
+        name: rules.check_entries(
+            f"groups.{name}",
+            entries,
+            (),
+            where=where,
+            path=path,
+            line=key_line(path, name),
+            allow_groups=False,
+        )
+        for name, entries in groups.items()
+    }
+    for key in rules.EXCLUDE_KEYS:
+        if key in table:
+            out[key] = rules.check_entries(
+                key, table[key], groups, where=where, path=path, line=key_line(path, key)
+            )
+    if "release_units" in table:
+        units = table["release_units"]
+        if not isinstance(units, list) or not all(isinstance(u, list) for u in units):
+            raise RKError(
+                "RK-CONFIG-TYPE",
+                f"`release_units` in {where} must be an array of arrays of names, globs or `group:<name>`",
+                path=path,
+                line=key_line(path, "release_units"),
+            )
+        out["release_units"] = tuple(
+            rules.check_entries("release_units", u, groups, where=where, path=path) for u in units
+        )
+    return out
 
 
 def _ecosystem_config(root: Path, path: Path, label: str, table: Any) -> EcosystemConfig:
@@ -220,8 +328,6 @@ def _ecosystem_config(root: Path, path: Path, label: str, table: Any) -> Ecosyst
             line=key_line(path, label),
         )
     _validate(table, ECOSYSTEM_KEYS, path, where)
-    if "tag_format" in table:
-        check_template(table["tag_format"], TAG_FIELDS, path=path, key="tag_format", where=where)
     workspace_root = (root / table.get("workspace_root", ".")).resolve()
     kind = table.get("kind") or _detect_kind(workspace_root)
     if kind is None:
@@ -232,13 +338,31 @@ def _ecosystem_config(root: Path, path: Path, label: str, table: Any) -> Ecosyst
             line=key_line(path, label),
             fix="set `kind` (uv, pnpm, go) and check `workspace_root`",
         )
-    get_ecosystem(kind, config_path=path)  # unknown kinds fail here, with the config file named
+    ecosystem = get_ecosystem(kind, config_path=path)  # unknown kinds fail here, named
+    _templates(table, path, where)
     proxy_dir = table.get("proxy_dir")
+    policy = {
+        key: table[key]
+        for key in (
+            "secondary_tag_format",
+            "umbrella_tag",
+            "synchronize",
+            "bootstrap_sha",
+            "major_on_zero",
+            "changelog",
+            "propagate",
+        )
+        if key in table
+    }
+    if "skip_checks" in table:
+        policy["skip_checks"] = _skip_checks(table["skip_checks"], path, where)
     return EcosystemConfig(
+        **policy,
+        **_selection_lists(table, path, where),
         label=label,
         kind=kind,
         workspace_root=workspace_root,
-        registry=table.get("registry", DEFAULT_REGISTRIES.get(kind, "")),
+        registry=table.get("registry", ecosystem.default_registry),
         upload_url=table.get("upload_url"),
         tag_format=table.get("tag_format"),
         token_env=table.get("token_env"),
@@ -246,6 +370,8 @@ def _ecosystem_config(root: Path, path: Path, label: str, table: Any) -> Ecosyst
         dist_tag=table.get("dist_tag"),
         access=table.get("access"),
         proxy_dir=(root / proxy_dir).resolve() if proxy_dir else None,
+        sumdb=table.get("sumdb"),
+        private=table.get("private"),
     )
 
 
@@ -265,8 +391,9 @@ def load_package_config(package_dir: Path, repo_root: Path) -> PackageConfig:
     data = read_toml(path)
     where = f"{path.parent.name}/{CONFIG_NAME}"
     _validate(data, PACKAGE_KEYS, path, where)
-    if "tag_format" in data:
-        check_template(data["tag_format"], TAG_FIELDS, path=path, key="tag_format", where=where)
+    _templates(data, path, where)
+    if "skip_checks" in data:
+        data["skip_checks"] = _skip_checks(data["skip_checks"], path, where)
     if "version_files" in data:
         data["version_files"] = _version_files(data["version_files"], path)
     return PackageConfig(**data)
@@ -290,7 +417,7 @@ def _version_files(entries: list[Any], path: Path) -> tuple[tuple[str, str], ...
             )
         if entry["pattern"].count("{version}") != 1:
             raise RKError(
-                "RK-CONFIG-TEMPLATE",
+                "RK-CONFIG-VALUE",
                 f"the `version_files` pattern {entry['pattern']!r} must hold `{{version}}` exactly once",
                 path=path,
                 line=key_line(path, "version_files"),

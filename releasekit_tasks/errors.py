@@ -51,14 +51,21 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Some keys take one of a fixed set of values (for example `publish_from` "
         "is `local` or `ci`, an ecosystem `kind` is `uv`, `pnpm` or `go`).",
     ),
-    "RK-CONFIG-TEMPLATE": CodeInfo(
-        "a tag or version template in releasekit.toml is malformed",
-        "use only the placeholders listed in the message, with `{version}` exactly once",
-        "`tag_format` (root, ecosystem or package) may use `{name}` and `{version}`; "
-        "`umbrella_tag` only `{version}`; a `version_files` pattern holds `{version}` once. "
-        "Braces must balance (`{{` and `}}` are literal braces), and placeholders take no "
-        "conversion or format spec. Checked when the config is read, so `doit check`, "
-        "`doit plan` and every other task refuse a template that could not name a tag.",
+    "RK-CONFIG-TAG-FORMAT": CodeInfo(
+        "a tag template has an unknown or unbalanced placeholder",
+        "use only {name}, {short}, {version}, {label} and {dir}, with {version} exactly once",
+        "`tag_format`, `secondary_tag_format` and `umbrella_tag` name git tags. "
+        "Placeholders: {name} (package name), {short} (the name without its npm scope), "
+        "{version}, {label} (the ecosystem label) and {dir} (the package folder relative to "
+        "the repository); an umbrella tag takes {version} and {label} only. The result "
+        "must be a valid git tag name.",
+    ),
+    "RK-CONFIG-GROUP-REF": CodeInfo(
+        "a selection list names a group that does not exist",
+        "define the group under [ecosystems.<label>.groups], or fix the `group:` entry",
+        "`exclude`, `exclude_bump`, `exclude_publish` and `release_units` entries may be "
+        "package names, globs or `group:<name>`; a group must be defined in the same "
+        "ecosystem's groups table or set as a package's `group`.",
     ),
     "RK-OPTION-INVALID": CodeInfo(
         "a command-line option (or its RELEASEKIT_<NAME> variable) has an invalid value",
@@ -74,6 +81,13 @@ CATALOGUE: dict[str, CodeInfo] = {
         "set `kind` to uv, pnpm or go, or install the plugin that provides it",
         "Ecosystems are plugins registered under the `releasekit_tasks.ecosystems` "
         "entry-point group. The built-in kinds are uv, pnpm and go.",
+    ),
+    "RK-ECOSYSTEM-INVALID": CodeInfo(
+        "an ecosystem plugin is not an Ecosystem object",
+        "make the entry point name an instance of a subclass of "
+        "releasekit_tasks.ecosystems.Ecosystem",
+        "The generic release code asks the ecosystem object for everything per kind "
+        "(versions, tags, manifests, build, upload, registry): docs/ecosystems.md.",
     ),
     "RK-WORKSPACE-MISSING": CodeInfo(
         "the workspace root of an ecosystem does not exist or holds no workspace",
@@ -127,6 +141,24 @@ CATALOGUE: dict[str, CodeInfo] = {
         "Packages are released in dependency order, which a cycle makes impossible. "
         "The message lists the full cycle.",
     ),
+    "RK-GRAPH-SOFT-CYCLE": CodeInfo(
+        "packages reach each other through optional or peer dependencies only (information)",
+        "nothing to fix: soft edges neither order nor propagate",
+        "An extra (`[project.optional-dependencies]`) or a pnpm `peerDependencies` / "
+        "`optionalDependencies` entry that names a member is a soft edge: it is pinned at "
+        "build time and rewritten at bump, but it does not order publishing, so a loop "
+        "through one (genkit's core offering its plugins as extras while each plugin "
+        "requires the core) is not a cycle. `doit graph` draws soft edges dashed.",
+    ),
+    "RK-GRAPH-RELEASE-UNIT": CodeInfo(
+        "modules that require each other are released as one unit (information)",
+        "nothing to fix: the unit is versioned, tagged and published together",
+        "Go allows modules to require each other in a cycle (opentelemetry-go: "
+        "otel → otel/metric → otel). Such a strongly connected component is a release "
+        "unit: one level in the plan, one version for all its members, a change in any "
+        "member releases all of them, and their tags are pushed together. A changesets "
+        "`fixed` group migrated by init is a unit too (`release_units`).",
+    ),
     "RK-GRAPH-SELF-DEP": CodeInfo(
         "a package depends on itself",
         "remove the package from its own dependency list",
@@ -148,6 +180,12 @@ CATALOGUE: dict[str, CodeInfo] = {
         "no package matches the requested name",
         "use a package id `<label>/<name>` as shown by `doit plan`",
         "Package selection takes ids (`py/genkit`) or bare names when unambiguous.",
+    ),
+    "RK-CHANGESET-INVALID": CodeInfo(
+        "a pending changeset cannot be read",
+        'fix its front matter: `"<package>": patch|minor|major` lines between `---` lines',
+        "`doit version` reads every `.changeset/*.md` file as a bump source besides "
+        "Conventional Commits. Each must name packages of a pnpm workspace and a bump.",
     ),
     # --- checks ------------------------------------------------------------
     "RK-CHECK-PRIVATE-DEP": CodeInfo(
@@ -275,6 +313,55 @@ CATALOGUE: dict[str, CodeInfo] = {
         "tags never move: release a new version (or delete the tag if it was never fetched)",
         "The Go module proxy caches a version forever once fetched; a tag that points "
         "elsewhere would serve different code under the same version.",
+    ),
+    # --- Go checksum database, private Go registries --------------------------
+    "RK-GO-SUMDB-KEY": CodeInfo(
+        "the checksum database key is malformed",
+        "write it as GOSUMDB does: `name+hash+base64key [url]`, or `off`",
+        "A checksum database is named by its verifier key, `<name>+<8 hex digits>+<base64 "
+        "Ed25519 key>`, optionally followed by its URL (GOSUMDB's format). The hex digits "
+        "are a hash of the name and key, so a key copied with a typo is caught.",
+    ),
+    "RK-GO-SUMDB-SIGNATURE": CodeInfo(
+        "the checksum database's signed tree head does not verify",
+        "check the database key and URL; do not trust a database whose note does not verify",
+        "Every lookup answer ends with the database's tree head, signed with its Ed25519 "
+        "key. A missing or invalid signature by the configured key means the answer did "
+        "not come from that database (or was altered on the way).",
+    ),
+    "RK-GO-SUMDB-RESPONSE": CodeInfo(
+        "the checksum database answered something that is not a sumdb record or tile",
+        "check that the URL is a checksum database (GOSUMDB's URL part)",
+        "A lookup answers `<record id>`, the go.sum lines, a blank line and the signed "
+        "tree head; tiles are concatenated 32-byte hashes.",
+    ),
+    "RK-GO-SUMDB-PROOF": CodeInfo(
+        "a checksum database record is not in its signed tree",
+        "do not trust the database; report it to its operator",
+        "The checksum database is a transparency log: a record's hash and the audit path "
+        "read from the log's tiles must give the signed tree hash. A record that does not "
+        "is one the log never committed to.",
+    ),
+    "RK-GO-SUMDB-MISMATCH": CodeInfo(
+        "the checksum database holds other hashes for this module version",
+        "never re-tag a version: release a new version; find out who published the other bytes",
+        "The checksum database records the first h1: hashes anyone fetched for a version, "
+        "forever. Different hashes mean the world verifies other bytes than the ones "
+        "released here (a moved tag, or a build that differs from the proxy's zip).",
+    ),
+    "RK-GO-REGISTRY-UPLOAD": CodeInfo(
+        "the private Go registry refused the module upload",
+        "check upload_url, the token in token_env and the registry's log",
+        "With `upload_url` set, a Go module's zip is POSTed to the registry's artifact API "
+        "(multipart `file`, `format=go`, `name`, `version`, `Authorization: Bearer`), as "
+        "Artifact Keeper takes it. A 409 with the same bytes already there counts as done.",
+    ),
+    "RK-ROLLBACK-UNSUPPORTED": CodeInfo(
+        "this ecosystem cannot take a release back",
+        "take the version back by hand on its registry",
+        "`doit rollback` asks each package's ecosystem to take the version back the way its "
+        "registry allows (yank, deprecate, retract). An ecosystem from a plugin that does not "
+        "implement `rollback` cannot; its tags are left alone too.",
     ),
     "RK-PREFLIGHT-DIRTY": CodeInfo(
         "the work tree has uncommitted changes",

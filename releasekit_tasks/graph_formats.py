@@ -1,4 +1,11 @@
-"""Text renderings of the release graph: pure functions ``Graph -> str``."""
+"""Text renderings of the release graph: pure functions ``Graph -> str``.
+
+Hard edges are solid arrows; soft edges (extras, peer and optional
+dependencies: pinned, never ordering) are dashed (``dot``, ``mermaid``,
+``d2``), listed as ``soft`` in ``json`` and marked ``⇢`` in ``levels``.
+Members of a release unit (a cycle the ecosystem allows) share a level and
+are marked ``[unit]``.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +35,10 @@ def _levels(graph: Graph) -> str:
     lines = []
     for n, ids in enumerate(levels(graph)):
         lines.append(f"level {n}:")
-        lines.extend(f"  {pid} {_version(graph, pid)}" for pid in ids)
+        for pid in ids:
+            unit = " [unit]" if pid in graph.units else ""
+            soft = "".join(f" ⇢ {d}" for d in graph.soft.get(pid, []))
+            lines.append(f"  {pid} {_version(graph, pid)}{unit}{soft}")
     return "\n".join(lines)
 
 
@@ -50,7 +60,7 @@ def _ascii(graph: Graph) -> str:
             walk(child, child_prefix, i == len(children) - 1, False)
 
     for pid in graph.nodes:
-        if not graph.deps[pid]:
+        if all(graph.same_unit(pid, d) for d in graph.deps[pid]) and pid == graph.unit_of(pid)[0]:
             walk(pid, "", True, True)
     return "\n".join(lines)
 
@@ -59,6 +69,9 @@ def _dot(graph: Graph) -> str:
     lines = ["digraph releasekit {", "  rankdir=LR;"]
     lines += [f'  "{pid}" [label="{pid}\\n{_version(graph, pid)}"];' for pid in graph.nodes]
     lines += [f'  "{pid}" -> "{dep}";' for pid, deps in graph.deps.items() for dep in deps]
+    lines += [
+        f'  "{pid}" -> "{dep}" [style=dashed];' for pid, deps in graph.soft.items() for dep in deps
+    ]
     lines.append("}")
     return "\n".join(lines)
 
@@ -70,6 +83,9 @@ def _mermaid(graph: Graph) -> str:
     lines += [
         f"  {ident[pid]} --> {ident[dep]}" for pid, deps in graph.deps.items() for dep in deps
     ]
+    lines += [
+        f"  {ident[pid]} -.-> {ident[dep]}" for pid, deps in graph.soft.items() for dep in deps
+    ]
     return "\n".join(lines)
 
 
@@ -79,13 +95,23 @@ def _d2(graph: Graph) -> str:
 
     lines = [f"{quote(pid)}: {quote(pid + ' ' + _version(graph, pid))}" for pid in graph.nodes]
     lines += [f"{quote(pid)} -> {quote(dep)}" for pid, deps in graph.deps.items() for dep in deps]
+    lines += [
+        f"{quote(pid)} -> {quote(dep)}: {{style.stroke-dash: 3}}"
+        for pid, deps in graph.soft.items()
+        for dep in deps
+    ]
     return "\n".join(lines)
 
 
 def _json(graph: Graph) -> str:
     return json.dumps(
         {
-            pid: {"version": graph.nodes[pid].version, "deps": graph.deps[pid]}
+            pid: {
+                "version": graph.nodes[pid].version,
+                "deps": graph.deps[pid],
+                "soft": graph.soft.get(pid, []),
+                "unit": list(graph.units.get(pid, ())),
+            }
             for pid in graph.nodes
         },
         indent=2,

@@ -51,10 +51,16 @@ class RetryOptions(TypedDict, total=False):
 
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
-    """Loading the CA bundle costs 40-75 ms of CPU: do it once per process, not per client."""
+    """Loading the CA bundle costs 40-75 ms of CPU: do it once per process, not per client.
+
+    ``SSL_CERT_FILE`` names another bundle (a private registry's CA), as it does
+    for the go command, uv and OpenSSL.
+    """
+    import os
+
     import certifi
 
-    return ssl.create_default_context(cafile=certifi.where())
+    return ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or certifi.where())
 
 
 def make_client(timeout: float = 30.0, *, headers: Mapping[str, str] | None = None) -> httpx.Client:

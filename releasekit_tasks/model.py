@@ -45,6 +45,14 @@ class Package:
     # ecosystem's or the root's) and extra files holding its version (path, pattern).
     tag_format: str | None = None
     version_files: tuple[tuple[str, str], ...] = ()
+    # Every group the package is in: its own `group` and the ecosystem's group lists.
+    groups: tuple[str, ...] = ()
+    # Why a selection list keeps it out (the rule that matched), or "":
+    excluded: str = ""  # `exclude`: not released at all
+    no_bump: str = ""  # `exclude_bump`: never versioned
+    no_publish: str = ""  # `exclude_publish`: versioned and tagged, never uploaded
+    skip_checks: tuple[str, ...] = ()  # RK codes `doit check` does not report for it
+    unit: str = ""  # a configured release unit (`release_units`) it belongs to, or ""
 
     @property
     def id(self) -> str:

@@ -44,6 +44,16 @@ def make_plan(
     for order, pid in enumerate(ordered, start=1):
         package = graph.nodes[pid]
         status, reason = _status(pid, package.publishable, package.reason, chosen, pulled)
+        rule = package.excluded or package.no_publish or package.no_bump
+        if rule and status != "excluded":
+            # The selection list that keeps it out, in its own words.
+            what = {
+                package.excluded: "not released",
+                package.no_publish: "versioned and tagged, not uploaded",
+                package.no_bump: "not versioned",
+            }[rule]
+            status = "excluded" if package.excluded or package.no_publish else status
+            reason = f"{rule} ({what})"
         if status == "publishable" and package.version is None:
             reason = "no version yet: run `doit prepare` or tag the package"
         rows.append(
@@ -58,7 +68,7 @@ def make_plan(
                 registry=package.registry,
                 status=status,
                 reason=reason,
-                group=package.group,
+                group=", ".join(package.groups) or package.group,
                 tree=tree[pid],
                 deps=list(graph.deps[pid]),
             )

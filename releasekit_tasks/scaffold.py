@@ -1,47 +1,106 @@
-"""``python -m releasekit_tasks init``: write releasekit.toml and dodo.py for a repo.
+"""``python -m releasekit_tasks init``: read the repository as it is, write releasekit.toml and dodo.py.
 
-Detects workspaces at the root and one folder below it. Idempotent: a file
-that already holds exactly what would be written is left alone; a different
-one is only replaced with ``force``.
+1. Every workspace of every kind at the root and one folder below it (two pnpm
+   workspaces get two labels: ``js`` and the folder's name).
+2. Each workspace's members are read and matched against the repository's
+   tags: the tag format(s) they were released under, the umbrella tag of
+   synchronized releases, and — when some member has no tag of its own — the
+   bootstrap commit (the latest release) the next release counts from.
+3. An existing release configuration is migrated (the original releasekit's
+   releasekit.toml, release-please, changesets) with a report of every key
+   mapped or not supported; the original releasekit.toml is kept as
+   ``releasekit.toml.orig``.
+
+It prints what it inferred and why. ``--dry-run`` prints the file instead of
+writing anything. A releasekit-tasks releasekit.toml with other content is
+only replaced with ``--force``; identical files are left alone.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from releasekit_tasks.ecosystems import detect_kinds, get_ecosystem
+from releasekit_tasks.adopt import Inferred, Member, index_tags, infer, latest
+from releasekit_tasks.ecosystems import default_label, detect_kinds, get_ecosystem
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.migrate import ORIGINAL_CONFIG, Draft, Report, find_sources, migrate
 
 DODO = "from releasekit_tasks import *  # noqa: F403 — the release tasks: doit list\n"
-LABELS = {"uv": "py", "pnpm": "js", "go": "go"}
 SKIP = {"node_modules", "vendor", "testdata", "dist", "build"}
-# The files that make a folder itself a workspace of a kind.
-MARKERS = {"uv": ("pyproject.toml",), "pnpm": ("pnpm-workspace.yaml",), "go": ("go.work", "go.mod")}
+ROOT_DEFAULTS = {
+    "synchronize": False,
+    "tag_format": "{name}-v{version}",
+    "umbrella_tag": "v{version}",
+    "publish_from": "local",
+}
+# Draft keys that are not configuration: init turns them into files or lists.
+_DRAFT_ONLY = ("package_tag_formats", "release_please_members", "fixed_groups")
 
 
 def detect_workspaces(root: Path) -> list[tuple[str, str, str]]:
-    """(label, kind, workspace_root relative to root) for each workspace found."""
-    found: list[tuple[str, str, str]] = []
+    """(label, kind, workspace_root relative to root) for each workspace found.
+
+    The first workspace of a kind gets the kind's label (``py``, ``js``, ``go``)
+    — preferring a folder of that name — and the others their folder's name.
+    A kind that finds its members below the root by itself (Go's nested
+    go.mod scan) is taken once.
+    """
     subfolders = sorted(
         p for p in root.iterdir() if p.is_dir() and p.name not in SKIP and p.name[0] not in "._"
     )
     kinds = {folder: detect_kinds(folder) for folder in [root, *subfolders]}
-    claimed: set[str] = set()
+    found: list[tuple[str, str, Path]] = []
     for folder, detected in kinds.items():
         for kind in detected:
-            if folder == root and _only_below(
-                root, kind, [f for f in subfolders if kind in kinds[f]]
-            ):
+            holders = [f for f in subfolders if kind in kinds[f]]
+            if folder == root:
+                if not _only_below(root, kind, holders):
+                    found.append(("", kind, folder))
                 continue
-            if kind in claimed and folder != root:
-                continue  # one workspace per kind per repo is the common case; the root wins
-            label = LABELS.get(kind, kind)
-            if any(existing == label for existing, _, _ in found):
-                label = f"{label}-{folder.name}"
+            own = _is_own_workspace(folder, kind)
+            at_root = any(k == kind and f == root for _, k, f in found)
+            if at_root and (get_ecosystem(kind).covers_nested or not own):
+                continue  # the root's workspace finds it
+            if not own and any(k == kind for _, k, _ in found):
+                continue
+            found.append(("", kind, folder))
+    labels: list[tuple[str, str, str]] = []
+    taken: set[str] = set()
+    by_kind: dict[str, list[Path]] = {}
+    for _, kind, folder in found:
+        by_kind.setdefault(kind, []).append(folder)
+    for kind, folders in by_kind.items():
+        preferred = default_label(kind)
+        first = next((f for f in folders if f.name == preferred), folders[0])
+        for folder in [first, *[f for f in folders if f != first]]:
+            label = preferred if folder == first else _label(folder.name)
+            while label in taken:
+                label = f"{label}-{kind}"
+            taken.add(label)
             rel = "." if folder == root else folder.relative_to(root).as_posix()
-            found.append((label, kind, rel))
-            claimed.add(kind)
-    return found
+            labels.append((label, kind, rel))
+    order = {rel: n for n, (_, _, f) in enumerate(found) for rel in [_rel(root, f)]}
+    return sorted(labels, key=lambda t: order.get(t[2], 0))
+
+
+def _rel(root: Path, folder: Path) -> str:
+    return "." if folder == root else folder.relative_to(root).as_posix()
+
+
+def _label(name: str) -> str:
+    label = re.sub(r"[^A-Za-z0-9_.-]", "-", name).strip("-.") or "ws"
+    return label if label[0].isalnum() else f"ws{label}"
+
+
+def _is_own_workspace(folder: Path, kind: str) -> bool:
+    """The folder itself holds the kind's workspace file (not only something below it)."""
+    ecosystem = get_ecosystem(kind)
+    markers = ecosystem.workspace_markers or (ecosystem.manifest_name,)
+    return any((folder / name).is_file() for name in markers)
 
 
 def _only_below(root: Path, kind: str, holders: list[Path]) -> bool:
@@ -51,50 +110,303 @@ def _only_below(root: Path, kind: str, holders: list[Path]) -> bool:
     with its Go modules under go/ would otherwise get ``workspace_root = "."``
     and lose go/go.work.
     """
-    markers = MARKERS.get(kind) or (get_ecosystem(kind).manifest_name,)
-    return len(holders) == 1 and not any((root / name).is_file() for name in markers)
+    return len(holders) == 1 and not _is_own_workspace(root, kind)
 
 
-def render_config(workspaces: list[tuple[str, str, str]]) -> str:
-    lines = [
-        "# releasekit-tasks configuration — every key: docs/configuration.md",
-        "synchronize = false",
-        'tag_format = "{name}-v{version}"',
-        'umbrella_tag = "v{version}"',
-        'publish_from = "local"',
+# --- inference ------------------------------------------------------------------
+
+
+def _tags(root: Path) -> tuple[dict[str, str], dict[str, int]]:
+    """Tag → commit, and tag → date (tagger date, else commit date), in one git call."""
+    from releasekit_tasks.vcs import git, repo_toplevel
+
+    if repo_toplevel(root) is None:
+        return {}, {}
+    out = git(
+        root,
+        "for-each-ref",
+        "refs/tags",
+        "--format=%(refname:short)%09%(objectname)%09%(*objectname)%09%(creatordate:unix)",
+        check=False,
+    )
+    shas: dict[str, str] = {}
+    dates: dict[str, int] = {}
+    for line in out.splitlines():
+        name, sha, peeled, date = [*line.split("\t"), "", "", ""][:4]
+        shas[name] = peeled or sha
+        dates[name] = int(date) if date.isdigit() else 0
+    return shas, dates
+
+
+def _members(root: Path, label: str, kind: str, rel: str) -> list[Member]:
+    """The workspace's members as init sees them (RKError when they cannot be read)."""
+    from releasekit_tasks.config import EcosystemConfig, RootConfig
+
+    eco = EcosystemConfig(
+        label=label,
+        kind=kind,
+        workspace_root=(root / rel).resolve(),
+        registry=get_ecosystem(kind).default_registry,
+    )
+    config = RootConfig(root=root.resolve(), ecosystems={label: eco})
+    packages = get_ecosystem(kind).discover(eco, config)
+    top = root.resolve()
+    return [
+        Member(
+            p.name,
+            p.version,
+            _safe_rel(p.path, top),
+            p.publishable,
+        )
+        for p in packages
     ]
+
+
+def _safe_rel(path: Path, top: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(top).as_posix()
+    except ValueError:
+        return ""
+    return "" if rel == "." else rel
+
+
+def _is_version(kind: str) -> Callable[[str], bool]:
+    from releasekit_tasks.prepare.versions import VersionError
+
+    ecosystem = get_ecosystem(kind)
+
+    def check(text: str) -> bool:
+        try:
+            ecosystem.parse_version(text)
+        except VersionError:
+            return False
+        return True
+
+    return check
+
+
+def infer_draft(root: Path) -> tuple[Draft, list[str], dict[str, list[Member]]]:
+    """The configuration the repository implies, what was inferred (one line each), the members."""
+    draft = Draft(root=dict(ROOT_DEFAULTS))
+    notes: list[str] = []
+    members: dict[str, list[Member]] = {}
+    workspaces = detect_workspaces(root)
+    tags, dates = _tags(root)
+    index = index_tags(tags)
+    taken: set[str] = set()
     for label, kind, rel in workspaces:
-        lines += ["", f"[ecosystems.{label}]", f'kind = "{kind}"', f'workspace_root = "{rel}"']
+        draft.ecosystems[label] = {"kind": kind, "workspace_root": rel}
+        try:
+            found = _members(root, label, kind, rel)
+        except RKError as err:
+            notes.append(f"[{label}] {kind} workspace at {rel}/: its members cannot be read yet:")
+            notes.append("    " + err.render().replace("\n", "\n    "))
+            continue
+        members[label] = found
+        publishable = [m for m in found if m.publishable]
+        notes.append(
+            f"[{label}] {kind} workspace at {rel}/: {len(found)} members, "
+            f"{len(publishable)} publishable"
+        )
+        if get_ecosystem(kind).fixed_tags:
+            # Go: tags follow the go command's path-prefixed rule; nothing to choose.
+            own = [t for m in publishable for t in _path_prefixed_tags(m, tags)]
+            taken.update(own)
+            if own:
+                notes.append(
+                    f"[{label}] {len(own)} module tags like {max(own, key=lambda t: dates.get(t, 0))} "
+                    "(the go command's path-prefixed rule)"
+                )
+            continue
+        result = infer(label, found, list(tags), _is_version(kind), taken=taken, index=index)
+        taken |= result.claimed
+        _apply_inferred(draft, label, result, publishable, tags, dates, notes)
+    return draft, notes, members
+
+
+def _path_prefixed_tags(member: Member, tags: dict[str, str]) -> list[str]:
+    """Tags ``<dir>/vX.Y.Z`` (``vX.Y.Z`` at the root; a ``/vN`` folder is not in the tag)."""
+    prefix = f"{member.dir}/" if member.dir else ""
+    major = re.search(r"/v(\d+)$", member.name)
+    if major and prefix.endswith(f"v{major.group(1)}/"):
+        prefix = prefix[: -len(f"v{major.group(1)}/")]
+    return [
+        t
+        for t in tags
+        if t.startswith(prefix + "v")
+        and t[len(prefix) + 1 : len(prefix) + 2].isdigit()
+        and "/" not in t[len(prefix) :]
+    ]
+
+
+def _apply_inferred(
+    draft: Draft,
+    label: str,
+    result: Inferred,
+    publishable: list[Member],
+    tags: dict[str, str],
+    dates: dict[str, int],
+    notes: list[str],
+) -> None:
+    total = len(publishable)
+    if result.tag_format is not None:
+        e = result.tag_format
+        why = f"{e.packages} of {total} publishable members have tags like {e.example} ({e.tags} tags)"
+        draft.set(label, "tag_format", e.template, why)
+        notes.append(f"[{label}] tag_format = {e.template!r}: {why}")
+    else:
+        notes.append(f"[{label}] no release tags found: the root tag_format applies")
+    if result.secondary_tag_format is not None:
+        e = result.secondary_tag_format
+        why = f"an older convention: {e.packages} members, {e.tags} tags like {e.example}"
+        draft.set(label, "secondary_tag_format", e.template, why)
+        notes.append(f"[{label}] secondary_tag_format = {e.template!r}: {why}")
+    if result.umbrella_tag is not None:
+        e = result.umbrella_tag
+        why = f"{e.tags} umbrella tags like {e.example}"
+        draft.set(label, "umbrella_tag", e.template, why)
+        notes.append(f"[{label}] umbrella_tag = {e.template!r}: {why}")
+        if result.synchronize:
+            why = "every publishable member is at one version, which has an umbrella tag"
+            draft.set(label, "synchronize", True, why)
+            notes.append(f"[{label}] synchronize = true: {why}")
+    if result.untagged and result.claimed:
+        last = latest(result.claimed, dates)
+        why = (
+            f"{len(result.untagged)} publishable members have no tag of their own "
+            f"({', '.join(result.untagged[:3])}{' …' if len(result.untagged) > 3 else ''}); "
+            f"their next release counts from the latest release, {last}"
+        )
+        draft.set(label, "bootstrap_sha", tags[last], why)
+        notes.append(f"[{label}] bootstrap_sha = {tags[last][:12]}: {why}")
+
+
+# --- the file ------------------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        items = [_toml_value(v) for v in value]
+        one_line = "[" + ", ".join(items) + "]"
+        if len(one_line) <= 80:
+            return one_line
+        return "[\n" + "".join(f"  {i},\n" for i in items) + "]"
+    return str(value)
+
+
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def render_config(draft: Draft) -> str:
+    lines = ["# releasekit-tasks configuration — every key: docs/configuration.md"]
+
+    def emit(label: str, table: dict[str, Any]) -> None:
+        for key, value in table.items():
+            if isinstance(value, dict) or key in _DRAFT_ONLY:
+                continue
+            why = draft.why.get((label, key))
+            if why:
+                lines.append(f"# {why}")
+            lines.append(f"{_key(key)} = {_toml_value(value)}")
+
+    emit("", draft.root)
+    for label, table in draft.ecosystems.items():
+        lines += ["", f"[ecosystems.{_key(label)}]"]
+        emit(label, table)
+        for key, value in table.items():
+            if isinstance(value, dict) and key not in _DRAFT_ONLY:
+                lines += ["", f"[ecosystems.{_key(label)}.{_key(key)}]"]
+                lines += [f"{_key(k)} = {_toml_value(v)}" for k, v in value.items()]
     return "\n".join(lines) + "\n"
 
 
+def _finish_migration(
+    draft: Draft, members: dict[str, list[Member]], root: Path
+) -> dict[Path, str]:
+    """Turn the draft-only keys into configuration and per-package files."""
+    files: dict[Path, str] = {}
+    for label, table in draft.ecosystems.items():
+        listed = table.get("release_please_members")
+        if listed is not None and label in members:
+            ws = table.get("workspace_root", ".")
+            unlisted = [
+                m.name
+                for m in members[label]
+                if m.publishable and m.dir not in listed and not (ws == "." and m.dir == "")
+            ]
+            if unlisted:
+                table["exclude"] = sorted(set(table.get("exclude", [])) | set(unlisted))
+                draft.why[(label, "exclude")] = (
+                    "not released by release-please (not in its packages)"
+                )
+        for group in table.get("fixed_groups", []):
+            table.setdefault("release_units", []).append([f"group:{group}"])
+            draft.why[(label, "release_units")] = "changesets `fixed`: one version for the group"
+        for rel, fmt in table.get("package_tag_formats", {}).items():
+            files[root / rel / "releasekit.toml"] = f"tag_format = {json.dumps(fmt)}\n"
+    return files
+
+
 def init(root: Path, *, force: bool = False, dry_run: bool = False) -> list[str]:
-    """Write the files; return one line per file saying what happened."""
+    """Write the files; return the lines to print: what was inferred and what happened."""
     root = root.resolve()
     if not root.is_dir():
         raise RKError("RK-INIT-NO-FOLDER", f"{root} is not a folder", path=root)
-    files = {
-        root / "releasekit.toml": render_config(detect_workspaces(root)),
-        root / "dodo.py": DODO,
-    }
-    conflicts = [p for p, text in files.items() if p.exists() and p.read_text() != text]
+    config_path = root / "releasekit.toml"
+    sources = find_sources(root)
+    draft, notes, members = infer_draft(root)
+    reports: list[Report] = [migrate(root, source, draft) for source in sources]
+    extra_files = _finish_migration(draft, members, root)
+    text = render_config(draft)
+    report: list[str] = ["inferred:", *(f"  {n}" for n in notes)]
+    for migration in reports:
+        if migration.source == ORIGINAL_CONFIG:
+            migration.kept_as = f"{ORIGINAL_CONFIG}.orig"
+        report += migration.render().splitlines()
+    files = {config_path: text, root / "dodo.py": DODO, **extra_files}
+    migrating_config = ORIGINAL_CONFIG in sources
+    conflicts = [
+        p
+        for p, content in files.items()
+        if p.exists() and p.read_text() != content and not (p == config_path and migrating_config)
+    ]
     if conflicts and not force:
         raise RKError(
             "RK-INIT-EXISTS",
-            f"{', '.join(p.name for p in conflicts)} already exist(s) with other content",
+            f"{', '.join(str(p.relative_to(root)) for p in conflicts)} already exist(s) with other content",
             path=conflicts[0],
         )
-    report = []
-    for path, text in files.items():
-        if path.exists() and path.read_text() == text:
-            report.append(f"unchanged {path.name}")
+    if dry_run:
+        for path, content in {config_path: text, **extra_files}.items():
+            report.append(f"  --- {path.relative_to(root)} (--dry-run: not written)")
+            report += [f"  | {line}" for line in content.rstrip("\n").splitlines()]
+    if migrating_config and not dry_run:
+        (root / f"{ORIGINAL_CONFIG}.orig").write_bytes(config_path.read_bytes())
+        report.append(f"kept the original releasekit configuration as {ORIGINAL_CONFIG}.orig")
+    for path, content in files.items():
+        name = str(path.relative_to(root))
+        if path.exists() and path.read_text() == content:
+            report.append(f"unchanged {name}")
             continue
         if dry_run:
-            report.append(f"would {'overwrite' if path.exists() else 'write'} {path.name}")
+            report.append(f"would {'overwrite' if path.exists() else 'write'} {name}")
             continue
-        report.append(f"{'overwrote' if path.exists() else 'wrote'} {path.name}")
-        path.write_text(text, encoding="utf-8")
+        report.append(f"{'overwrote' if path.exists() else 'wrote'} {name}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
     report += _ignore_state(root, dry_run)
+    if reports and not dry_run:
+        state = root / ".releasekit"
+        state.mkdir(exist_ok=True)
+        (state / "migration-report.txt").write_text(
+            "\n".join(r.render() for r in reports) + "\n", encoding="utf-8"
+        )
+        report.append("wrote .releasekit/migration-report.txt")
     return report
 
 

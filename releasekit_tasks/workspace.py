@@ -11,7 +11,13 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from releasekit_tasks.config import RootConfig, load_package_config, load_root_config
+from releasekit_tasks.config import (
+    CONFIG_NAME,
+    EcosystemConfig,
+    RootConfig,
+    load_package_config,
+    load_root_config,
+)
 from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Package
@@ -31,7 +37,8 @@ def collect(root: Path) -> Workspace:
     config = load_root_config(root)
     packages: dict[str, Package] = {}
     for eco in config.ecosystems.values():
-        for package in get_ecosystem(eco.kind).discover(eco, config):
+        members = get_ecosystem(eco.kind).discover(eco, config)
+        for package in members:
             package.registry = eco.registry
             _apply_package_config(package, config.root)
             if package.id in packages:
@@ -42,7 +49,50 @@ def collect(root: Path) -> Workspace:
                     path=package.manifest,
                 )
             packages[package.id] = package
+        _apply_selection_lists(eco, members, config.root / CONFIG_NAME)
     return Workspace(config, packages)
+
+
+def _apply_selection_lists(eco: EcosystemConfig, members: list[Package], path: Path) -> None:
+    """Groups from ``[ecosystems.<label>.groups]``; the rule of ``exclude*`` that matched."""
+    from releasekit_tasks import rules
+    from releasekit_tasks.tomlfile import key_line
+
+    for package in members:
+        listed = rules.groups_of(package.name, eco.groups)
+        own = [package.group] if package.group else []
+        package.groups = tuple(dict.fromkeys([*own, *listed]))
+        if package.group is None and listed:
+            package.group = listed[0]
+    known = set(eco.groups) | {g for p in members for g in p.groups}
+    lists = {key: getattr(eco, key) for key in rules.EXCLUDE_KEYS}
+    lists.update({"release_units": tuple(e for u in eco.release_units for e in u)})
+    for key, entries in lists.items():
+        unknown = rules.unknown_group_refs(entries, known)
+        if unknown:
+            raise RKError(
+                "RK-CONFIG-GROUP-REF",
+                f"`{key}` in [ecosystems.{eco.label}] names {unknown[0]!r}, but no such group "
+                f"exists; groups: {', '.join(sorted(known)) or '(none)'}",
+                path=path,
+                line=key_line(path, key),
+            )
+    attributes = {"exclude": "excluded", "exclude_bump": "no_bump", "exclude_publish": "no_publish"}
+    for key, attribute in attributes.items():
+        entries = getattr(eco, key)
+        for package in members:
+            rule = rules.first_match(entries, package.name, package.groups)
+            if rule is not None:
+                setattr(package, attribute, f"{key}: {rule!r}")
+    for n, entries in enumerate(eco.release_units):
+        for package in members:
+            if rules.first_match(entries, package.name, package.groups) is not None:
+                package.unit = f"{eco.label}#{n}"
+    for package in members:
+        package.skip_checks = tuple(dict.fromkeys([*eco.skip_checks, *package.skip_checks]))
+        if package.excluded and package.publishable:
+            package.publishable = False
+            package.reason = f"excluded by {package.excluded}"
 
 
 @functools.cache
@@ -59,6 +109,7 @@ def _apply_package_config(package: Package, repo_root: Path) -> None:
         package.registry = own.registry
     package.tag_format = own.tag_format
     package.version_files = own.version_files
+    package.skip_checks = own.skip_checks
     if own.publishable is not None and own.publishable != package.publishable:
         package.publishable = own.publishable
         package.reason = "" if own.publishable else "releasekit.toml: publishable = false"

@@ -120,41 +120,41 @@ CASES: list[Case] = [
         "cfg-tag-format-unknown-placeholder",
         replace(ROOT_CFG, "{name}-v{version}", "{name}-v{versoin}"),
         args="check",
-        code="RK-CONFIG-TEMPLATE",
+        code="RK-CONFIG-TAG-FORMAT",
         names=(ROOT_CFG, "versoin"),
     ),
     case(
         "cfg-tag-format-unknown-placeholder-plan",
         replace(ROOT_CFG, "{name}-v{version}", "{name}-v{versoin}"),
-        code="RK-CONFIG-TEMPLATE",
+        code="RK-CONFIG-TAG-FORMAT",
         names=(ROOT_CFG, "versoin"),
     ),
     case(
         "cfg-tag-format-unbalanced",
         replace(ROOT_CFG, "{name}-v{version}", "{name-v{version}"),
         args="check",
-        code="RK-CONFIG-TEMPLATE",
+        code="RK-CONFIG-TAG-FORMAT",
         names=ROOT_CFG,
     ),
     case(
         "cfg-tag-format-no-version",
         replace(ROOT_CFG, "{name}-v{version}", "{name}-release"),
         args="check",
-        code="RK-CONFIG-TEMPLATE",
+        code="RK-CONFIG-TAG-FORMAT",
         names=(ROOT_CFG, "{version}"),
     ),
     case(
         "cfg-umbrella-unknown-placeholder",
         replace(ROOT_CFG, 'umbrella_tag = "v{version}"', 'umbrella_tag = "v{version}-{name}"'),
         args="check",
-        code="RK-CONFIG-TEMPLATE",
+        code="RK-CONFIG-TAG-FORMAT",
         names=(ROOT_CFG, "umbrella_tag"),
     ),
     case(
         "cfg-tag-format-format-spec",
         replace(ROOT_CFG, "{name}-v{version}", "{name}-v{version!r}"),
         args="check",
-        code="RK-CONFIG-TEMPLATE",
+        code="RK-CONFIG-TAG-FORMAT",
         names=ROOT_CFG,
     ),
     case(
@@ -176,7 +176,7 @@ CASES: list[Case] = [
         "pkgcfg-tag-format-placeholder",
         write(CFG_CORE, 'group = "core"\ntag_format = "{nmae}@{version}"\n'),
         args="check",
-        code="RK-CONFIG-TEMPLATE",
+        code="RK-CONFIG-TAG-FORMAT",
         names=(CFG_CORE, "nmae"),
     ),
     case(
@@ -186,7 +186,7 @@ CASES: list[Case] = [
             'version_files = [{path = "src/acme_core/__init__.py", pattern = "NAME = 1"}]\n',
         ),
         args="check",
-        code="RK-CONFIG-TEMPLATE",
+        code="RK-CONFIG-VALUE",
         names=PY_CORE_CFG,
     ),
     # --- pyproject.toml -------------------------------------------------------------
@@ -314,8 +314,8 @@ CASES: list[Case] = [
     case(
         "js-no-name",
         edit_json(JS_CORE, lambda d: d.pop("name")),
-        code="RK-MANIFEST-FIELD",
-        names=JS_CORE,
+        code="RK-WORKSPACE-UNRESOLVED",  # unnamed: private, so @acme/http cannot find it
+        names=(JS_HTTP, "@acme/core"),
     ),
     case(
         "js-bad-version",

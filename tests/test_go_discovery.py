@@ -16,7 +16,8 @@ import pytest
 
 from releasekit_tasks.config import EcosystemConfig, RootConfig, load_root_config
 from releasekit_tasks.ecosystems import get_ecosystem
-from releasekit_tasks.ecosystems.go.discover import ECOSYSTEM, tag_for, tag_prefix
+from releasekit_tasks.ecosystems.go import ECOSYSTEM
+from releasekit_tasks.ecosystems.go.discover import tag_for, tag_prefix
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Package
 from tests.repos.common import git_init, snapshot, write

@@ -10,9 +10,10 @@ from tests.repos.common import write
 
 PLUGIN = """
 from pathlib import Path
+from releasekit_tasks.ecosystems import Ecosystem
 from releasekit_tasks.model import Package
 
-class Toy:
+class Toy(Ecosystem):
     kind = "toy"
     manifest_name = "toy.txt"
 

@@ -243,14 +243,6 @@ def _bad_yaml(root: Path) -> None:
     write(root / "pnpm-workspace.yaml", "packages:\n  - packages/*\n  - [unclosed\n")
 
 
-def _no_name(root: Path) -> None:
-    pnpm_workspace(root, {"packages/a": {"version": "1.0.0"}})
-
-
-def _no_version(root: Path) -> None:
-    pnpm_workspace(root, {"packages/a": manifest("a", None)})
-
-
 def _duplicate(root: Path) -> None:
     pnpm_workspace(root, {"packages/a": A, "packages/b": A})
 
@@ -315,13 +307,6 @@ BAD: dict[str, tuple[Callable[[Path], None], str, str, int | None]] = {
     # case: (builder, code, file the error names, line)
     "malformed package.json": (_bad_json, "RK-MANIFEST-PARSE", "packages/a/package.json", 4),
     "malformed yaml": (_bad_yaml, "RK-MANIFEST-PARSE", "pnpm-workspace.yaml", 4),
-    "member without name": (_no_name, "RK-MANIFEST-FIELD", "packages/a/package.json", None),
-    "public member without version": (
-        _no_version,
-        "RK-MANIFEST-FIELD",
-        "packages/a/package.json",
-        None,
-    ),
     "duplicate names": (_duplicate, "RK-PACKAGE-DUPLICATE", "packages/b/package.json", 2),
     "no pnpm-workspace.yaml": (
         _no_workspace_file,
@@ -437,3 +422,44 @@ def test_plugin_surface(tmp_path: Path) -> None:
     assert not ecosystem.detect(tmp_path)
     pnpm_workspace(tmp_path, {})
     assert ecosystem.detect(tmp_path)
+
+
+def test_members_pnpm_accepts_but_nobody_publishes_are_listed_not_refused(tmp_path: Path) -> None:
+    """vite's fixtures: no name, no version, private duplicates; an unnamed private root."""
+    pnpm_workspace(
+        tmp_path,
+        {
+            ".": {"private": True},
+            "packages/a": manifest("a"),
+            "packages/fixture": {"type": "module"},
+            "packages/no-version": manifest("nover", None),
+            "packages/dup1": manifest("dup", private=True),
+            "packages/dup2": manifest("dup", private=True),
+            "packages/pub": manifest("shared"),
+            "packages/priv": manifest("shared", private=True),
+        },
+        globs=[".", "packages/*"],
+    )
+    found = {p.name: p for p in discover_pnpm(tmp_path)}
+    assert set(found) == {
+        "a",
+        "./packages/fixture",
+        "nover",
+        "dup",
+        "./packages/dup2",
+        "shared",
+        "./packages/priv",
+    }
+    assert found["a"].publishable and found["shared"].publishable
+    assert found["./packages/fixture"].reason == "package.json has no `name`"
+    assert found["nover"].reason == "package.json has no `version`"
+    assert not found["./packages/dup2"].publishable
+    assert "also" in found["./packages/dup2"].reason
+    assert not found["./packages/priv"].publishable
+
+
+def test_two_publishable_members_with_one_name_are_an_error(tmp_path: Path) -> None:
+    pnpm_workspace(tmp_path, {"packages/a": manifest("x"), "packages/b": manifest("x")})
+    with pytest.raises(RKError) as info:
+        discover_pnpm(tmp_path)
+    assert info.value.code == "RK-PACKAGE-DUPLICATE"

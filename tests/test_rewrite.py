@@ -13,16 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from releasekit_tasks.errors import RKError
-from releasekit_tasks.prepare.rewrite import (
-    rewrite_go_require,
+from releasekit_tasks.ecosystems.go.manifest import rewrite_go_require
+from releasekit_tasks.ecosystems.pnpm.manifest import (
     rewrite_package_json_dependency,
-    rewrite_pyproject_dependency,
-    rewrite_version_pattern,
     set_package_json_version,
-    set_pyproject_version,
-    update_versions_file,
 )
+from releasekit_tasks.ecosystems.uv.manifest import (
+    rewrite_pyproject_dependency,
+    set_pyproject_version,
+)
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.prepare.rewrite import rewrite_version_pattern, update_versions_file
 
 PYPROJECT = Path("packages/app/pyproject.toml")
 PACKAGE_JSON = Path("js/app/package.json")

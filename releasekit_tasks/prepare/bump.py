@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.prepare import rewrite
 from releasekit_tasks.prepare.history import toplevel
@@ -50,15 +51,10 @@ def plan_edits(manifest: ReleaseManifest, workspace: Workspace, tree: Path) -> E
     released = {r.id: r for r in manifest.releases}
     for release in manifest.releases:
         package = workspace.packages[release.id]
+        ecosystem = get_ecosystem(release.ecosystem)
         path = into(package.manifest)
-        if release.ecosystem == "uv":
-            edits.files[path] = rewrite.set_pyproject_version(
-                edits.text(path), release.new_version, path
-            )
-        elif release.ecosystem == "pnpm":
-            edits.files[path] = rewrite.set_package_json_version(
-                edits.text(path), release.new_version, path
-            )
+        if ecosystem.version_in_manifest:
+            edits.files[path] = ecosystem.set_version(edits.text(path), release.new_version, path)
         for rel, pattern in package.version_files:
             extra = into(package.path / rel)
             edits.files[extra] = rewrite.rewrite_version_pattern(
@@ -70,21 +66,16 @@ def plan_edits(manifest: ReleaseManifest, workspace: Workspace, tree: Path) -> E
             target = released.get(f"{package.label}/{dep.name}")
             if target is None or target.old_version == target.new_version:
                 continue
-            text = edits.text(path)
-            if package.ecosystem == "uv":
-                text = rewrite.rewrite_pyproject_dependency(
-                    text, dep.name, target.old_version or "", target.new_version, path
-                )
-            elif package.ecosystem == "pnpm":
-                text = rewrite.rewrite_package_json_dependency(
-                    text, dep.name, target.old_version or "", target.new_version, path
-                )
-            elif package.ecosystem == "go":
-                text = rewrite.rewrite_go_require(text, dep.name, target.new_version, path)
-            edits.files[path] = text
+            edits.files[path] = get_ecosystem(package.ecosystem).rewrite_dependency(
+                edits.text(path), dep.name, target.old_version or "", target.new_version, path
+            )
     versions_path = tree / workspace.config.versions_file
     current = _read(versions_path) if versions_path.is_file() else None
-    updates = {r.path: r.new_version for r in manifest.releases if r.ecosystem == "go"}
+    updates = {
+        r.path: r.new_version
+        for r in manifest.releases
+        if not get_ecosystem(r.ecosystem).version_in_manifest
+    }
     if updates:
         edits.files[versions_path] = rewrite.update_versions_file(current, updates)
     edits.lock_commands = _lock_commands(manifest, workspace, tree, into, edits)
@@ -105,34 +96,14 @@ def _lock_commands(
     changed = set(edits.files)
     for label, eco in workspace.config.ecosystems.items():
         members = [p for p in workspace.packages.values() if p.label == label]
-        if not any(into(p.manifest) in changed for p in members):
+        changed_members = [(p, into(p.path)) for p in members if into(p.manifest) in changed]
+        if not changed_members:
             continue
-        root = into(eco.workspace_root)
-        if eco.kind == "uv" and (root / "uv.lock").is_file():
-            upgrades = [
-                arg
-                for r in manifest.releases
-                if r.label == label
-                for arg in ("--upgrade-package", r.name)
-            ]
-            commands.append((["uv", "lock", "--quiet", *upgrades], root))
-        elif eco.kind == "pnpm" and (root / "pnpm-lock.yaml").is_file():
-            commands.append((["pnpm", "install", "--lockfile-only", "--silent"], root))
-        elif eco.kind == "go":
-            for package in members:
-                if into(package.manifest) in changed and _standalone(package):
-                    commands.append((["go", "mod", "tidy"], into(package.path)))
+        released = [r.name for r in manifest.releases if r.label == label]
+        commands += get_ecosystem(eco.kind).lock_commands(
+            into(eco.workspace_root), changed_members, released
+        )
     return commands
-
-
-def _standalone(package) -> bool:
-    """A module whose internal requirements all have a local ``replace``: it builds
-    outside go.work, so ``go mod tidy`` can run before its dependencies are tagged."""
-    from releasekit_tasks.ecosystems.go.modfile import read_gomod
-
-    mod = read_gomod(package.manifest)
-    replaced = {r.old_path for r in mod.replaces if r.is_local}
-    return all(dep.name in replaced for dep in package.internal_dependencies)
 
 
 def write_edits(edits: Edits) -> list[Path]:

@@ -25,12 +25,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from releasekit_tasks.config import RootConfig
+from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, levels, select
 from releasekit_tasks.model import Package
 from releasekit_tasks.prepare import versions
 from releasekit_tasks.prepare.conventional import ParsedCommit, drop_reverted
-from releasekit_tasks.prepare.history import PackageHistory, read_histories, toplevel
+from releasekit_tasks.prepare.history import (
+    PackageHistory,
+    read_histories,
+    toplevel,
+    umbrella_tag,
+)
 from releasekit_tasks.prepare.manifest import ChangeNote, PlannedRelease, ReleaseManifest
 from releasekit_tasks.prepare.versions import Version, VersionError
 from releasekit_tasks.workspace import Workspace
@@ -76,12 +82,15 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
             continue
         if not package.publishable:
             skipped[pid] = f"private: {package.reason}"
-        elif package.version is None and package.ecosystem != "go":
+        elif package.no_bump:
+            skipped[pid] = f"{package.no_bump}: not versioned"
+        elif get_ecosystem(package.ecosystem).first_version(package) is None:
             skipped[pid] = "dynamic version: set by the build, not by releasekit"
         else:
             candidates.append(package)
     current = {p.id: _current(p) for p in candidates}
     histories = read_histories(candidates, config, _version_key, _is_prerelease)
+    pending = _changeset_bumps(graph, toplevel(config))
     plans: dict[str, PlannedRelease] = {}
     kinds: dict[str, str | None] = {}
     for package in candidates:
@@ -89,41 +98,70 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
         commits = drop_reverted(history.commits)
         kind = _commit_kind(commits)
         reasons = _commit_reasons(commits)
+        extra_notes: list[ChangeNote] = []
+        for changeset_kind, file, summary in pending.get(package.id, []):
+            kind = versions.larger(kind, changeset_kind)
+            reasons.append(f"changeset {file}: {changeset_kind}")
+            extra_notes.append(ChangeNote("feat" if changeset_kind != "patch" else "fix", summary))
         overridden = options.bump != "auto" and package.id in chosen
         if overridden:
             kind, reasons = options.bump, [f"bump={options.bump} requested", *reasons]
         elif kind is None and options.force and package.id in chosen:
             kind, reasons = "patch", ["force=1: released without releasable commits"]
         kinds[package.id] = kind
+        major_on_zero = config.policy(package.label).major_on_zero
         if history.boundary is None:
             plans[package.id] = _initial(package, commits)
+            plans[package.id].notes.extend(extra_notes)
             continue
         promote = current[package.id].pre is not None and prerelease is None
         if kind is None and not promote:
             skipped[package.id] = _why_unchanged(history)
             continue
         if not overridden:
-            kind = _zero_rule(kind, current[package.id], config.major_on_zero)
+            kind = _zero_rule(kind, current[package.id], major_on_zero)
         plans[package.id] = _plan(
-            package, current[package.id], kind, prerelease, history, reasons, config.major_on_zero
+            package, current[package.id], kind, prerelease, history, reasons, major_on_zero
         )
-    if config.synchronize:
-        plans = _synchronize(candidates, current, kinds, plans, prerelease, histories, config)
-    else:
-        _propagate(graph, candidates, current, plans, prerelease, histories, config.major_on_zero)
+        plans[package.id].notes.extend(extra_notes)
+    domains: dict[str | None, list[Package]] = {}
+    for package in candidates:
+        domains.setdefault(config.policy(package.label).sync_domain, []).append(package)
+    independent = domains.pop(None, [])
+    _propagate(graph, independent, current, plans, prerelease, histories, config)
+    _release_units(graph, independent, current, kinds, plans, prerelease, histories, config)
+    for members in domains.values():
+        ids = {p.id for p in members}
+        synced = _synchronize(
+            members,
+            current,
+            kinds,
+            {k: v for k, v in plans.items() if k in ids},
+            prerelease,
+            histories,
+            config,
+        )
+        for pid in ids:
+            plans.pop(pid, None)
+        plans.update(synced)
     for pid in plans:
         skipped.pop(pid, None)
     releases = [plans[p.id] for p in candidates if p.id in plans]
     for release in releases:
-        _check_go_major(graph.nodes[release.id], release)
-    umbrella = ""
-    # One version for all ("0.4.0", "0.4.0", "v0.4.0" parse equal): the umbrella tag.
-    shared = {versions.parse(r.ecosystem, r.new_version) for r in releases}
-    if config.synchronize and len(shared) == 1:
-        umbrella = config.umbrella_tag.format(version=versions.render("pnpm", shared.pop()))
+        package = graph.nodes[release.id]
+        get_ecosystem(package.ecosystem).check_version(package, release.new_version)
+    umbrellas = []
+    for domain, members in domains.items():
+        # One version for the domain ("0.4.0", "0.4.0", "v0.4.0" parse equal): its umbrella tag.
+        ids = {p.id for p in members}
+        shared = {_parse(r.ecosystem, r.new_version) for r in releases if r.id in ids}
+        if len(shared) == 1:
+            version = versions.render_semver(shared.pop())
+            umbrellas.append(umbrella_tag(config, domain or "", version))
+    umbrella = umbrellas[0] if len(umbrellas) == 1 else ""
     manifest = ReleaseManifest(
         head=head,
-        synchronize=config.synchronize,
+        synchronize=bool(domains),
         prerelease=options.prerelease,
         releases=releases,
         umbrella_tag=umbrella,
@@ -138,22 +176,26 @@ def _relative(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path, root)).as_posix()
 
 
+def _parse(ecosystem: str, text: str) -> Version:
+    return get_ecosystem(ecosystem).parse_version(text)
+
+
 def _version_key(ecosystem: str, text: str) -> tuple | None:
     try:
-        return versions.parse(ecosystem, text).key()
+        return _parse(ecosystem, text).key()
     except VersionError:
         return None
 
 
 def _is_prerelease(ecosystem: str, text: str) -> bool:
-    return versions.parse(ecosystem, text).pre is not None
+    return _parse(ecosystem, text).pre is not None
 
 
 def _current(package: Package) -> Version:
-    if package.version is None:  # a Go module never released: see _initial
+    if package.version is None:  # never released, no version in its manifest: see _initial
         return Version(0, 0, 0)
     try:
-        return versions.parse(package.ecosystem, package.version)
+        return _parse(package.ecosystem, package.version)
     except VersionError as exc:
         raise RKError(
             "RK-VERSION-INVALID",
@@ -223,20 +265,14 @@ def _notes(commits: list[ParsedCommit]) -> list[ChangeNote]:
 
 def _render(package: Package, version: Version) -> str:
     try:
-        return versions.render(package.ecosystem, version)
+        return get_ecosystem(package.ecosystem).render_version(version)
     except VersionError as exc:
         raise RKError("RK-VERSION-INVALID", f"{package.id}: {exc}", path=package.manifest) from None
 
 
 def _initial(package: Package, commits: list[ParsedCommit]) -> PlannedRelease:
-    """A first release: the manifest's version (Go: v0.1.0, or vN.0.0 for a /vN module)."""
-    if package.version is not None:
-        new = package.version
-    else:
-        from releasekit_tasks.ecosystems.go.modfile import major_suffix
-
-        major = major_suffix(package.name)
-        new = f"v{major}.0.0" if major else "v0.1.0"
+    """A first release: the manifest's version, or the ecosystem's first one (Go: v0.1.0)."""
+    new = get_ecosystem(package.ecosystem).first_version(package) or ""
     return _release(
         package, new, "initial", ["first release (no release tag yet)"], _notes(commits), ""
     )
@@ -252,9 +288,7 @@ def _plan(
     major_on_zero: bool,
 ) -> PlannedRelease:
     last_final = (
-        versions.parse(package.ecosystem, history.last_final.version)
-        if history.last_final
-        else None
+        _parse(package.ecosystem, history.last_final.version) if history.last_final else None
     )
     since_final = drop_reverted(history.commits_since_final)
     kind_since_final = _zero_rule(_commit_kind(since_final), last_final or current, major_on_zero)
@@ -300,13 +334,19 @@ def _propagate(
     plans: dict[str, PlannedRelease],
     prerelease: tuple[str, int | None] | None,
     histories: dict[str, PackageHistory],
-    major_on_zero: bool,
+    config: RootConfig,
 ) -> None:
     """D-11: a dependent of a package with a new version gets at least a patch bump.
 
     ``candidates`` is in dependency order, so a bump ripples through every level.
+    Only hard edges propagate; an ecosystem with ``propagate = false`` keeps its
+    dependents where they are.
     """
     for package in candidates:
+        policy = config.policy(package.label)
+        if not policy.propagate:
+            continue
+        major_on_zero = policy.major_on_zero
         moved = [
             plans[dep]
             for dep in graph.deps[package.id]
@@ -318,8 +358,8 @@ def _propagate(
         reasons = [f"dependency {d.name} → {d.new_version}" for d in moved]
         existing = plans.get(package.id)
         if existing is not None:
-            existing.notes.extend(notes)
-            existing.reasons.extend(reasons)
+            existing.notes.extend(n for n in notes if n not in existing.notes)
+            existing.reasons.extend(r for r in reasons if r not in existing.reasons)
             continue
         history = histories[package.id]
         release = _plan(
@@ -350,9 +390,9 @@ def _synchronize(
     if all(p.bump == "initial" for p in plans.values()):
         new = base
     else:
-        kind = _zero_rule(kind, base, config.major_on_zero)
+        kind = _zero_rule(kind, base, config.policy(leader.label).major_on_zero)
         finals = [
-            versions.parse(p.ecosystem, tag.version)
+            _parse(p.ecosystem, tag.version)
             for p in candidates
             if (tag := histories[p.id].last_final) is not None
         ]
@@ -382,23 +422,71 @@ def _synchronize(
     return result
 
 
-def _check_go_major(package: Package, release: PlannedRelease) -> None:
-    """A Go major version ≥ 2 lives at a new module path (``…/vN``): never write a broken go.mod."""
-    if package.ecosystem != "go":
-        return
-    from releasekit_tasks.ecosystems.go.modfile import major_suffix
+def _release_units(
+    graph: Graph,
+    candidates: list[Package],
+    current: dict[str, Version],
+    kinds: dict[str, str | None],
+    plans: dict[str, PlannedRelease],
+    prerelease: tuple[str, int | None] | None,
+    histories: dict[str, PackageHistory],
+    config: RootConfig,
+) -> None:
+    """A release unit (modules requiring each other) is released together, at one version.
 
-    new = versions.parse("go", release.new_version)
-    suffix = major_suffix(package.name)
-    if new.major >= 2 and suffix != new.major:
-        raise RKError(
-            "RK-GO-MAJOR-PATH",
-            f"{package.name}: {release.old_version} → {release.new_version} is a new major "
-            f"version, and a Go module's major version ≥ 2 is part of its path",
-            path=package.manifest,
-            fix=(
-                f"start module {package.name}/v{new.major} (change the `module` line and "
-                "the imports, see go.dev/doc/modules/major-version), or release a minor: "
-                "bump=minor"
-            ),
+    When any member has a release, every member gets the unit's version: the
+    largest bump applied to the highest current version (as ``synchronize``
+    does for a whole ecosystem). Then the units' dependents propagate again.
+    """
+    by_id = {p.id: p for p in candidates}
+    changed = False
+    seen: set[tuple[str, ...]] = set()
+    for package in candidates:
+        unit = graph.units.get(package.id)
+        if unit is None or unit in seen:
+            continue
+        seen.add(unit)
+        members = [by_id[m] for m in unit if m in by_id]
+        ids = {m.id for m in members}
+        if not ids & set(plans):
+            continue
+        synced = _synchronize(
+            members,
+            current,
+            kinds,
+            {k: v for k, v in plans.items() if k in ids},
+            prerelease,
+            histories,
+            config,
         )
+        for release in synced.values():
+            release.reasons.append("released with its unit: " + ", ".join(sorted(ids)))
+        plans.update(synced)
+        changed = True
+    if changed:
+        _propagate(graph, candidates, current, plans, prerelease, histories, config)
+
+
+def _changeset_bumps(graph: Graph, repo: Path) -> dict[str, list[tuple[str, str, str]]]:
+    """Package id → (bump, changeset file, summary) for every pending ``.changeset/*.md``."""
+    from releasekit_tasks.prepare import changesets
+
+    found = changesets.pending(repo)
+    if not found:
+        return {}
+    by_name: dict[str, list[str]] = {}
+    for pid, package in graph.nodes.items():
+        by_name.setdefault(package.name, []).append(pid)
+    result: dict[str, list[tuple[str, str, str]]] = {}
+    for changeset in found:
+        for name, bump in changeset.bumps.items():
+            if name not in by_name:
+                raise RKError(
+                    "RK-CHANGESET-INVALID",
+                    f"names `{name}`, which is not a package of this repository",
+                    path=changeset.path,
+                    fix="fix the package name, or delete the changeset",
+                )
+            for pid in by_name[name]:
+                result.setdefault(pid, []).append((bump, changeset.path.name, changeset.summary))
+    return result

@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from releasekit_tasks import tagformat
 from releasekit_tasks.config import RootConfig
+from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Package
 from releasekit_tasks.prepare.conventional import ParsedCommit, parse
@@ -50,32 +52,64 @@ class PackageHistory:
 
 
 def tag_format(package: Package, config: RootConfig) -> str:
-    eco = (
-        config.ecosystems[package.label].tag_format if package.label in config.ecosystems else None
-    )
-    return package.tag_format or eco or config.tag_format
+    return package.tag_format or config.policy(package.label).tag_format
 
 
 def tag_name(package: Package, config: RootConfig, version: str) -> str:
     """The git tag of ``package`` at ``version``."""
-    if package.ecosystem == "go":
-        from releasekit_tasks.ecosystems.go.discover import tag_for, tag_prefix
+    return get_ecosystem(package.ecosystem).tag_name(
+        package, tag_format(package, config), toplevel(config), version
+    )
 
-        return tag_for(tag_prefix(package.path, package.name, toplevel(config)), version)
-    return tag_format(package, config).format(name=package.name, version=version)
+
+def tag_names(package: Package, config: RootConfig, version: str) -> list[str]:
+    """Every tag a release of ``package`` at ``version`` gets: its tag, then the secondary one."""
+    names = [tag_name(package, config, version)]
+    secondary = config.policy(package.label).secondary_tag_format
+    if secondary:
+        other = tagformat.render(
+            secondary,
+            name=package.name,
+            version=version,
+            label=package.label,
+            dir=_dir(package, config),
+        )
+        if other not in names:
+            names.append(other)
+    return names
+
+
+def umbrella_tag(config: RootConfig, label: str, version: str) -> str:
+    """The umbrella tag of a synchronized release of ``label``'s ecosystem."""
+    return tagformat.render(config.policy(label).umbrella_tag, version=version, label=label)
+
+
+def _dir(package: Package, config: RootConfig) -> str:
+    rel = _relative(package.path, toplevel(config)).as_posix()
+    return "" if rel == "." else rel
 
 
 def toplevel(config: RootConfig) -> Path:
     return repo_toplevel(config.root) or config.root
 
 
-def _tag_affixes(package: Package, config: RootConfig) -> tuple[str, str]:
-    """The text before and after ``{version}`` in this package's tags (no regex:
-    a thousand packages would each compile their own)."""
-    if package.ecosystem == "go":
-        return tag_name(package, config, "v0.0.0").removesuffix("v0.0.0"), ""
-    before, _, after = tag_format(package, config).partition("{version}")
-    return before.format(name=package.name), after.format(name=package.name)
+def _tag_affixes(package: Package, config: RootConfig) -> list[tuple[str, str]]:
+    """The text before and after the version in this package's tags, one pair per
+    tag template, the ecosystem's first (no regex: a thousand packages would each
+    compile their own)."""
+    pairs = [
+        get_ecosystem(package.ecosystem).tag_affixes(
+            package, tag_format(package, config), toplevel(config)
+        )
+    ]
+    secondary = config.policy(package.label).secondary_tag_format
+    if secondary:
+        pair = tagformat.affixes(
+            secondary, name=package.name, label=package.label, dir=_dir(package, config)
+        )
+        if pair not in pairs:
+            pairs.append(pair)
+    return pairs
 
 
 def all_tags(repo: Path) -> dict[str, str]:
@@ -96,16 +130,37 @@ def package_tags(
     tags: dict[str, str],
     version_key: Callable[[str], tuple | None],
 ) -> list[Tag]:
-    """This package's release tags whose version parses, lowest version first."""
-    before, after = _tag_affixes(package, config)
-    found: list[tuple[tuple, Tag]] = []  # (version key, tag): each version parsed once
+    """This package's release tags whose version parses, lowest version first.
+
+    With a secondary tag format one version may have two tags: the primary wins.
+    """
+    found: dict[tuple, tuple[int, Tag]] = {}  # version key -> (template rank, tag)
+    for rank, (before, after) in enumerate(_tag_affixes(package, config)):
+        for name, sha in tags.items():
+            version = tagformat.version_of(name, before, after)
+            key = version_key(version) if version else None
+            if key is not None and (key not in found or found[key][0] > rank):
+                found[key] = (rank, Tag(name, version or "", sha))
+    return [found[key][1] for key in sorted(found)]
+
+
+def umbrella_tags(
+    label: str,
+    config: RootConfig,
+    tags: dict[str, str],
+    version_key: Callable[[str], tuple | None],
+) -> list[Tag]:
+    """The umbrella tags of ``label``'s synchronized releases, lowest version first."""
+    policy = config.policy(label)
+    if not policy.synchronize:
+        return []
+    before, after = tagformat.affixes(policy.umbrella_tag, label=label)
+    found = []
     for name, sha in tags.items():
-        if not (name.startswith(before) and name.endswith(after)):
-            continue
-        version = name[len(before) : len(name) - len(after)]
+        version = tagformat.version_of(name, before, after)
         key = version_key(version) if version else None
         if key is not None:
-            found.append((key, Tag(name, version, sha)))
+            found.append((key, Tag(name, version or "", sha)))
     return [tag for _, tag in sorted(found, key=lambda pair: pair[0])]
 
 
@@ -119,18 +174,33 @@ def read_histories(
     repo = toplevel(config)
     tags = all_tags(repo)
     histories: dict[str, PackageHistory] = {}
+    umbrellas: dict[str, list[Tag]] = {}
     for package in packages:
         key = functools.partial(version_key, package.ecosystem)
         found = package_tags(package, config, tags, key)
+        if not found:
+            # Released under its ecosystem's umbrella tag only (genkit's py/v0.6.0).
+            if package.label not in umbrellas:
+                umbrellas[package.label] = umbrella_tags(package.label, config, tags, key)
+            found = (
+                [
+                    Tag(t.name, package.version or t.version, t.sha)
+                    for t in umbrellas[package.label]
+                    if key(t.version) == key(package.version or "")
+                ]
+                if package.version and package.ecosystem != "go"
+                else []
+            )
         current = next((t for t in found if t.version == package.version), None)
         last = current or (found[-1] if found else None)
         finals = [t for t in found if not is_prerelease(package.ecosystem, t.version)]
         last_final = finals[-1] if finals else None
+        bootstrap = config.policy(package.label).bootstrap_sha
         if last is not None:
             boundary, boundary_name = last.sha, last.name
-        elif config.bootstrap_sha:
-            boundary = _resolve(repo, config.bootstrap_sha)
-            boundary_name = f"bootstrap_sha {config.bootstrap_sha}"
+        elif bootstrap:
+            boundary = _resolve(repo, bootstrap)
+            boundary_name = f"bootstrap_sha {bootstrap}"
         else:
             boundary, boundary_name = None, ""
         histories[package.id] = PackageHistory(last, last_final, boundary, boundary_name)

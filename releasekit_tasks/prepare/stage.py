@@ -22,7 +22,7 @@ from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, 
 from releasekit_tasks.prepare import changelog
 from releasekit_tasks.prepare.bump import plan_edits, write_edits
 from releasekit_tasks.prepare.decide import Decision, VersionOptions, decide
-from releasekit_tasks.prepare.history import tag_name
+from releasekit_tasks.prepare.history import tag_names, umbrella_tag
 from releasekit_tasks.prepare.manifest import ReleaseManifest
 from releasekit_tasks.publish.actions import _failing, check_clean
 from releasekit_tasks.publish.journal import write_atomically
@@ -203,19 +203,23 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool) -> None
     chosen, pulled = select(graph, options_from(values).selection)
     existing = set(list_tags(repo))
     wanted: list[tuple[str, str]] = []  # (tag, message)
-    shared = set()
+    config = workspace.config
+    shared: dict[str, set[str]] = {}  # sync domain -> versions
     for pid in graph.nodes:
         package = graph.nodes[pid]
         if pid not in chosen | pulled or not package.publishable or package.version is None:
             continue
-        shared.add(package.version.removeprefix("v"))
-        name = tag_name(package, workspace.config, package.version)
-        if name not in existing:
-            wanted.append((name, f"{package.name} {package.version}"))
-    if workspace.config.synchronize and len(shared) == 1:
-        umbrella = workspace.config.umbrella_tag.format(version=shared.pop())
-        if umbrella not in existing:
-            wanted.append((umbrella, f"release {umbrella}"))
+        domain = config.policy(package.label).sync_domain
+        if domain is not None:
+            shared.setdefault(domain, set()).add(package.version.removeprefix("v"))
+        for name in tag_names(package, config, package.version):
+            if name not in existing:
+                wanted.append((name, f"{package.name} {package.version}"))
+    for domain, versions_seen in shared.items():
+        if len(versions_seen) == 1:
+            umbrella = umbrella_tag(config, domain, versions_seen.pop())
+            if umbrella not in existing:
+                wanted.append((umbrella, f"release {umbrella}"))
     for name, message in wanted:
         print(f"{'would tag' if dry_run else 'tag'}  {name}")
         if not dry_run:

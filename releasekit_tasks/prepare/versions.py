@@ -1,7 +1,8 @@
 """Version arithmetic, one neutral form for every ecosystem.
 
 A :class:`Version` is ``major.minor.patch`` plus an optional prerelease
-``(label, number)``. Each ecosystem parses and renders its own spelling:
+``(label, number)``. Each ecosystem parses and renders its own spelling
+(``Ecosystem.parse_version``/``render_version``); SemVer 2.0 is the default:
 
     uv    PEP 440 (through ``packaging``)   1.2.0   1.2.0rc1   1.2.0a1   1.2.0.dev1
     pnpm  SemVer 2.0                        1.2.0   1.2.0-rc.1
@@ -12,14 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from packaging.version import InvalidVersion
-from packaging.version import Version as Pep440Version
-
 from releasekit_tasks import semver
 
 KINDS = ("patch", "minor", "major")  # in increasing order
-_PEP440_PRE = {"a": "alpha", "b": "beta", "rc": "rc"}
-_PEP440_SPELLING = {"alpha": "a", "a": "a", "beta": "b", "b": "b", "rc": "rc", "c": "rc"}
 
 
 @dataclass(frozen=True)
@@ -45,14 +41,14 @@ class VersionError(ValueError):
     """A version or prerelease that the ecosystem cannot spell."""
 
 
-def parse(ecosystem: str, text: str) -> Version:
-    if ecosystem == "uv":
-        return _parse_pep440(text)
-    if ecosystem == "go" and not text.startswith("v"):
-        raise VersionError(f"{text!r} is not a Go version (it needs a leading v)")
-    sem = semver.parse(text) if ecosystem == "go" else _strict_semver(text)
+def to_version(text: str, *, strict: bool) -> Version | None:
+    """A SemVer string as a :class:`Version` (None if it is none); ``strict`` refuses
+    what SemVer 2.0 forbids but Go's lenient parser takes."""
+    if strict and not semver.is_valid(text):
+        return None
+    sem = semver.parse(text)
     if sem is None:
-        raise VersionError(f"{text!r} is not a SemVer version")
+        return None
     pre: tuple[str, int | None] | None = None
     if sem.prerelease:
         label = ".".join(p for p in sem.prerelease if not p.isdigit()) or "pre"
@@ -61,44 +57,12 @@ def parse(ecosystem: str, text: str) -> Version:
     return Version(sem.major, sem.minor, sem.patch, pre)
 
 
-def _strict_semver(text: str) -> semver.SemVer | None:
-    return semver.parse(text) if semver.is_valid(text) else None
-
-
-def _parse_pep440(text: str) -> Version:
-    try:
-        v = Pep440Version(text)
-    except InvalidVersion:
-        raise VersionError(f"{text!r} is not a PEP 440 version") from None
-    if v.local or v.epoch or len(v.release) > 3:
-        raise VersionError(f"{text!r}: releasekit computes MAJOR.MINOR.PATCH versions only")
-    major, minor, patch = (*v.release, 0, 0)[:3]
-    pre: tuple[str, int | None] | None = None
-    if v.pre:
-        pre = (_PEP440_PRE[v.pre[0]], v.pre[1])
-    elif v.dev is not None:
-        pre = ("dev", v.dev)
-    return Version(major, minor, patch, pre)
-
-
-def render(ecosystem: str, version: Version) -> str:
-    core = f"{version.major}.{version.minor}.{version.patch}"
-    if ecosystem == "uv":
-        if version.pre is None:
-            return core
-        label, number = version.pre
-        if label == "dev":
-            return f"{core}.dev{number or 0}"
-        if label not in _PEP440_SPELLING:
-            raise VersionError(
-                f"the prerelease `{label}` has no PEP 440 spelling (use alpha, beta, rc or dev)"
-            )
-        return f"{core}{_PEP440_SPELLING[label]}{number or 0}"
-    text = core
+def render_semver(version: Version) -> str:
+    text = f"{version.major}.{version.minor}.{version.patch}"
     if version.pre is not None:
         label, number = version.pre
         text += f"-{label}" + (f".{number}" if number is not None else "")
-    return "v" + text if ecosystem == "go" else text
+    return text
 
 
 def bumped(version: Version, kind: str) -> Version:

@@ -19,9 +19,7 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from releasekit_tasks.ecosystems.go import publish as go
-from releasekit_tasks.ecosystems.pnpm import build as pnpm
-from releasekit_tasks.ecosystems.uv import build as uv
+from releasekit_tasks.ecosystems import Ecosystem, get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.publish.release import (
     Release,
@@ -55,31 +53,21 @@ def fail(message: str) -> TaskFailed:
 # --- what the registry holds -----------------------------------------------------
 
 
+def _ecosystem(release: Release) -> Ecosystem:
+    return get_ecosystem(release.ecosystem)
+
+
 def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
     """What the registry holds for this release: artifact name -> checksum ({} if nothing).
 
-    ``deep=False`` lets Go answer from the cheap ``.info`` alone.
+    ``deep=False`` lets an ecosystem answer from a cheaper request (Go: the ``.info``).
     """
-    if release.ecosystem == "uv":
-        return uv.remote_files(release)
-    if release.ecosystem == "pnpm":
-        integrity = pnpm.remote_integrity(release)
-        return {"tarball": integrity} if integrity else {}
-    if release.ecosystem == "go":
-        return go.remote_state(release, deep=deep)
-    raise RKError("RK-ECOSYSTEM-UNKNOWN", f"cannot publish ecosystem {release.ecosystem}")
+    return _ecosystem(release).remote_state(release, deep=deep)
 
 
 def is_complete(release: Release, remote: dict[str, str]) -> bool:
     """Does the registry hold the whole release?"""
-    if release.ecosystem == "uv":
-        local = read_artifacts(release)
-        if local:
-            return all(a["file"] in remote for a in local)
-        return any(f.endswith(".tar.gz") for f in remote) and any(
-            f.endswith(".whl") for f in remote
-        )
-    return bool(remote)
+    return _ecosystem(release).is_complete(release, remote)
 
 
 def _status_path(release: Release) -> Path:
@@ -110,13 +98,12 @@ def query_registries(releases: list[Release], state_dir: str, concurrency: int =
 
 # --- preflight ---------------------------------------------------------------------
 
-TOOLS = {"uv": ["uv", "--version"], "pnpm": ["pnpm", "--version"], "go": ["go", "version"]}
-
 
 @_failing
 def preflight(releases: list[Release], root: str) -> None:
-    ecosystems = sorted({r.ecosystem for r in releases})
-    for command in [["git", "--version"], *(TOOLS[e] for e in ecosystems if e in TOOLS)]:
+    kinds = sorted({r.ecosystem for r in releases})
+    tools = [list(get_ecosystem(kind).version_command) for kind in kinds]
+    for command in [["git", "--version"], *(t for t in tools if t)]:
         try:
             out = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
         except (FileNotFoundError, subprocess.CalledProcessError):
@@ -138,8 +125,8 @@ def preflight(releases: list[Release], root: str) -> None:
         _check_reachable(registry, retries)
         print(f"reach  {registry}")
     for release in releases:
-        if release.ecosystem == "go" and not release.dry_run:
-            go.check_tag(release)
+        if not release.dry_run:
+            _ecosystem(release).preflight(release)
 
 
 def check_clean(root: Path) -> None:
@@ -170,8 +157,8 @@ def _check_reachable(registry: str, retries: int) -> None:
 
 
 @_failing
-def pnpm_install(folder: str) -> None:
-    pnpm.install(Path(folder))
+def install(kind: str, folder: str) -> None:
+    get_ecosystem(kind).install(Path(folder))
 
 
 @_failing
@@ -179,10 +166,9 @@ def build(release: Release) -> None:
     if _complete_on_registry(release) and not read_artifacts(release):
         print(f"{release.id} {release.version} is already on {release.registry}: nothing to build")
         return
-    builder = {"uv": uv.build, "pnpm": pnpm.build, "go": go.build}[release.ecosystem]
     if release.dist_dir.exists():
         shutil.rmtree(release.dist_dir)
-    artifacts = builder(release)
+    artifacts = _ecosystem(release).build(release)
     write_json(
         release.artifacts_file,
         {"id": release.id, "version": release.version, "artifacts": artifacts},
@@ -205,13 +191,11 @@ def _compare(release: Release, artifact: dict, remote_sum: str | None) -> bool:
 
 
 def _checksum_key(release: Release) -> str:
-    return {"uv": "sha256", "pnpm": "integrity", "go": "h1"}[release.ecosystem]
+    return _ecosystem(release).checksum_key
 
 
 def _remote_sum(release: Release, remote: dict[str, str], artifact: dict) -> str | None:
-    if release.ecosystem == "pnpm":
-        return remote.get("tarball")
-    return remote.get(artifact["file"])
+    return _ecosystem(release).remote_sum(remote, artifact)
 
 
 @_failing
@@ -224,8 +208,9 @@ def upload(release: Release) -> None:
         names = ", ".join(a["file"] for a in artifacts)
         print(f"dry run: would upload {names} to {release.upload_url or release.registry}")
         return
-    if release.ecosystem == "go":
-        go.upload(release)
+    ecosystem = _ecosystem(release)
+    if not ecosystem.upload_checks_registry:
+        ecosystem.upload(release, [release.dist_dir / a["file"] for a in artifacts])
         return
     remote = remote_state(release)
     missing = [a for a in artifacts if not _compare(release, a, _remote_sum(release, remote, a))]
@@ -233,10 +218,7 @@ def upload(release: Release) -> None:
         print(f"{release.id} {release.version}: the registry already has these exact bytes")
         return
     files = [release.dist_dir / a["file"] for a in missing]
-    if release.ecosystem == "uv":
-        uv.upload(release, files)
-    else:
-        pnpm.upload(release, files[0])
+    ecosystem.upload(release, files)
     print(
         f"uploaded {', '.join(f.name for f in files)} to {release.upload_url or release.registry}"
     )
@@ -290,7 +272,7 @@ def verify(release: Release) -> None:
             "ecosystem": release.ecosystem,
             "version": release.version,
             "registry": release.registry,
-            "tag": release.go_tag or None,
+            "tag": release.tag or None,
             "artifacts": artifacts,
             "remote": remote,
             "checksums_compared": bool(artifacts),

@@ -30,14 +30,16 @@ class Release:
     manifest: str
     repo_root: str
     registry: str  # where it is read from: simple index, npm registry, GOPROXY
-    upload_url: str = ""  # PyPI upload endpoint
+    upload_url: str = ""  # where uploads go when not the registry (PyPI's upload endpoint)
     token_env: str = ""  # environment variable holding the token (never printed)
     pin: str = "exact"
     pins: tuple[tuple[str, str], ...] = ()  # internal dependency name -> released version
     dist_tag: str = ""
     access: str = ""
-    go_tag: str = ""  # path-prefixed tag, Go only
+    tag: str = ""  # the tag upload pushes itself (Go's path-prefixed tag), else ""
     proxy_dir: str = ""  # static GOPROXY tree to write, Go private-registry mode
+    sumdb: str = ""  # Go: the checksum database verify consults ("" = $GOSUMDB or sum.golang.org)
+    private: str = ""  # Go: GOPRIVATE-style patterns of modules the checksum database never sees
     dry_run: bool = False
     poll_timeout: float = 300.0
     retries: int = 5

@@ -84,12 +84,16 @@ def run_health_checks(root: str) -> TaskFailed | None:
         graph = load_graph(Path(root))
     except RKError as err:
         return TaskFailed(err.render())
-    findings = run_checks(graph, Path(root))
+    from releasekit_tasks.workspace import collect_cached
+
+    findings = run_checks(graph, Path(root), collect_cached(Path(root)).config.skip_checks)
     for finding in findings:
         print(finding.render())
     errors = sum(f.severity == "error" for f in findings)
-    warnings = len(findings) - errors
-    print(f"{len(graph.nodes)} packages checked: {errors} errors, {warnings} warnings")
+    warnings = sum(f.severity == "warning" for f in findings)
+    infos = sum(f.severity == "info" for f in findings)
+    notes = f", {infos} notes" if infos else ""
+    print(f"{len(graph.nodes)} packages checked: {errors} errors, {warnings} warnings{notes}")
     return TaskFailed(f"{errors} check(s) failed") if errors else None
 
 

@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from releasekit_tasks import options
+from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
+from releasekit_tasks.prepare.history import tag_format, toplevel
 from releasekit_tasks.publish import actions
 from releasekit_tasks.publish.release import Release
 from releasekit_tasks.tasks.loading import repo_root
@@ -73,7 +75,8 @@ def doit_command(argv: list[str]) -> str:
 class ReleaseSet:
     releases: dict[str, Release]  # by package id, for the selected publishable packages
     deps: dict[str, list[str]]  # internal dependency ids that are released too
-    pnpm_roots: dict[str, str]  # pnpm workspace folder by label (for install:<label>)
+    # (kind, workspace folder) by label, for the install:<label> tasks builds wait for.
+    installs: dict[str, tuple[str, str]]
     # A broken workspace (bad config, cycle …) stops publishing, but must not
     # stop `doit check`, `doit explain` or `doit list`: the error is kept here
     # and raised by the publish tasks when they run.
@@ -104,16 +107,24 @@ def release_set(root: Path) -> ReleaseSet:
     wanted = [
         pid
         for pid in graph.nodes
-        if pid in chosen | pulled and graph.nodes[pid].publishable and graph.nodes[pid].version
+        if pid in chosen | pulled
+        and graph.nodes[pid].publishable
+        and graph.nodes[pid].version
+        and not graph.nodes[pid].no_publish  # exclude_publish: versioned, never uploaded
     ]
     releases = {pid: make_release(workspace, graph, pid) for pid in wanted}
-    deps = {pid: [d for d in graph.deps[pid] if d in releases] for pid in releases}
-    pnpm_roots = {
-        label: str(eco.workspace_root)
-        for label, eco in workspace.config.ecosystems.items()
-        if any(r.ecosystem == "pnpm" and pid.startswith(label + "/") for pid, r in releases.items())
+    # A release unit's members are released together: none waits for another.
+    deps = {
+        pid: [d for d in graph.deps[pid] if d in releases and not graph.same_unit(pid, d)]
+        for pid in releases
     }
-    return ReleaseSet(releases, deps, pnpm_roots)
+    labels = {r.id.split("/", 1)[0] for r in releases.values()}
+    installs = {
+        label: (eco.kind, str(eco.workspace_root))
+        for label, eco in workspace.config.ecosystems.items()
+        if label in labels and get_ecosystem(eco.kind).install_step(eco.workspace_root)
+    }
+    return ReleaseSet(releases, deps, installs)
 
 
 def _raise_as_dodo_error(func: Callable[..., T], *args: Any) -> T:
@@ -128,15 +139,14 @@ def _raise_as_dodo_error(func: Callable[..., T], *args: Any) -> T:
 def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
     package = graph.nodes[pid]
     eco = workspace.config.ecosystems[package.label]
+    ecosystem = get_ecosystem(package.ecosystem)
     registry = option(f"registry_{package.label}", package.registry)
     upload_url = option(f"upload_url_{package.label}", eco.upload_url or "")
-    if package.ecosystem == "uv" and not upload_url:
-        upload_url = (
-            "https://upload.pypi.org/legacy/"
-            if "pypi.org" in registry
-            else registry.removesuffix("simple/")
-        )
-    pins = tuple((graph.nodes[dep].name, graph.nodes[dep].version or "") for dep in graph.deps[pid])
+    # Soft edges (extras, peer/optional deps) are pinned too: the published metadata must be right.
+    pins = tuple(
+        (graph.nodes[dep].name, graph.nodes[dep].version or "")
+        for dep in [*graph.deps[pid], *graph.soft.get(pid, [])]
+    )
     return Release(
         id=pid,
         ecosystem=package.ecosystem,
@@ -146,27 +156,22 @@ def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
         manifest=str(package.manifest),
         repo_root=str(workspace.root),
         registry=registry,
-        upload_url=upload_url,
+        upload_url=upload_url or ecosystem.default_upload_url(registry),
         token_env=eco.token_env or "",
         pin=eco.pin,
         pins=pins,
         dist_tag=eco.dist_tag or "",
         access=eco.access or "",
-        go_tag=go_tag(package.path, package.name, package.version or "", workspace.root)
-        if package.ecosystem == "go"
-        else "",
+        tag=ecosystem.publish_tag(
+            package, tag_format(package, workspace.config), toplevel(workspace.config)
+        ),
         proxy_dir=str(eco.proxy_dir) if eco.proxy_dir else "",
+        sumdb=option(f"sumdb_{package.label}", eco.sumdb or ""),
+        private=eco.private or "",
         dry_run=options.flag("dry_run"),
         poll_timeout=options.seconds("poll_timeout"),
         retries=options.integer("retries"),
     )
-
-
-def go_tag(module_dir: Path, module_path: str, version: str, root: Path) -> str:
-    """``plugins/foo/v0.6.0``; ``v0.6.0`` at the repo root; ``foo/v2.0.0`` for foo/v2."""
-    from releasekit_tasks.ecosystems.go.discover import tag_for, tag_prefix
-
-    return tag_for(tag_prefix(module_dir, module_path, repo_toplevel(root) or root), version)
 
 
 @functools.cache
@@ -259,25 +264,29 @@ def task_preflight() -> dict:
 
 
 def task_install() -> Iterator[dict]:
-    """Install each pnpm workspace (pnpm pack needs its workspace dependencies linked)."""
-    for label, folder in release_set(repo_root()).pnpm_roots.items():
-        lockfile = Path(folder) / "pnpm-lock.yaml"
+    """Install each workspace whose ecosystem needs it before building (pnpm: link the workspace)."""
+    for label, (kind, folder) in release_set(repo_root()).installs.items():
+        step = get_ecosystem(kind).install_step(Path(folder))
+        if step is None:
+            continue
         yield {
             "name": label,
-            "actions": [(actions.pnpm_install, [folder])],
-            "file_dep": [str(lockfile)] if lockfile.exists() else [],
-            "targets": [str(Path(folder) / "node_modules" / ".modules.yaml")],
-            "doc": f"pnpm install in {folder}",
+            "actions": [(actions.install, [kind, folder])],
+            "file_dep": step.file_dep,
+            "targets": step.targets,
+            "doc": step.doc,
             "verbosity": 2,
         }
 
 
 def task_build() -> Iterator[dict]:
-    """Build each package's artifacts (uv build, pnpm pack, Go module zip)."""
+    """Build each package's artifacts (uv build, pnpm pack, Go module zip …)."""
     root, releases, _ = _releases()
     files = tracked_files(root) if releases else {}
+    installs = release_set(root).installs
     for pid, release in releases.items():
-        setup = [f"install:{pid.split('/', 1)[0]}"] if release.ecosystem == "pnpm" else []
+        label = pid.split("/", 1)[0]
+        setup = [f"install:{label}"] if label in installs else []
         yield {
             "name": pid,
             "actions": [(actions.build, [release])],

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -53,7 +52,6 @@ if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
 
 __all__ = [
-    "ECOSYSTEM",
     "is_valid_go_version",
     "major_suffix",
     "semver_key",
@@ -101,69 +99,62 @@ def _module_dirs(root: Path, max_depth: int | None = None) -> list[Path]:
     return sorted(found)
 
 
-@dataclass(frozen=True)
-class GoEcosystem:
-    kind: str = "go"
-    manifest_name: str = "go.mod"
+def detect(folder: Path) -> bool:
+    if (folder / "go.work").is_file() or (folder / "go.mod").is_file():
+        return True
+    return bool(_module_dirs(folder, _DETECT_DEPTH))
 
-    def detect(self, folder: Path) -> bool:
-        if (folder / "go.work").is_file() or (folder / "go.mod").is_file():
-            return True
-        return bool(_module_dirs(folder, _DETECT_DEPTH))
 
-    def discover(self, eco: EcosystemConfig, root: RootConfig) -> list[Package]:
-        ws = eco.workspace_root.resolve()
-        work = _read_work(ws)
-        dirs = _use_dirs(work) if work else _module_dirs(ws)
-        if not dirs:
-            raise RKError(
-                "RK-WORKSPACE-MISSING",
-                f"no go.work and no go.mod in {ws}",
-                path=ws,
-                fix="point `workspace_root` at the folder holding go.work or the Go modules",
+def discover(eco: EcosystemConfig, root: RootConfig) -> list[Package]:
+    ws = eco.workspace_root.resolve()
+    work = _read_work(ws)
+    dirs = _use_dirs(work) if work else _module_dirs(ws)
+    if not dirs:
+        raise RKError(
+            "RK-WORKSPACE-MISSING",
+            f"no go.work and no go.mod in {ws}",
+            path=ws,
+            fix="point `workspace_root` at the folder holding go.work or the Go modules",
+        )
+    mods = [read_gomod(d / "go.mod") for d in dirs]
+    for mod in mods:
+        _check_module(mod)
+    if work is not None:
+        _check_replaces(work.path, work.replaces)
+    members = _members(mods)
+    repo = root.root.resolve()
+    versions = _Versions(repo, root.versions_file)
+    repo_license = _first_file(vcs.repo_toplevel(repo) or repo, "LICENSE")
+    packages = []
+    for mod in mods:
+        folder = mod.path.parent
+        version, source = versions.of(folder, mod.module)
+        publishable, reason = _fetchable(mod.module)
+        deps = [
+            Dependency(
+                name=req.path,
+                spec=req.version,
+                kind="indirect" if req.indirect else "require",
+                internal=_is_internal(req, mod, members, work),
             )
-        mods = [read_gomod(d / "go.mod") for d in dirs]
-        for mod in mods:
-            _check_module(mod)
-        if work is not None:
-            _check_replaces(work.path, work.replaces)
-        members = _members(mods)
-        repo = root.root.resolve()
-        versions = _Versions(repo, root.versions_file)
-        repo_license = _first_file(vcs.repo_toplevel(repo) or repo, "LICENSE")
-        packages = []
-        for mod in mods:
-            folder = mod.path.parent
-            version, source = versions.of(folder, mod.module)
-            publishable, reason = _fetchable(mod.module)
-            deps = [
-                Dependency(
-                    name=req.path,
-                    spec=req.version,
-                    kind="indirect" if req.indirect else "require",
-                    internal=_is_internal(req, mod, members, work),
-                )
-                for req in mod.requires
-            ]
-            packages.append(
-                Package(
-                    ecosystem=self.kind,
-                    label=eco.label,
-                    name=mod.module,
-                    version=version,
-                    path=folder,
-                    manifest=mod.path,
-                    publishable=publishable,
-                    reason=reason,
-                    dependencies=deps,
-                    metadata=_metadata(folder, repo_license, repo),
-                    version_source=source,
-                )
+            for req in mod.requires
+        ]
+        packages.append(
+            Package(
+                ecosystem="go",
+                label=eco.label,
+                name=mod.module,
+                version=version,
+                path=folder,
+                manifest=mod.path,
+                publishable=publishable,
+                reason=reason,
+                dependencies=deps,
+                metadata=_metadata(folder, repo_license, repo),
+                version_source=source,
             )
-        return packages
-
-
-ECOSYSTEM = GoEcosystem()
+        )
+    return packages
 
 
 def _check_module(mod: GoMod) -> None:

@@ -1,10 +1,21 @@
 """Go: the module zip of the release commit, a path-prefixed tag, a GOPROXY check.
 
-Go has no upload API: a version exists once its tag is pushed and a proxy
-serves it. The zip is built from ``git archive`` of HEAD, as proxy.golang.org
-builds it from the tag, so its ``h1:`` must equal what the proxy serves. In
-private-registry mode (``proxy_dir``) the version is also written into a
-static GOPROXY tree that any web server (or ``file://``) can serve.
+Public Go has no upload API: a version exists once its tag is pushed and a
+proxy serves it. The zip is built from ``git archive`` of HEAD, as
+proxy.golang.org builds it from the tag, so its ``h1:`` must equal what the
+proxy serves. Three ways to publish, side by side:
+
+- public proxy (default): push the tag; verify asks ``@v/<v>.info`` (which
+  makes proxy.golang.org fetch the tag), polls, compares ``h1:`` of zip and
+  go.mod, then looks the version up in the checksum database and checks the
+  signed tree head, the record's inclusion and the hashes (:mod:`.sumdb`);
+- private registry (``upload_url``): the tag is pushed and the zip POSTed to
+  the registry's artifact API (:mod:`.artifacts`); ``registry`` is its GOPROXY;
+- static tree (``proxy_dir``): the version is written into a GOPROXY folder
+  that any web server (or ``file://``) can serve.
+
+Private modules (``upload_url``/``proxy_dir`` set, ``private`` patterns,
+``GONOSUMDB``/``GOPRIVATE``) are never looked up in the checksum database.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.http import RetryOptions
 from releasekit_tasks.publish.release import Release, file_digests
 from releasekit_tasks.vcs import git, repo_toplevel
 
@@ -61,21 +73,63 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
     With ``deep=False`` only the ``.info`` is fetched (cheap, for the run-start query).
     """
     from releasekit_tasks.ecosystems.go import registry as goproxy
+    from releasekit_tasks.ecosystems.go.artifacts import read_headers
     from releasekit_tasks.ecosystems.go.modzip import h1_hash_gomod, h1_hash_zip
     from releasekit_tasks.http import make_client
 
-    with make_client() as client:
-        if goproxy.info(client, release.registry, release.name, release.version) is None:
+    headers = read_headers(release.registry, release.token_env)
+    retry: RetryOptions = {"retries": release.retries}
+    with make_client(headers=headers) as client:
+        if goproxy.info(client, release.registry, release.name, release.version, **retry) is None:
             return {}
         if not deep:
             return {"info": release.version}
         with tempfile.TemporaryDirectory(prefix="rk-goproxy-") as tmp:
             zip_path = goproxy.fetch_zip(
-                client, release.registry, release.name, release.version, Path(tmp) / "m.zip"
+                client,
+                release.registry,
+                release.name,
+                release.version,
+                Path(tmp) / "m.zip",
+                **retry,
             )
             zip_h1 = h1_hash_zip(zip_path)
-        mod = goproxy.fetch_mod(client, release.registry, release.name, release.version)
-    return {f"{release.version}.zip": zip_h1, f"{release.version}.mod": h1_hash_gomod(mod)}
+        mod = goproxy.fetch_mod(client, release.registry, release.name, release.version, **retry)
+    state = {f"{release.version}.zip": zip_h1, f"{release.version}.mod": h1_hash_gomod(mod)}
+    sumdb = sumdb_for(release)
+    if sumdb is None:
+        return state
+    from releasekit_tasks.ecosystems.go.artifacts import check_sumdb
+
+    # The checksum database learns the version from the proxy: until it answers, the
+    # release is not verified (verify polls); other hashes there are a hard error.
+    with make_client() as client:
+        found = check_sumdb(
+            client,
+            sumdb,
+            release.name,
+            release.version,
+            zip_h1,
+            state[f"{release.version}.mod"],
+            retries=release.retries,
+        )
+    if found is None:
+        return {}
+    return {**state, "sumdb": json.dumps(found, sort_keys=True)}
+
+
+def sumdb_for(release: Release) -> str | None:
+    """The GOSUMDB value to verify ``release`` against, or None for a private module."""
+    import os
+
+    from releasekit_tasks.ecosystems.go.sumdb import matches_patterns, sum_disabled
+
+    if (release.upload_url or release.proxy_dir) and not release.sumdb:
+        return None  # a private registry: its modules are not in a public database
+    if matches_patterns(release.private, release.name) or sum_disabled(release.name):
+        return None
+    value = release.sumdb or os.environ.get("GOSUMDB") or "sum.golang.org"
+    return None if value.strip() == "off" else value
 
 
 def _tag_commit(repo: Path, tag: str) -> str | None:
@@ -100,13 +154,13 @@ def check_tag(release: Release) -> None:
     repo = _repo(release)
     head = git(repo, "rev-parse", "HEAD").strip()
     for where, commit in (
-        ("local", _tag_commit(repo, release.go_tag)),
-        ("origin", _remote_tag_commit(repo, release.go_tag)),
+        ("local", _tag_commit(repo, release.tag)),
+        ("origin", _remote_tag_commit(repo, release.tag)),
     ):
         if commit is not None and commit != head:
             raise RKError(
                 "RK-GO-TAG-MOVED",
-                f"tag {release.go_tag} ({where}) points at {commit[:12]}, not the release commit {head[:12]}",
+                f"tag {release.tag} ({where}) points at {commit[:12]}, not the release commit {head[:12]}",
                 path=repo,
             )
 
@@ -127,17 +181,17 @@ def upload(release: Release) -> None:
     """Tag the release commit and push the tag; in private mode, write the GOPROXY tree."""
     repo = _repo(release)
     check_tag(release)
-    if _tag_commit(repo, release.go_tag) is None:
-        git(repo, "tag", "-a", release.go_tag, "-m", f"{release.name} {release.version}", "HEAD")
-        print(f"tagged {release.go_tag}")
-    if "origin" in git(repo, "remote").split() and _remote_tag_commit(repo, release.go_tag) is None:
+    if _tag_commit(repo, release.tag) is None:
+        git(repo, "tag", "-a", release.tag, "-m", f"{release.name} {release.version}", "HEAD")
+        print(f"tagged {release.tag}")
+    if "origin" in git(repo, "remote").split() and _remote_tag_commit(repo, release.tag) is None:
         try:
-            git(repo, "push", "origin", f"refs/tags/{release.go_tag}")
+            git(repo, "push", "origin", f"refs/tags/{release.tag}")
         except subprocess.CalledProcessError as exc:
             raise RKError(
-                "RK-UPLOAD-FAILED", f"pushing {release.go_tag} failed: {exc.stderr.strip()}"
+                "RK-UPLOAD-FAILED", f"pushing {release.tag} failed: {exc.stderr.strip()}"
             ) from None
-        print(f"pushed {release.go_tag} to origin")
+        print(f"pushed {release.tag} to origin")
     if release.proxy_dir and not _in_tree(release):
         from releasekit_tasks.ecosystems.go.proxy_tree import write_version
 
@@ -151,3 +205,38 @@ def upload(release: Release) -> None:
             info["Time"],
         )
         print(f"wrote {release.name} {release.version} to the GOPROXY tree {release.proxy_dir}")
+    if release.upload_url:
+        _upload_to_registry(release)
+
+
+def _upload_to_registry(release: Release) -> None:
+    """POST the built zip to the private registry; a version already there must hash the same."""
+    from releasekit_tasks.ecosystems.go.artifacts import upload_module
+    from releasekit_tasks.http import make_client, redact_url
+
+    zip_path = release.dist_dir / f"{release.version}.zip"
+    with make_client() as client:
+        state = upload_module(
+            client,
+            release.upload_url,
+            release.token_env,
+            release.name,
+            release.version,
+            zip_path,
+            retries=release.retries,
+        )
+    if state == "uploaded":
+        print(f"uploaded {zip_path.name} to {redact_url(release.upload_url)}")
+        return
+    # 409: the registry has this version. Same bytes (a rerun after a lost answer) is done.
+    artifacts = json.loads(release.artifacts_file.read_text(encoding="utf-8"))["artifacts"]
+    local = {a["file"]: a["h1"] for a in artifacts}
+    remote = remote_state(release)
+    for name, h1 in local.items():
+        if remote.get(name) not in (None, h1):
+            raise RKError(
+                "RK-REGISTRY-CHECKSUM-MISMATCH",
+                f"{release.registry} holds different bytes for {release.name} {release.version} "
+                f"{name} (h1 {remote.get(name)} ≠ local {h1})",
+            )
+    print(f"{release.name} {release.version} is already on {redact_url(release.upload_url)}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -87,18 +89,15 @@ def _token(release: Release) -> str:
     return os.environ.get(release.token_env or "NPM_TOKEN", "")
 
 
-def upload(release: Release, tarball: Path) -> None:
+@contextlib.contextmanager
+def npm_env(release: Release) -> Iterator[tuple[dict[str, str], str]]:
+    """The environment for an npm/pnpm command that writes to ``release.registry``, and the
+    token (for redaction). The token stays in the environment: a temporary npmrc only
+    names the variable. Without a token the user's own ~/.npmrc applies, as with plain pnpm."""
     token = _token(release)
     env = dict(os.environ)
-    cmd = ["pnpm", "publish", str(tarball), "--registry", release.registry, "--no-git-checks"]
-    if release.dist_tag:
-        cmd += ["--tag", release.dist_tag]
-    if release.access:
-        cmd += ["--access", release.access]
     with tempfile.TemporaryDirectory(prefix="rk-npmrc-") as tmp:
         if token:
-            # The token stays in the environment: the npmrc only names the variable.
-            # (Without a token the user's own ~/.npmrc applies, as with plain pnpm.)
             host = urlsplit(release.registry)
             npmrc = Path(tmp) / ".npmrc"
             npmrc.write_text(
@@ -108,6 +107,16 @@ def upload(release: Release, tarball: Path) -> None:
             npmrc.chmod(0o600)
             env["RK_NPM_TOKEN"] = token
             env["NPM_CONFIG_USERCONFIG"] = str(npmrc)
+        yield env, token
+
+
+def upload(release: Release, tarball: Path) -> None:
+    cmd = ["pnpm", "publish", str(tarball), "--registry", release.registry, "--no-git-checks"]
+    if release.dist_tag:
+        cmd += ["--tag", release.dist_tag]
+    if release.access:
+        cmd += ["--access", release.access]
+    with npm_env(release) as (env, token):
         run_tool(
             cmd,
             cwd=Path(release.path),

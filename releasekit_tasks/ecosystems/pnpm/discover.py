@@ -28,7 +28,6 @@ from releasekit_tasks.textfile import load_json, read_utf8
 
 if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
-    from releasekit_tasks.ecosystems import Ecosystem
 
 WORKSPACE_FILE = "pnpm-workspace.yaml"
 MANIFEST = "package.json"
@@ -69,16 +68,32 @@ def discover(eco: EcosystemConfig, root: RootConfig) -> list[Package]:
     members: list[tuple[Package, dict[str, Any]]] = []
     by_name: dict[str, Package] = {}
     for rel, readme in member_dirs(workspace_root, patterns, config_path):
-        package, data = _read_member(eco.label, workspace_root / rel, readme)
-        if package.name in by_name:
-            raise RKError(
-                "RK-PACKAGE-DUPLICATE",
-                f"two members are named `{package.name}`: "
-                f"{by_name[package.name].manifest} and {package.manifest}",
-                path=package.manifest,
-                line=_json_key_line(package.manifest, "name"),
-            )
-        by_name[package.name] = package
+        read = _read_member(eco.label, workspace_root / rel, rel, readme)
+        if read is None:
+            continue  # an unnamed workspace root: pnpm's tooling package, never a release unit
+        package, data = read
+        other = by_name.get(package.name)
+        if other is not None:
+            if package.publishable and other.publishable:
+                raise RKError(
+                    "RK-PACKAGE-DUPLICATE",
+                    f"two publishable members are named `{package.name}`: "
+                    f"{other.manifest} and {package.manifest}",
+                    path=package.manifest,
+                    line=_json_key_line(package.manifest, "name"),
+                    fix="rename one of them, or make one private",
+                )
+            # pnpm accepts duplicate names; only the registry cannot. The
+            # unpublishable one is known by its folder.
+            if package.publishable:
+                _rename_by_folder(other, workspace_root, f"its name is also {package.id}")
+                by_name[package.name] = package
+                by_name[other.name] = other
+            else:
+                _rename_by_folder(package, workspace_root, f"its name is also {other.manifest}")
+                by_name.setdefault(package.name, package)
+        else:
+            by_name[package.name] = package
         members.append((package, data))
 
     by_dir = {os.path.normpath(p.path): p.name for p in by_name.values()}
@@ -252,27 +267,27 @@ def _readme(names: list[str]) -> str:
 # --- manifests -------------------------------------------------------------
 
 
-def _read_member(label: str, folder: Path, readme: str) -> tuple[Package, dict[str, Any]]:
+def _read_member(
+    label: str, folder: Path, rel: str, readme: str
+) -> tuple[Package, dict[str, Any]] | None:
+    """The member in ``folder``; None for an unnamed workspace root.
+
+    pnpm accepts members without a ``name`` or a ``version`` (test fixtures,
+    the workspace root): they are listed as not publishable, with the reason.
+    """
     manifest = folder / MANIFEST
     data = _load_json(manifest)
     name = data.get("name")
-    if not isinstance(name, str) or not name:
-        raise RKError(
-            "RK-MANIFEST-FIELD",
-            "package.json of a workspace member has no `name`",
-            path=manifest,
-            line=_json_key_line(manifest, "name"),
-            fix='add `"name": "…"` (private members need one too)',
-        )
     private = data.get("private") is True
     version = data.get("version")
-    if version is None and not private:
-        raise RKError(
-            "RK-MANIFEST-FIELD",
-            f"`{name}` has no `version` and is not private",
-            path=manifest,
-            fix='add `"version": "0.1.0"`, or `"private": true` if it is never published',
-        )
+    reason = "package.json private: true" if private else ""
+    if not isinstance(name, str) or not name:
+        if not rel:
+            return None
+        name = f"./{rel}"  # never an npm name: names cannot start with a dot
+        reason = reason or "package.json has no `name`"
+    elif version is None and not private:
+        reason = "package.json has no `version`"
     if version is not None and not (isinstance(version, str) and semver.is_valid(version)):
         raise RKError(
             "RK-VERSION-INVALID",
@@ -290,12 +305,18 @@ def _read_member(label: str, folder: Path, readme: str) -> tuple[Package, dict[s
         version=version,
         path=folder,
         manifest=manifest,
-        publishable=not private,
-        reason="package.json private: true" if private else "",
+        publishable=not reason,
+        reason=reason,
         metadata=metadata,
         version_source=MANIFEST,
     )
     return package, data
+
+
+def _rename_by_folder(package: Package, workspace_root: Path, why: str) -> None:
+    rel = Path(os.path.relpath(package.path, workspace_root)).as_posix()
+    package.reason = f"{package.reason or 'not publishable'}; {why}"
+    package.name = f"./{rel}"
 
 
 def _dependencies(
@@ -481,17 +502,3 @@ def _first_line(path: Path, pattern: re.Pattern[str]) -> int | None:
     except (OSError, UnicodeDecodeError):
         return None
     return next((n for n, line in enumerate(lines, start=1) if pattern.search(line)), None)
-
-
-class _Pnpm:
-    kind = "pnpm"
-    manifest_name = MANIFEST
-
-    def detect(self, folder: Path) -> bool:
-        return detect(folder)
-
-    def discover(self, eco: EcosystemConfig, root: RootConfig) -> list[Package]:
-        return discover(eco, root)
-
-
-ECOSYSTEM: Ecosystem = _Pnpm()

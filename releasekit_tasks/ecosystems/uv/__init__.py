@@ -1,10 +1,120 @@
-"""uv workspaces: discovery, manifests, build and upload, the PyPI registry.
+"""uv workspaces: PEP 440 versions, pyproject.toml, ``uv build``/``uv publish``, PyPI.
 
 - :mod:`.discover` — workspace members and their dependencies
+- :mod:`.version` — PEP 440 spelling of releasekit's versions
+- :mod:`.manifest` — pyproject.toml version and requirement rewrites
 - :mod:`.build` — pin, build, check and upload wheels and sdists
 - :mod:`.registry` — the PyPI simple and JSON APIs
 """
 
-from releasekit_tasks.ecosystems.uv.discover import ECOSYSTEM
+from __future__ import annotations
 
-__all__ = ["ECOSYSTEM"]
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from releasekit_tasks.ecosystems import Ecosystem, LockCommand
+from releasekit_tasks.ecosystems.uv import discover, version
+
+if TYPE_CHECKING:
+    from releasekit_tasks.config import EcosystemConfig, RootConfig
+    from releasekit_tasks.model import Dependency, Package
+    from releasekit_tasks.prepare.versions import Version
+    from releasekit_tasks.publish.release import Release
+    from releasekit_tasks.rollback import Outcome
+
+
+class Uv(Ecosystem):
+    kind = "uv"
+    manifest_name = discover.MANIFEST
+    workspace_markers = ("pyproject.toml",)
+    default_label = "py"
+    default_registry = "https://pypi.org/simple/"
+    version_command = ("uv", "--version")
+    checksum_key = "sha256"
+    # An extra (`optional:<extra>`) is installed only when asked for: genkit's core
+    # offers its plugins as extras while each plugin requires the core.
+    soft_kinds = ("optional:",)
+
+    def detect(self, folder: Path) -> bool:
+        return discover.detect(folder)
+
+    def discover(self, eco: EcosystemConfig, root: RootConfig) -> list[Package]:
+        return discover.discover(eco, root)
+
+    def parse_version(self, text: str) -> Version:
+        return version.parse(text)
+
+    def render_version(self, version_: Version) -> str:
+        return version.render(version_)
+
+    def set_version(self, text: str, new: str, path: Path) -> str:
+        from releasekit_tasks.ecosystems.uv.manifest import set_pyproject_version
+
+        return set_pyproject_version(text, new, path)
+
+    def rewrite_dependency(self, text: str, dep: str, old: str, new: str, path: Path) -> str:
+        from releasekit_tasks.ecosystems.uv.manifest import rewrite_pyproject_dependency
+
+        return rewrite_pyproject_dependency(text, dep, old, new, path)
+
+    def lock_commands(
+        self, root: Path, changed: list[tuple[Package, Path]], released: list[str]
+    ) -> list[LockCommand]:
+        if not (root / "uv.lock").is_file():
+            return []
+        upgrades = [arg for name in released for arg in ("--upgrade-package", name)]
+        return [(["uv", "lock", "--quiet", *upgrades], root)]
+
+    def constraint_mismatch(self, dep: Dependency, version_: str) -> str | None:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            specifier = SpecifierSet(dep.spec)  # uv discovery keeps only the constraint
+        except InvalidSpecifier:
+            return None  # a direct reference (`@ url`) has no version constraint
+        if specifier and not specifier.contains(version_, prereleases=True):
+            return f"requires {dep.name}{specifier} but the workspace has {version_}"
+        return None
+
+    def default_upload_url(self, registry: str) -> str:
+        if "pypi.org" in registry:
+            return "https://upload.pypi.org/legacy/"
+        return registry.removesuffix("simple/")
+
+    def build(self, release: Release) -> list[dict]:
+        from releasekit_tasks.ecosystems.uv.build import build
+
+        return build(release)
+
+    def remote_state(self, release: Release, *, deep: bool = True) -> dict[str, str]:
+        from releasekit_tasks.ecosystems.uv.build import remote_files
+
+        return remote_files(release)
+
+    def is_complete(self, release: Release, remote: dict[str, str]) -> bool:
+        from releasekit_tasks.publish.release import read_artifacts
+
+        local = read_artifacts(release)
+        if local:
+            return all(a["file"] in remote for a in local)
+        return any(f.endswith(".tar.gz") for f in remote) and any(
+            f.endswith(".whl") for f in remote
+        )
+
+    def upload(self, release: Release, files: list[Path]) -> None:
+        from releasekit_tasks.ecosystems.uv.build import upload
+
+        upload(release, files)
+
+    def rollback(self, release: Release, *, reason: str, force: bool, dry_run: bool) -> Outcome:
+        from releasekit_tasks.ecosystems.uv.recovery import rollback
+
+        return rollback(release, reason=reason, force=force, dry_run=dry_run)
+
+    def served_versions(self, release: Release) -> list[str] | None:
+        from releasekit_tasks.ecosystems.uv.recovery import served_versions
+
+        return served_versions(release)
+
+
+ECOSYSTEM = Uv()

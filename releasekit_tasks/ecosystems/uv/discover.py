@@ -38,7 +38,6 @@ from releasekit_tasks.tomlfile import key_line, line_from_message
 
 if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
-    from releasekit_tasks.ecosystems import Ecosystem
 
 MANIFEST = "pyproject.toml"
 # PyPI rejects every upload carrying a classifier with this prefix.
@@ -90,6 +89,11 @@ def discover_workspace(workspace_root: Path, label: str) -> list[Package]:
         if _uv_table(doc, folder / MANIFEST).get("managed") is False:
             continue
         package = _package(label, folder, doc)
+        if folder == workspace_root and package.publishable and _virtual(doc, folder / MANIFEST):
+            # genkit's py/pyproject.toml: a workspace root without [build-system] is
+            # "virtual" to uv (tool.uv.package defaults to false): tooling, not a release.
+            package.publishable = False
+            package.reason = "workspace root without [build-system]: uv does not build it"
         if package.name in by_name:
             first = by_name[package.name]
             raise RKError(
@@ -221,6 +225,11 @@ def _package(label: str, folder: Path, doc: dict[str, Any]) -> Package:
         metadata=_metadata(project),
         version_source=version_source,
     )
+
+
+def _virtual(doc: dict[str, Any], manifest: Path) -> bool:
+    package = _uv_table(doc, manifest).get("package")
+    return package is False or (package is None and "build-system" not in doc)
 
 
 def _version(project: dict[str, Any], manifest: Path) -> tuple[str | None, str]:
@@ -443,17 +452,3 @@ def _line_containing(path: Path, text: str) -> int | None:
     except (OSError, UnicodeDecodeError):
         return None
     return next((n for n, line in enumerate(lines, start=1) if text in line), None)
-
-
-class _Uv:
-    kind = "uv"
-    manifest_name = MANIFEST
-
-    def detect(self, folder: Path) -> bool:
-        return detect(folder)
-
-    def discover(self, eco: EcosystemConfig, root: RootConfig) -> list[Package]:
-        return discover(eco, root)
-
-
-ECOSYSTEM: Ecosystem = _Uv()

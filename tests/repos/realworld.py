@@ -1,0 +1,629 @@
+"""Small copies of the patterns real monorepos have (issue 11), as a user's repository.
+
+Each builder writes a repository the real tools accept (uv, pnpm, go), makes
+it a git repository with a history and, where the pattern needs them, the
+release tags the repository already has. Nothing here writes a
+releasekit-tasks ``releasekit.toml``: the tests run ``init`` on them, the way
+a new user would.
+
+- :func:`genkit_like` — firebase/genkit at 4396dfe (Feb 2026): a uv workspace
+  whose core offers its plugins as extras while every plugin requires the core;
+  two pnpm workspaces (``js/`` and ``genkit-tools/``), plugins that name the
+  core as a ``peerDependency``, test apps that are neither private nor meant to
+  be published, an unnamed private workspace root; one Go module at ``go/``
+  with samples whose module paths have no dot; tags in three conventions
+  (``@genkit-ai/core@1.2.0``, ``py/genkit-v0.6.0`` + umbrella ``py/v0.6.0``,
+  ``go/v1.7.0``); optionally the original releasekit's ``releasekit.toml``.
+- :func:`otel_like` — open-telemetry/opentelemetry-go: Go modules requiring
+  each other in cycles (``otel ↔ otel/metric``, ``sdk ↔ sdk/metric``).
+- :func:`vite_like` — vitejs/vite: a pnpm workspace whose test fixtures have
+  no ``name`` or no ``version``, and private fixtures sharing a name.
+- :func:`release_please_repo` — a release-please configuration and manifest.
+- :func:`changesets_repo` — a changesets folder with pending changesets.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.repos.common import git_init, write
+from tests.repos.uv import dump
+
+LICENSE = "Apache License 2.0 (fixture)\n"
+GITIGNORE = ".releasekit/\nnode_modules/\ndist/\n.venv/\n"
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def commit(root: Path, message: str, *touch: str) -> str:
+    """Append a line to each file in ``touch`` (created if missing) and commit them."""
+    for rel in touch:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        comment = "//" if rel.endswith((".go", ".js", ".ts")) else "#"
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f"{comment} {message}\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def tag(root: Path, *names: str, at: str = "HEAD") -> None:
+    for name in names:
+        git(root, "tag", name, at)
+
+
+# --- uv ------------------------------------------------------------------------
+
+
+def pyproject(
+    name: str,
+    version: str,
+    *,
+    deps: tuple[str, ...] = (),
+    extras: dict[str, list[str]] | None = None,
+    private: bool = False,
+    description: str = "",
+) -> str:
+    """A buildable member (hatchling, src layout) with metadata ``doit check`` wants."""
+    project: dict[str, Any] = {
+        "name": name,
+        "version": version,
+        "description": description or f"{name} (fixture)",
+        "readme": "README.md",
+        "license": "Apache-2.0",
+        "requires-python": ">=3.10",
+        "dependencies": list(deps),
+    }
+    if private:
+        project["classifiers"] = ["Private :: Do Not Upload"]
+    if extras:
+        project["optional-dependencies"] = extras
+    module = name.replace("-", "_")
+    doc = {
+        "project": project,
+        "build-system": {"requires": ["hatchling"], "build-backend": "hatchling.build"},
+        "tool": {"hatch": {"build": {"targets": {"wheel": {"packages": [f"src/{module}"]}}}}},
+    }
+    return dump(doc)
+
+
+def uv_member(root: Path, folder: str, name: str, version: str, **kwargs: Any) -> None:
+    write(root / folder / "pyproject.toml", pyproject(name, version, **kwargs))
+    write(root / folder / "README.md", f"# {name}\n")
+    write(root / folder / "src" / name.replace("-", "_") / "__init__.py", f'NAME = "{name}"\n')
+
+
+# --- pnpm ----------------------------------------------------------------------
+
+
+def package_json(root: Path, folder: str, data: dict[str, Any], *, readme: bool = True) -> None:
+    write(root / folder / "package.json", json.dumps(data, indent=2) + "\n")
+    name = data.get("name")
+    if readme and name and not data.get("private"):
+        write(root / folder / "README.md", f"# {name}\n")
+        write(root / folder / "index.js", f'module.exports = "{name}";\n')
+
+
+def js_package(
+    name: str,
+    version: str | None = "1.2.0",
+    *,
+    deps: dict[str, str] | None = None,
+    peer: dict[str, str] | None = None,
+    dev: dict[str, str] | None = None,
+    optional: dict[str, str] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": name}
+    if version is not None:
+        data["version"] = version
+    data.update(description=f"{name} (fixture)", license="Apache-2.0", main="index.js")
+    data.update(fields)
+    for key, section in (
+        ("dependencies", deps),
+        ("peerDependencies", peer),
+        ("devDependencies", dev),
+        ("optionalDependencies", optional),
+    ):
+        if section:
+            data[key] = section
+    return data
+
+
+def pnpm_lock(folder: Path) -> None:
+    """``pnpm install --lockfile-only``: every dependency is a member, so no network."""
+    subprocess.run(
+        ["pnpm", "install", "--lockfile-only", "--silent"],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
+
+
+# --- Go ------------------------------------------------------------------------
+
+
+def go_module(
+    root: Path,
+    folder: str,
+    path: str,
+    *,
+    requires: dict[str, str] | None = None,
+    replaces: dict[str, str] | None = None,
+    files: dict[str, str] | None = None,
+) -> None:
+    """A go.mod (requires: path → version; replaces: path → relative folder) and Go files."""
+    lines = [f"module {path}", "", "go 1.22", ""]
+    if requires:
+        lines.append("require (")
+        lines += [f"\t{p} {v}" for p, v in sorted(requires.items())]
+        lines += [")", ""]
+    for p, rel in sorted((replaces or {}).items()):
+        lines.append(f"replace {p} => {rel}")
+    write(root / folder / "go.mod", "\n".join(lines).rstrip("\n") + "\n")
+    for rel, text in (files or {}).items():
+        write(root / folder / rel, text)
+    write(root / folder / "README.md", f"# {path}\n")
+
+
+def go_file(package: str, imports: tuple[str, ...] = ()) -> str:
+    block = "".join(f'\t_ "{i}"\n' for i in imports)
+    head = f"import (\n{block})\n\n" if imports else ""
+    main = "\nfunc main() {}\n" if package == "main" else ""
+    return f'package {package}\n\n{head}// Name says which package this is.\nconst Name = "{package}"\n{main}'
+
+
+# === genkit ======================================================================
+
+PY_PLUGINS = {  # folder → (distribution name, internal requirements)
+    "plugins/google-genai": ("genkit-plugin-google-genai", ("genkit",)),
+    "plugins/flask": ("genkit-plugin-flask", ("genkit", "genkit-plugin-google-genai")),
+    "plugins/mistral": ("genkit-plugin-mistral", ("genkit",)),  # not released yet
+}
+PY_SAMPLES = {"samples/hello": ("provider-google-genai-hello", ("genkit-plugin-google-genai",))}
+PY_TOOLS = {"tools/conform": ("conform", ("genkit",))}
+JS_CORE = ("@genkit-ai/core", "@genkit-ai/ai", "genkit")
+JS_PLUGINS = {
+    "plugins/google-genai": "@genkit-ai/google-genai",
+    "plugins/express": "@genkit-ai/express",
+}
+TOOLS_PACKAGES = {
+    "common": ("@genkit-ai/tools-common", {}),
+    "telemetry-server": ("@genkit-ai/telemetry-server", {"@genkit-ai/tools-common": "workspace:*"}),
+    "cli": (
+        "genkit-cli",
+        {"@genkit-ai/tools-common": "workspace:*", "@genkit-ai/telemetry-server": "workspace:*"},
+    ),
+}
+GO_MODULE = "github.com/acme/genkit/go"
+JS_VERSION, PY_VERSION, GO_VERSION = "1.2.0", "0.6.0", "v1.7.0"
+
+# The release tags genkit_like() creates at its release commit.
+JS_TAGS = tuple(f"{n}@{JS_VERSION}" for n in (*JS_CORE, *JS_PLUGINS.values()))
+TOOLS_TAGS = tuple(f"{n}@{JS_VERSION}" for n, _ in TOOLS_PACKAGES.values())
+PY_TAGS = ("py/genkit-v0.6.0", "py/genkit-plugin-google-genai-v0.6.0", "py/v0.6.0")
+GO_TAGS = ("go/v1.6.0", "go/v1.7.0")
+
+
+def write_genkit_py(root: Path) -> None:
+    py = root / "py"
+    members = {**PY_PLUGINS, **PY_SAMPLES}
+    sources = {name: {"workspace": True} for name, _ in [("genkit", ()), *members.values()]}
+    workspace = {
+        "project": {
+            "name": "genkit-workspace",
+            "version": "0.1.0",
+            "requires-python": ">=3.10",
+            "dependencies": ["genkit", "genkit-plugin-flask"],
+        },
+        "tool": {
+            "uv": {
+                "sources": sources,
+                "workspace": {"members": ["packages/*", "plugins/*", "samples/*"]},
+            }
+        },
+    }
+    write(py / "pyproject.toml", dump(workspace))
+    extras = {
+        "flask": ["genkit-plugin-flask"],
+        "google-genai": ["genkit-plugin-google-genai"],
+    }
+    uv_member(py, "packages/genkit", "genkit", PY_VERSION, extras=extras)
+    for folder, (name, deps) in members.items():
+        version = "0.1.0" if folder.startswith("samples") else PY_VERSION
+        if name == "genkit-plugin-mistral":
+            version = "0.1.0"
+        uv_member(py, folder, name, version, deps=deps)
+
+
+def write_genkit_js(root: Path) -> None:
+    js = root / "js"
+    write(
+        js / "pnpm-workspace.yaml",
+        "packages:\n  - './*'\n  - 'plugins/*'\n  - 'testapps/*'\n  - '!testapps/scratch'\n",
+    )
+    package_json(js, ".", {"private": True, "scripts": {"build": "echo build"}})
+    package_json(js, "core", js_package("@genkit-ai/core"))
+    package_json(js, "ai", js_package("@genkit-ai/ai", deps={"@genkit-ai/core": "workspace:*"}))
+    package_json(
+        js,
+        "genkit",
+        js_package(
+            "genkit", deps={"@genkit-ai/ai": "workspace:*", "@genkit-ai/core": "workspace:*"}
+        ),
+    )
+    for folder, name in JS_PLUGINS.items():
+        package_json(
+            js,
+            folder,
+            js_package(name, peer={"genkit": "workspace:^"}, dev={"genkit": "workspace:*"}),
+        )
+    # Test apps: not private, but never meant for the registry.
+    package_json(js, "testapps/basic", js_package("basic", "1.0.0", deps={"genkit": "workspace:*"}))
+    package_json(
+        js,
+        "testapps/rag",
+        js_package("rag", "1.0.0", deps={"@genkit-ai/google-genai": "workspace:*"}),
+    )
+    package_json(js, "testapps/scratch", {"private": True})  # excluded by a `!` glob
+
+
+def write_genkit_tools(root: Path) -> None:
+    tools = root / "genkit-tools"
+    write(
+        tools / "pnpm-workspace.yaml",
+        "packages:\n  - '.'\n  - 'cli'\n  - 'common'\n  - 'telemetry-server'\n",
+    )
+    # The workspace root is a member ('.'), private and unnamed.
+    package_json(tools, ".", {"private": True, "devDependencies": {}})
+    for folder, (name, deps) in TOOLS_PACKAGES.items():
+        package_json(tools, folder, js_package(name, deps=deps))
+
+
+def write_genkit_go(root: Path) -> None:
+    go = root / "go"
+    go_module(
+        go,
+        ".",
+        GO_MODULE,
+        files={"genkit/genkit.go": go_file("genkit"), "ai/ai.go": go_file("ai")},
+    )
+    # Samples: module paths without a dot (private), replacing the SDK by its folder.
+    for folder, path in (
+        ("samples/hello", "hello-sample"),
+        ("samples/telemetry", "telemetry-test"),
+    ):
+        go_module(
+            go,
+            folder,
+            path,
+            requires={GO_MODULE: "v1.7.0"},
+            replaces={GO_MODULE: "../.."},
+            files={"main.go": go_file("main", (f"{GO_MODULE}/genkit",))},
+        )
+
+
+ORIGINAL_RELEASEKIT_TOML = """\
+# The original releasekit's configuration, as genkit had it.
+forge             = "github"
+pr_title_template = "chore(release): genkit python v{version}"
+repo_name         = "genkit"
+repo_owner        = "acme"
+
+[license]
+project = "Apache-2.0"
+
+[workspace.py]
+bootstrap_sha = "BOOTSTRAP"
+changelog     = true
+core_package  = "genkit"
+ecosystem     = "python"
+library_dirs  = ["packages", "plugins"]
+plugin_prefix = "genkit-plugin-"
+root          = "py"
+skip_checks   = ["license_compatibility"]
+smoke_test    = true
+tag_format    = "{label}/{name}-v{version}"
+tool          = "uv"
+umbrella_tag  = "{label}/v{version}"
+extra_files   = ["packages/genkit/src/genkit/__init__.py"]
+exclude_bump  = []
+exclude_publish = [
+  "group:samples",
+  "group:unreleased_plugins",
+  "group:internal_tools",
+]
+
+[workspace.py.groups]
+core           = ["genkit"]
+google_plugins = ["genkit-plugin-google-genai"]
+community      = ["genkit-plugin-flask", "genkit-plugin-mistral"]
+internal_tools = ["conform"]
+samples        = ["provider-*"]
+unreleased_plugins = ["genkit-plugin-mistral"]
+
+[workspace.js]
+ecosystem            = "js"
+tool                 = "pnpm"
+root                 = "js"
+core_package         = "genkit"
+tag_format           = "{name}@{version}"
+secondary_tag_format = "{label}/{name}-v{version}"
+umbrella_tag         = "js/v{version}"
+synchronize          = true
+propagate_bumps      = true
+dist_tag             = "latest"
+exclude_publish      = ["group:testapps"]
+
+[workspace.js.groups]
+core     = ["@genkit-ai/ai", "@genkit-ai/core", "genkit"]
+testapps = ["basic", "rag"]
+
+[workspace.js-cli]
+ecosystem    = "js"
+tool         = "pnpm"
+root         = "genkit-tools"
+tag_format   = "{name}@{version}"
+umbrella_tag = "js-cli/v{version}"
+synchronize  = true
+"""
+
+
+def genkit_like(
+    root: Path, *, original_config: bool = False, lock: bool = False, history: bool = True
+) -> Path:
+    """The genkit patterns (see the module docstring), committed and tagged.
+
+    History: an old commit tagged ``py/v0.5.0`` and ``go/v1.6.0`` (the
+    original releasekit's bootstrap point), the release commit carrying every
+    tag of the current versions, then a ``feat`` in the Python core, a ``fix``
+    in a JS plugin and a ``fix`` in the Go module. With ``original_config``
+    the original releasekit's ``releasekit.toml`` is committed too.
+    ``lock`` commits ``uv.lock`` and the pnpm lockfiles (slower; needed for
+    ``doit bump`` / ``prepare``).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    write(root / "LICENSE", LICENSE)
+    write(root / ".gitignore", GITIGNORE)
+    write(root / "package.json", json.dumps({"name": "genkit", "private": True}, indent=2) + "\n")
+    write_genkit_py(root)
+    write_genkit_js(root)
+    write_genkit_tools(root)
+    write_genkit_go(root)
+    if lock:
+        subprocess.run(["uv", "lock", "-q"], cwd=root / "py", check=True, capture_output=True)
+        pnpm_lock(root / "js")
+        pnpm_lock(root / "genkit-tools")
+    git_init(root)
+    if not history:
+        return root
+    bootstrap = git(root, "rev-parse", "HEAD").strip()
+    tag(root, "py/v0.5.0", "go/v1.6.0")
+    commit(root, "chore: release 0.6.0 / 1.2.0 / v1.7.0", "py/packages/genkit/CHANGELOG.md")
+    tag(root, *JS_TAGS, *TOOLS_TAGS, *PY_TAGS, "go/v1.7.0")
+    if original_config:
+        write(root / "releasekit.toml", ORIGINAL_RELEASEKIT_TOML.replace("BOOTSTRAP", bootstrap))
+        commit(root, "chore: releasekit configuration")
+    commit(root, "feat(py): streaming flows", "py/packages/genkit/src/genkit/__init__.py")
+    commit(root, "fix(js/plugins/google-genai): retry", "js/plugins/google-genai/index.js")
+    commit(root, "fix(go): nil schema", "go/genkit/genkit.go")
+    return root
+
+
+# === opentelemetry-go ===========================================================
+
+OTEL = "go.opentelemetry.io/otel"
+OTEL_MODULES = {  # folder → (module path, requires (internal), Go files)
+    ".": (
+        OTEL,
+        (f"{OTEL}/metric",),
+        {
+            "otel.go": go_file("otel", (f"{OTEL}/metric",)),
+            "attribute/attribute.go": go_file("attribute"),
+        },
+    ),
+    # metric requires otel (for otel/attribute) while otel requires metric: a module cycle,
+    # but no package import cycle, so the go command builds both.
+    "metric": (OTEL + "/metric", (OTEL,), {"metric.go": go_file("metric", (f"{OTEL}/attribute",))}),
+    "sdk": (
+        OTEL + "/sdk",
+        (OTEL, f"{OTEL}/metric", f"{OTEL}/sdk/metric"),
+        {
+            "sdk.go": go_file("sdk", (f"{OTEL}/sdk/metric",)),
+            "resource/resource.go": go_file("resource", (OTEL,)),
+        },
+    ),
+    "sdk/metric": (
+        OTEL + "/sdk/metric",
+        (OTEL, f"{OTEL}/metric", f"{OTEL}/sdk"),
+        {"metric.go": go_file("metric", (f"{OTEL}/sdk/resource", f"{OTEL}/metric"))},
+    ),
+    "exporters/stdout": (
+        OTEL + "/exporters/stdout",
+        (OTEL, f"{OTEL}/metric", f"{OTEL}/sdk", f"{OTEL}/sdk/metric"),
+        {"stdout.go": go_file("stdout", (f"{OTEL}/sdk/metric",))},
+    ),
+    "schema": (OTEL + "/schema", (), {"schema.go": go_file("schema")}),
+}
+OTEL_TAGS = (
+    "v1.2.0",
+    "metric/v1.2.0",
+    "sdk/v1.2.0",
+    "sdk/metric/v1.2.0",
+    "exporters/stdout/v1.2.0",
+    "schema/v0.0.3",
+)
+
+
+def otel_like(root: Path) -> Path:
+    """Go modules at the repository root requiring each other in cycles, tagged, then a fix."""
+    import os
+
+    folders = {path: folder for folder, (path, _, _) in OTEL_MODULES.items()}
+    for folder, (path, requires, files) in OTEL_MODULES.items():
+        version = {p: ("v0.0.3" if p.endswith("schema") else "v1.2.0") for p in requires}
+        replaces = {p: _go_rel(os.path.relpath(folders[p], folder)) for p in requires}
+        go_module(root, folder, path, requires=version, replaces=replaces, files=files)
+    write(root / "LICENSE", LICENSE)
+    write(root / ".gitignore", GITIGNORE)
+    git_init(root)
+    tag(root, *OTEL_TAGS)
+    commit(root, "fix(metric): race in the meter", "metric/metric.go")
+    return root
+
+
+def _go_rel(rel: str) -> str:
+    return rel if rel.startswith("..") else f"./{rel}"
+
+
+# === vite =======================================================================
+
+
+def vite_like(root: Path) -> Path:
+    """A pnpm workspace with test fixtures pnpm accepts but nobody publishes."""
+    write(
+        root / "pnpm-workspace.yaml",
+        "packages:\n  - 'packages/*'\n  - 'playground/**'\n  - 'packages/**/__tests__/**'\n",
+    )
+    package_json(root, ".", {"name": "@vitejs/vite-monorepo", "private": True})
+    package_json(root, "packages/vite", js_package("vite", "7.1.0"))
+    package_json(root, "packages/create-vite", js_package("create-vite", "7.1.0"))
+    package_json(
+        root,
+        "packages/plugin-legacy",
+        js_package("@vitejs/plugin-legacy", "7.0.0", peer={"vite": "workspace:^"}),
+    )
+    fixtures = "packages/vite/src/node/__tests__/fixtures"
+    package_json(root, f"{fixtures}/config/cjs-module", {"type": "module"})  # no name
+    package_json(root, f"{fixtures}/config/no-version", {"name": "@vitejs/test-no-version"})
+    package_json(
+        root,
+        "playground/alias",
+        {"name": "@vitejs/test-alias", "private": True, "version": "0.0.0"},
+    )
+    # Two private fixtures with one name (pnpm accepts it).
+    package_json(root, "playground/dup/a", {"name": "@vitejs/test-dup", "private": True})
+    package_json(root, "playground/dup/b", {"name": "@vitejs/test-dup", "private": True})
+    package_json(
+        root,
+        "playground/uses-vite",
+        {
+            "name": "@vitejs/test-uses-vite",
+            "private": True,
+            "devDependencies": {"vite": "workspace:*"},
+        },
+    )
+    write(root / "LICENSE", LICENSE)
+    write(root / ".gitignore", GITIGNORE)
+    git_init(root)
+    tag(root, "v7.1.0", "create-vite@7.1.0", "plugin-legacy@7.0.0")
+    commit(root, "feat(create-vite): a template", "packages/create-vite/index.js")
+    return root
+
+
+# === release-please ============================================================
+
+
+def release_please_repo(root: Path) -> Path:
+    """A uv package and a pnpm workspace released by release-please (manifest mode)."""
+    uv_member(root, "python", "acme-py", "1.4.0")
+    write(
+        root / "python" / "pyproject.toml",
+        (root / "python" / "pyproject.toml").read_text()
+        + '\n[tool.uv.workspace]\nmembers = ["."]\n',
+    )
+    js = root / "js"
+    write(js / "pnpm-workspace.yaml", "packages:\n  - 'packages/*'\n")
+    package_json(js, ".", {"name": "acme-js", "private": True})
+    package_json(js, "packages/core", js_package("@acme/core", "2.0.1"))
+    package_json(
+        js, "packages/web", js_package("@acme/web", "0.3.0", deps={"@acme/core": "workspace:^"})
+    )
+    config = {
+        "$schema": "https://raw.githubusercontent.com/googleapis/release-please/main/schemas/config.json",
+        "bootstrap-sha": "BOOTSTRAP",
+        "include-v-in-tag": True,
+        "tag-separator": "-",
+        "separate-pull-requests": False,
+        "changelog-sections": [{"type": "feat", "section": "Features"}],
+        "plugins": ["node-workspace"],
+        "packages": {
+            "python": {"release-type": "python", "package-name": "acme-py"},
+            "js/packages/core": {"release-type": "node", "component": "core"},
+            "js/packages/web": {"release-type": "node", "package-name": "@acme/web", "draft": True},
+        },
+    }
+    manifest = {"python": "1.4.0", "js/packages/core": "2.0.1", "js/packages/web": "0.3.0"}
+    write(root / ".release-please-manifest.json", json.dumps(manifest, indent=2) + "\n")
+    write(root / "LICENSE", LICENSE)
+    write(root / ".gitignore", GITIGNORE)
+    git_init(root)
+    bootstrap = git(root, "rev-parse", "HEAD").strip()
+    config["bootstrap-sha"] = bootstrap
+    write(root / "release-please-config.json", json.dumps(config, indent=2) + "\n")
+    commit(root, "chore: release-please")
+    tag(root, "acme-py-v1.4.0", "core-v2.0.1", "web-v0.3.0")  # release-please drops npm scopes
+    commit(root, "fix(core): off by one", "js/packages/core/index.js")
+    return root
+
+
+# === changesets ================================================================
+
+CHANGESET_CONFIG = {
+    "$schema": "https://unpkg.com/@changesets/config@3.0.0/schema.json",
+    "changelog": "@changesets/cli/changelog",
+    "commit": False,
+    "fixed": [["@acme/core", "@acme/react"]],
+    "linked": [["@acme/web", "@acme/docs-site"]],
+    "access": "public",
+    "baseBranch": "main",
+    "updateInternalDependencies": "patch",
+    "ignore": ["@acme/example-*"],
+}
+
+
+def changesets_repo(root: Path) -> Path:
+    """A pnpm workspace managed with changesets, with two pending changesets."""
+    write(root / "pnpm-workspace.yaml", "packages:\n  - 'packages/*'\n  - 'examples/*'\n")
+    package_json(root, ".", {"name": "acme", "private": True})
+    package_json(root, "packages/core", js_package("@acme/core", "1.0.0"))
+    package_json(
+        root,
+        "packages/react",
+        js_package("@acme/react", "1.0.0", deps={"@acme/core": "workspace:^"}),
+    )
+    package_json(
+        root,
+        "packages/web",
+        js_package("@acme/web", "0.4.0", deps={"@acme/core": "workspace:^"}),
+    )
+    package_json(
+        root,
+        "examples/basic",
+        js_package("@acme/example-basic", "0.0.1", deps={"@acme/react": "workspace:*"}),
+    )
+    write(root / ".changeset" / "config.json", json.dumps(CHANGESET_CONFIG, indent=2) + "\n")
+    write(root / ".changeset" / "README.md", "# Changesets\n\nRun `pnpm changeset`.\n")
+    write(root / "LICENSE", LICENSE)
+    write(root / ".gitignore", GITIGNORE)
+    git_init(root)
+    tag(root, "@acme/core@1.0.0", "@acme/react@1.0.0", "@acme/web@0.4.0")
+    # Pending changesets: what `changeset version` would consume.
+    write(
+        root / ".changeset" / "brave-lions-dance.md",
+        '---\n"@acme/web": minor\n---\n\nAdd the dark theme.\n',
+    )
+    write(
+        root / ".changeset" / "quiet-owls-sing.md",
+        "---\n'@acme/core': patch\n\"@acme/example-basic\": patch\n---\n\nFix the retry loop.\n",
+    )
+    commit(root, "chore: add changesets")
+    return root

@@ -1,0 +1,178 @@
+"""`doit rollback` with real registries: pypiserver removal, npm deprecate (verdaccio),
+Go retract released as the next patch — then fresh installs resolve the previous version
+and `go get` skips the retracted one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from tests.publishing import Published, doit
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def _release(root: Path, ids: list[str], *extra: str) -> None:
+    """Version, bump, commit, tag and publish the given packages (the release loop)."""
+    selected = f"package={','.join(ids)}"
+    doit(root, "version", selected, *extra)
+    doit(root, "bump", selected, *extra)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "chore(release): test release")
+    doit(root, "tag", selected)
+    doit(root, "publish", selected)
+
+
+def _plan(root: Path) -> dict[str, dict]:
+    return {r["id"]: r for r in json.loads(doit(root, "plan", "--format", "json").stdout)}
+
+
+def test_rollback_in_every_ecosystem(published: Published, tmp_path: Path) -> None:
+    root, ns = published.root, published.ns
+    py, js, go = (published.release_id(e, "core") for e in ("py", "js", "go"))
+    module = go.removeprefix("go/")
+    ids = [py, js, go]
+    doit(root, "tag", f"package={','.join(ids)}")
+    doit(root, "publish", f"package={','.join(ids)}")  # 0.3.0 everywhere
+    for folder in ("py/packages/{ns}-core", "js/packages/core", "go/core"):
+        (root / folder.format(ns=ns) / "NEW.md").write_text("a new feature\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "feat(core): the feature that breaks")
+    _release(root, ids)  # the bad 0.4.0
+    remote = published.remote.path
+    assert {f"{ns}-core-v0.4.0", f"@{ns}/core-v0.4.0", "go/core/v0.4.0"} <= set(
+        git(remote, "tag", "--list").split()
+    )
+
+    # A dry run says everything and changes nothing.
+    head = git(root, "rev-parse", "HEAD")
+    dry = doit(root, "rollback", f"package={','.join(ids)}", "reason=broken build", "dry_run=1")
+    assert f"would remove {ns}-core 0.4.0" in dry.stdout
+    assert f"would run npm deprecate @{ns}/core@0.4.0 'broken build'" in dry.stdout
+    assert "would add `retract v0.4.0 // broken build` to go/core/go.mod" in dry.stdout
+    assert f"would delete tag {ns}-core-v0.4.0" in dry.stdout
+    assert git(root, "rev-parse", "HEAD") == head
+    assert not git(root, "status", "--porcelain")
+    assert f"{ns}-core-v0.4.0" in git(remote, "tag", "--list").split()
+
+    out = doit(root, "rollback", f"package={','.join(ids)}", "reason=broken build").stdout
+    tags = git(remote, "tag", "--list").split()
+    # pypiserver lost 0.4.0: its tag goes; npm and Go still serve theirs: the tags stay.
+    assert f"{ns}-core-v0.4.0" not in tags, out
+    assert f"{ns}-core-v0.4.0" not in git(root, "tag").split()
+    assert f"@{ns}/core-v0.4.0" in tags and "go/core/v0.4.0" in tags
+    assert f"keep tag @{ns}/core-v0.4.0" in out
+    assert "fix: roll back" in git(root, "log", "-1", "--format=%s")
+    assert (root / "go/core/go.mod").read_text().endswith("\nretract v0.4.0 // broken build\n")
+
+    # Python: a fresh install resolves the previous version.
+    venv = tmp_path / "venv"
+    subprocess.run(["uv", "venv", "-q", str(venv)], check=True)
+    env = {**os.environ, "VIRTUAL_ENV": str(venv)}
+    subprocess.run(
+        [
+            "uv",
+            "pip",
+            "install",
+            "-q",
+            "--no-cache",
+            "--index-url",
+            published.pypi.simple_url,
+            f"{ns}-core",
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    frozen = subprocess.run(
+        ["uv", "pip", "freeze"], check=True, env=env, capture_output=True, text=True
+    ).stdout
+    assert f"{ns}-core==0.3.0" in frozen
+
+    # npm: latest went back to 0.3.0; installing 0.4.0 explicitly prints the deprecation.
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text('{"name": "app", "version": "1.0.0", "private": true}\n')
+    npm_env = {**os.environ, "npm_config_cache": str(tmp_path / "npm-cache")}
+    registry = ["--registry", published.npm.url, "--no-audit", "--no-fund"]
+    subprocess.run(
+        ["npm", "install", f"@{ns}/core", *registry],
+        cwd=app,
+        check=True,
+        env=npm_env,
+        capture_output=True,
+        text=True,
+    )
+    installed = json.loads((app / f"node_modules/@{ns}/core/package.json").read_text())
+    assert installed["version"] == "0.3.0"
+    bad = subprocess.run(
+        ["npm", "install", f"@{ns}/core@0.4.0", *registry],
+        cwd=app,
+        env=npm_env,
+        capture_output=True,
+        text=True,
+    )
+    assert "deprecated" in bad.stdout + bad.stderr and "broken build" in bad.stdout + bad.stderr
+
+    # The plan shows them due again. Python: its tag is gone, so the feature counts again
+    # and is released under a new version (an index never takes a file name twice);
+    # Go: the retraction is a fix, released as the next patch.
+    rows = _plan(root)
+    assert rows[py]["next"] == "0.5.0" and rows[py]["why"].startswith("feature "), rows[py]
+    assert rows[go]["next"] == "v0.4.1" and rows[go]["why"].startswith("fix "), rows[go]
+    assert rows[js]["next"] is None  # deprecated, still served and tagged
+
+    # Go: releasing the patch carries the retraction; go skips v0.4.0 from then on.
+    _release(root, [go])
+    gopath = tmp_path / "gopath"
+    go_env = {
+        **os.environ,
+        "GOPROXY": published.goproxy.url,
+        "GOSUMDB": "off",
+        "GOFLAGS": "-mod=mod",
+        "GOPATH": str(gopath),
+        "GOMODCACHE": str(gopath / "mod"),
+    }
+    listed = subprocess.run(
+        ["go", "list", "-m", "-versions", f"{module}"],
+        cwd=tmp_path,
+        env=go_env,
+        capture_output=True,
+        text=True,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split()[1:] == ["v0.3.0", "v0.4.1"]
+    everything = subprocess.run(
+        ["go", "list", "-m", "-retracted", "-versions", module],
+        cwd=tmp_path,
+        env=go_env,
+        capture_output=True,
+        text=True,
+    )
+    assert "v0.4.0" in everything.stdout.split()
+    consumer = tmp_path / "consumer"
+    consumer.mkdir()
+    (consumer / "go.mod").write_text("module example.com/consumer\n\ngo 1.22\n")
+    got = subprocess.run(
+        ["go", "get", f"{module}@latest"], cwd=consumer, env=go_env, capture_output=True, text=True
+    )
+    assert got.returncode == 0, got.stderr
+    assert f"{module} v0.4.1" in (consumer / "go.mod").read_text()
+    warned = subprocess.run(
+        ["go", "get", f"{module}@v0.4.0"], cwd=consumer, env=go_env, capture_output=True, text=True
+    )
+    assert "retracted" in warned.stderr and "broken build" in warned.stderr
+
+
+def test_rollback_needs_a_selection_and_refuses_unknown_packages(published: Published) -> None:
+    result = doit(published.root, "rollback", check=False)
+    assert result.returncode == 1 and "RK-CONFIG-VALUE" in result.stdout + result.stderr
+    result = doit(published.root, "rollback", "package=py/nope", check=False)
+    assert "no such package" in result.stdout + result.stderr

@@ -314,8 +314,8 @@ CASES: list[Case] = [
     case(
         "js-no-name",
         edit_json(JS_CORE, lambda d: d.pop("name")),
-        code="RK-WORKSPACE-UNRESOLVED",  # unnamed: private, so @acme/http cannot find it
-        names=(JS_HTTP, "@acme/core"),
+        code="RK-WORKSPACE-UNRESOLVED",  # unnamed: private, so its dependents cannot find it
+        names=("package.json", "@acme/core"),
     ),
     case(
         "js-bad-version",
@@ -627,8 +627,7 @@ CASES: list[Case] = [
 
 
 # The work list: cases that fail today (strict xfail: a fixed case must leave this set).
-KNOWN_FAILING = {
-}
+KNOWN_FAILING = {}
 
 
 @pytest.fixture(scope="module")

@@ -217,11 +217,32 @@ def upload(release: Release) -> None:
     if not missing:
         print(f"{release.id} {release.version}: the registry already has these exact bytes")
         return
-    files = [release.dist_dir / a["file"] for a in missing]
-    ecosystem.upload(release, files)
-    print(
-        f"uploaded {', '.join(f.name for f in files)} to {release.upload_url or release.registry}"
+    from releasekit_tasks.publish.retry import upload_with_retries
+
+    by_name = {a["file"]: a for a in missing}
+
+    def send(names: list[str]) -> None:
+        ecosystem.upload(release, [release.dist_dir / n for n in names])
+
+    def missing_after(names: list[str]) -> list[str]:
+        remote = remote_state(release)
+        return [
+            n
+            for n in names
+            if not _compare(release, by_name[n], _remote_sum(release, remote, by_name[n]))
+        ]
+
+    target = release.upload_url or release.registry
+    attempts = upload_with_retries(
+        send,
+        missing_after,
+        list(by_name),
+        retries=release.retries,
+        url=target,
+        token_env=release.token_env or "",
     )
+    tries = f" ({attempts} attempts)" if attempts > 1 else ""
+    print(f"uploaded {', '.join(by_name)} to {target}{tries}")
 
 
 def receipt_covers(receipt: str, artifacts_file: str) -> bool:

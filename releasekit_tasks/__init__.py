@@ -7,6 +7,7 @@ A user's dodo.py is one line::
 which brings the task creators below and ``DOIT_CONFIG`` into it.
 """
 
+from releasekit_tasks.doit_plugins import continue_on_failure
 from releasekit_tasks.doit_plugins.progress import ReleaseReporter
 from releasekit_tasks.tasks.doctor import task_doctor
 from releasekit_tasks.tasks.go_directive import task_go_directive
@@ -29,6 +30,8 @@ from releasekit_tasks.tasks.publish import (
 )
 from releasekit_tasks.tasks.rollback import task_rollback
 
+continue_on_failure.install()
+
 __version__ = "0.1.0"
 
 DOIT_CONFIG = {
@@ -40,6 +43,10 @@ DOIT_CONFIG = {
     # (doit's stock backends write once, at the end). Registered as a
     # doit.BACKEND entry point by this package.
     "backend": "releasekit-sqlite",
+    # doit --continue: a failed step stops only what depends on it, so one release
+    # tree's failure never holds back the independent ones (the summary says which
+    # packages were blocked, and by what). `doit --no-continue` restores stop-at-first.
+    "continue": True,
     "dep_file": ".releasekit/doit.sqlite3",
 }
 

@@ -10,6 +10,7 @@ Prints the figure: runs to complete, requests and faults, uploads per artifact.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,14 @@ from pathlib import Path
 import pytest
 
 from tests.faultproxy import FaultProxy
-from tests.publishing import Published, read_shim_log, run_doit, sample_repo, uploaded_items
+from tests.publishing import (
+    Published,
+    git_out,
+    read_shim_log,
+    run_doit,
+    sample_repo,
+    uploaded_items,
+)
 from tests.servers import GitRemote, GoProxyServer, NpmRegistry, PypiServer
 
 RATE = 0.3
@@ -97,3 +105,26 @@ def test_polyglot_publish_rides_out_30_percent_faults_in_one_run(
         f"upload attempts max {max(attempts.values())} (total {sum(attempts.values())})\n"
         + summaries
     )
+
+
+def test_a_failed_tree_does_not_stop_the_independent_ones(
+    published: Published, shims: Path, tmp_path: Path
+) -> None:
+    """doit's continue behaviour: js/http fails to build, so js/cli is blocked; js/core,
+    and the py and go trees, publish; the summary gives each package's true state."""
+    pub = published
+    http = pub.root / "js/packages/http/package.json"
+    manifest = json.loads(http.read_text())
+    manifest["scripts"] = {"prepack": "exit 7"}
+    http.write_text(json.dumps(manifest, indent=2) + "\n")
+    git_out(pub.root, "commit", "-qam", "chore: a broken prepack script")
+    status, out = run_doit(
+        pub.root, "-n", "4", "publish", shims=shims, log=tmp_path / "run.jsonl", timeout=600
+    )
+    assert status == 1, out[-4000:]
+    failed, blocked = pub.release_id("js", "http"), pub.release_id("js", "cli")
+    assert set(pub.receipts()) == pub.release_ids() - {failed, blocked}
+    summary = out[out.rindex("RK-BUILD-FAILED") :]
+    assert f"{failed}" in summary
+    assert f"blocked by {failed}" in out or f"blocked by build:{failed}" in out, out[-3000:]
+    assert "not run" not in out.split("summary")[-1], out[-3000:]

@@ -445,6 +445,14 @@ CATALOGUE: dict[str, CodeInfo] = {
         "--lockfile-only` or `go mod tidy` bring the lockfiles in line (D-2). Their "
         "failure stops prepare before any commit.",
     ),
+    "RK-TAG-CONFLICT": CodeInfo(
+        "a release tag points at one commit here and at another on the remote",
+        "decide which commit the release is, then delete the other tag; never move a pushed tag",
+        "`doit tag` pushes every selected release tag the remote lacks, also ones an earlier "
+        "run created but could not push. A tag with the same name at different commits "
+        "locally and on the remote means two different releases claim one version; "
+        "releasekit refuses to guess which one is right.",
+    ),
     "RK-GIT-NO-REPO": CodeInfo(
         "the repository root is not inside a git repository",
         "run releasekit in a git checkout (`git init` and commit, or clone the repository)",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import shutil
+import subprocess
 from pathlib import Path
 
 from releasekit_tasks.config import RootConfig
@@ -22,11 +23,11 @@ from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, 
 from releasekit_tasks.prepare import changelog
 from releasekit_tasks.prepare.bump import plan_edits, write_edits
 from releasekit_tasks.prepare.decide import Decision, VersionOptions, decide
-from releasekit_tasks.prepare.history import tag_names, umbrella_tag
+from releasekit_tasks.prepare.history import all_tags, tag_names, umbrella_tag
 from releasekit_tasks.prepare.manifest import ReleaseManifest
 from releasekit_tasks.publish.actions import _failing, check_clean
 from releasekit_tasks.publish.journal import write_atomically
-from releasekit_tasks.vcs import git, list_tags, require_history
+from releasekit_tasks.vcs import git, require_history
 from releasekit_tasks.workspace import Workspace, collect
 
 MANIFEST = "release-manifest.json"
@@ -195,14 +196,19 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
 
 @_failing
 def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool) -> None:
-    """Tag every selected package whose current version has no tag yet, at HEAD
-    (after the Release PR merged), plus the umbrella tag of a synchronized release."""
+    """Tag every selected package's current version at HEAD (after the Release PR merged),
+    plus the umbrella tag of a synchronized release, and push every one of those tags
+    the remote lacks — made now or by an earlier run whose push failed.
+
+    A version tagged already (locally or on the remote) keeps its tag. A tag that
+    points at one commit here and at another on the remote is refused
+    (RK-TAG-CONFLICT): releases never move.
+    """
     repo = Path(root)
     workspace = collect(repo)
     graph = _checked_graph(repo, workspace)
     chosen, pulled = select(graph, options_from(values).selection)
-    existing = set(list_tags(repo))
-    wanted: list[tuple[str, str]] = []  # (tag, message)
+    wanted: dict[str, str] = {}  # tag -> message, for every selected current version
     config = workspace.config
     shared: dict[str, set[str]] = {}  # sync domain -> versions
     for pid in graph.nodes:
@@ -213,21 +219,60 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool) -> None
         if domain is not None:
             shared.setdefault(domain, set()).add(package.version.removeprefix("v"))
         for name in tag_names(package, config, package.version):
-            if name not in existing:
-                wanted.append((name, f"{package.name} {package.version}"))
+            wanted.setdefault(name, f"{package.name} {package.version}")
     for domain, versions_seen in shared.items():
         if len(versions_seen) == 1:
             umbrella = umbrella_tag(config, domain, versions_seen.pop())
-            if umbrella not in existing:
-                wanted.append((umbrella, f"release {umbrella}"))
-    for name, message in wanted:
+            wanted.setdefault(umbrella, f"release {umbrella}")
+
+    local = all_tags(repo)
+    remote_tags = _remote_tags(repo, remote) if push and wanted else None
+    for name in wanted:
+        here, there = local.get(name), (remote_tags or {}).get(name)
+        if here and there and here != there:
+            raise RKError(
+                "RK-TAG-CONFLICT",
+                f"tag {name} points at {here[:12]} here and at {there[:12]} on {remote}",
+                path=repo,
+                fix=f"releases never move: find out which is right, then delete the other "
+                f"(`git tag -d {name}` and `git fetch {remote} tag {name}`, or fix the remote)",
+            )
+    create = [n for n in wanted if n not in local and n not in (remote_tags or {})]
+    to_push = [n for n in wanted if remote_tags is not None and n not in remote_tags]
+    for name in create:
         print(f"{'would tag' if dry_run else 'tag'}  {name}")
         if not dry_run:
-            git(repo, "tag", "-a", name, "-m", message, "HEAD")
-    if not wanted:
-        print("every selected version is tagged already")
-    elif push and not dry_run:
-        _push_refs(repo, remote, [f"refs/tags/{name}" for name, _ in wanted])
+            git(repo, "tag", "-a", name, "-m", wanted[name], "HEAD")
+    for name in (n for n in to_push if n not in create):
+        print(f"{'would push' if dry_run else 'push'}  {name} (tagged earlier, not on {remote})")
+    if not create and not to_push:
+        print("every selected version is tagged already" + (f" (on {remote} too)" if push else ""))
+    elif to_push and not dry_run:
+        _push_refs(repo, remote, [f"refs/tags/{name}" for name in to_push])
+        print(f"pushed   {len(to_push)} tag(s) → {remote}")
+
+
+def _remote_tags(repo: Path, remote: str) -> dict[str, str]:
+    """Tag -> commit on ``remote`` (annotated tags peeled): one ``git ls-remote``."""
+    _require_remote(repo, remote)
+    try:
+        out = git(repo, "ls-remote", "--tags", remote)
+    except subprocess.CalledProcessError as exc:
+        raise RKError(
+            "RK-GIT-PUSH",
+            f"cannot list the tags of {remote}: {(exc.stderr or '').strip()}",
+            path=repo,
+            fix="check the remote's URL and your access to it, or pass push=0",
+        ) from None
+    tags: dict[str, str] = {}
+    for line in out.splitlines():
+        sha, _, ref = line.partition("\t")
+        name = ref.removeprefix("refs/tags/")
+        if name.endswith("^{}"):
+            tags[name[:-3]] = sha  # the peeled commit wins over the tag object
+        else:
+            tags.setdefault(name, sha)
+    return tags
 
 
 def commit_message(manifest: ReleaseManifest) -> str:
@@ -256,7 +301,7 @@ def _push(tree: Path, remote: str, branch: str) -> None:
     print(f"push     {branch} → {remote}")
 
 
-def _push_refs(repo: Path, remote: str, refs: list[str], *, force: bool = False) -> None:
+def _require_remote(repo: Path, remote: str) -> None:
     if remote not in git(repo, "remote").split():
         raise RKError(
             "RK-GIT-PUSH",
@@ -264,6 +309,10 @@ def _push_refs(repo: Path, remote: str, refs: list[str], *, force: bool = False)
             path=repo,
             fix="add the remote (git remote add origin URL), pass remote=NAME, or push=0",
         )
+
+
+def _push_refs(repo: Path, remote: str, refs: list[str], *, force: bool = False) -> None:
+    _require_remote(repo, remote)
     flags = ["--force"] if force else ["--atomic"]
     out = git(repo, "push", *flags, "--porcelain", remote, *refs, check=False)
     if "Done" not in out:

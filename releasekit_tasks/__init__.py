@@ -32,6 +32,18 @@ from releasekit_tasks.tasks.rollback import task_rollback
 
 continue_on_failure.install()
 
+
+def _quiet_broken_pipe() -> None:
+    """`doit plan --format json | head`: when the reader goes away, end quietly as Unix
+    tools do (SIGPIPE's default action), not with a BrokenPipeError traceback."""
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+
+
+_quiet_broken_pipe()
+
 __version__ = "0.1.0"
 
 DOIT_CONFIG = {

@@ -686,7 +686,6 @@ def test_bad_input(bad: Case, sample: Path, tmp_path: Path) -> None:
     assert tree_diff(before, snapshot(root)) == [], shown
 
 
-@pytest.mark.xfail(strict=True, reason="BrokenPipeError: work list")
 def test_doit_plan_json_into_head_closes_quietly(sample: Path, tmp_path: Path) -> None:
     """`doit plan --format json | head`: the reader goes away early; no BrokenPipeError."""
     root = tmp_path / "repo"

@@ -25,6 +25,7 @@ from releasekit_tasks.tasks.publish import (
     task_preflight,
     task_publish,
     task_query,
+    task_stage,
     task_upload,
     task_verify,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "task_publish",
     "task_query",
     "task_rollback",
+    "task_stage",
     "task_tag",
     "task_upload",
     "task_verify",

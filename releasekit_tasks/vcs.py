@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import functools
+import os
 import subprocess
 from pathlib import Path
 
 from releasekit_tasks.errors import RKError
+
+
+def _git_env() -> dict[str, str]:
+    """The environment with ``core.quotePath=false`` added (git >= 2.31 reads config from
+    GIT_CONFIG_COUNT/KEY_n/VALUE_n), so argv stays ``git <verb> …`` and paths come back
+    unquoted; configuration the caller passes the same way is kept."""
+    env = dict(os.environ)
+    n = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+    env.update(
+        {
+            "GIT_CONFIG_COUNT": str(n + 1),
+            f"GIT_CONFIG_KEY_{n}": "core.quotePath",
+            f"GIT_CONFIG_VALUE_{n}": "false",
+        }
+    )
+    return env
 
 
 def git(repo: Path, *args: str, check: bool = True) -> str:
@@ -14,8 +31,9 @@ def git(repo: Path, *args: str, check: bool = True) -> str:
     (``core.quotePath=false``): a non-ASCII folder name comes back as itself."""
     try:
         result = subprocess.run(
-            ["git", "-c", "core.quotePath=false", *args],
+            ["git", *args],
             cwd=repo,
+            env=_git_env(),
             capture_output=True,
             text=True,
             encoding="utf-8",

@@ -71,6 +71,10 @@ class Ecosystem:
     # True: upload asks the registry first and passes only the files it lacks,
     # refusing different bytes. False: upload is idempotent itself (Go's tag push).
     upload_checks_registry: bool = True
+    # True: install and build run in the staging worktree (publish/stage.py), so
+    # pins and tool temp files never touch the checkout. False: the build reads
+    # git itself (Go's module zip comes from `git archive HEAD`).
+    builds_in_stage: bool = True
     # True when the ecosystem builds and installs members that require each
     # other in a cycle (Go modules): such a cycle is a release unit, not an error.
     allows_cycles: bool = False

@@ -157,6 +157,14 @@ def _check_reachable(registry: str, retries: int) -> None:
 
 
 @_failing
+def stage(root: str) -> None:
+    from releasekit_tasks.publish.stage import refresh
+
+    tree = refresh(Path(root))
+    print(f"staged HEAD in {tree}: builds read from there, never from the checkout")
+
+
+@_failing
 def install(kind: str, folder: str) -> None:
     get_ecosystem(kind).install(Path(folder))
 
@@ -168,7 +176,13 @@ def build(release: Release) -> None:
         return
     if release.dist_dir.exists():
         shutil.rmtree(release.dist_dir)
-    artifacts = _ecosystem(release).build(release)
+    ecosystem = _ecosystem(release)
+    if ecosystem.builds_in_stage:
+        from releasekit_tasks.publish.stage import staged
+
+        artifacts = ecosystem.build(staged(release))
+    else:
+        artifacts = ecosystem.build(release)
     write_json(
         release.artifacts_file,
         {"id": release.id, "version": release.version, "artifacts": artifacts},

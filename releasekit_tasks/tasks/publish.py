@@ -32,6 +32,7 @@ from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, 
 from releasekit_tasks.prepare.history import tag_format, toplevel
 from releasekit_tasks.publish import actions
 from releasekit_tasks.publish.release import Release
+from releasekit_tasks.publish.stage import staged_path
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
 from releasekit_tasks.workspace import Workspace, collect_cached
@@ -265,18 +266,36 @@ def task_preflight() -> dict:
 
 def task_install() -> Iterator[dict]:
     """Install each workspace whose ecosystem needs it before building (pnpm: link the workspace)."""
-    for label, (kind, folder) in release_set(repo_root()).installs.items():
-        step = get_ecosystem(kind).install_step(Path(folder))
+    root = repo_root()
+    for label, (kind, folder) in release_set(root).installs.items():
+        ecosystem = get_ecosystem(kind)
+        where = staged_path(root, folder) if ecosystem.builds_in_stage else Path(folder)
+        step = ecosystem.install_step(where)
         if step is None:
             continue
         yield {
             "name": label,
-            "actions": [(actions.install, [kind, folder])],
+            "actions": [(actions.install, [kind, str(where)])],
             "file_dep": step.file_dep,
             "targets": step.targets,
+            "task_dep": ["stage"] if ecosystem.builds_in_stage else [],
             "doc": step.doc,
             "verbosity": 2,
         }
+
+
+def task_stage() -> dict:
+    """A worktree of HEAD at .releasekit/stage: builds pin and write there, never in the checkout."""
+    root, releases, _ = _releases()
+    broken = _broken(root)
+    if broken:
+        return broken
+    return {
+        "actions": [(actions.stage, [str(root)])] if releases else [],
+        "task_dep": ["preflight"],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
 
 
 def task_build() -> Iterator[dict]:
@@ -292,7 +311,7 @@ def task_build() -> Iterator[dict]:
             "actions": [(actions.build, [release])],
             "file_dep": files.get(pid, []),
             "targets": [str(release.artifacts_file)],
-            "task_dep": ["preflight", "query", *setup],
+            "task_dep": ["preflight", "query", "stage", *setup],
             "doc": f"build {release.name} {release.version}",
             "verbosity": 2,
         }

@@ -176,16 +176,27 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
         print(f"would commit on {branch} and push it to {remote}")
         return
     tree = state_dir(repo) / WORKTREE
+    before = git(repo, "rev-parse", "-q", "--verify", f"refs/heads/{branch}", check=False).strip()
     _fresh_worktree(repo, tree, branch, manifest.head)
-    edits = plan_edits(manifest, workspace, tree)
-    write_edits(edits)
-    _changelog_edits(manifest, workspace.config, tree)
-    git(tree, "add", "-A")
-    git(tree, "commit", "-q", "--no-verify", "-m", commit_message(manifest))
-    sha = git(tree, "rev-parse", "HEAD").strip()
-    print(f"commit   {sha[:12]} on {branch}")
-    if push:
-        _push(tree, remote, branch)
+    try:
+        edits = plan_edits(manifest, workspace, tree)
+        write_edits(edits)
+        _changelog_edits(manifest, workspace.config, tree)
+        git(tree, "add", "-A")
+        git(tree, "commit", "-q", "--no-verify", "-m", commit_message(manifest))
+        sha = git(tree, "rev-parse", "HEAD").strip()
+        print(f"commit   {sha[:12]} on {branch}")
+        if push:
+            _push(tree, remote, branch)
+    except BaseException:
+        # A failed prepare leaves nothing behind: no worktree, and the release
+        # branch as it was (gone, if this run created it).
+        _remove_worktree(repo, tree)
+        if before:
+            git(repo, "branch", "-f", branch, before, check=False)
+        else:
+            git(repo, "branch", "-D", branch, check=False)
+        raise
     body = changelog.embed_manifest(
         changelog.release_notes(manifest, today(), workspace.config.repo_url), manifest
     )

@@ -289,6 +289,13 @@ CASES: list[Case] = [
         names="acme-cli",
     ),
     case(
+        "run-plan-then-failing-check-keeps-no-state-db",
+        edit_json(VERSIONS, _set("go/core", "v2.0.0")),
+        args="plan check",
+        code="RK-CHECK-GO-MAJOR",
+        names=GO_CORE,
+    ),
+    case(
         "py-private-dependency",
         replace(PY_CORE, "dependencies = []", 'dependencies = ["acme-sample"]'),
         append(PY_CORE, "\n[tool.uv.sources]\nacme-sample = { workspace = true }\n"),

@@ -103,7 +103,10 @@ def _package_findings(graph: Graph, package: Package, repo_root: Path) -> list[F
         target = graph.nodes.get(f"{package.label}/{dep.name}")
         if target is None or target is package:
             continue
-        if package.publishable and target.version is None and ships_with_package(dep):
+        # A released package (it has a version) pins its internal dependencies at build;
+        # one whose version releasekit cannot know would be pinned to nothing.
+        pins_nothing = package.version is not None and target.version is None
+        if package.publishable and pins_nothing and ships_with_package(dep):
             found.append(
                 Finding(
                     "RK-MANIFEST-FIELD",

@@ -121,9 +121,13 @@ def infer(
             }
             found = {name: ts for name, ts in found.items() if ts}
             if found:
-                first = next(iter(found.values()))
                 scored.append(
-                    Evidence(template, len(found), sum(map(len, found.values())), max(first))
+                    Evidence(
+                        template,
+                        len(found),
+                        sum(map(len, found.values())),
+                        _example(template, label, publishable, found),
+                    )
                 )
                 per_template[template] = found
     scored.sort(key=lambda e: (-e.packages, -e.tags))
@@ -177,6 +181,18 @@ def infer(
         len(publishable) > 1 and len(shared) == 1 and result.umbrella_tag is not None
     )
     return result
+
+
+def _example(template: str, label: str, members: list[Member], found: dict[str, list[str]]) -> str:
+    """A tag of a member at its current version (what users recognise), else any one."""
+    for member in members:
+        if member.name in found and member.version:
+            tag = tagformat.render(
+                template, name=member.name, version=member.version, label=label, dir=member.dir
+            )
+            if tag in found[member.name]:
+                return tag
+    return min(next(iter(found.values())))
 
 
 def latest(tags: Iterable[str], dates: dict[str, int]) -> str:

@@ -199,6 +199,7 @@ def read_histories(
     tags = all_tags(repo)
     histories: dict[str, PackageHistory] = {}
     umbrellas: dict[str, list[Tag]] = {}
+    resolved: dict[str, str] = {}
     for package in packages:
         key = functools.partial(version_key, package.ecosystem)
         found = package_tags(package, config, tags, key)
@@ -223,12 +224,14 @@ def read_histories(
         if last is not None:
             boundary, boundary_name = last.sha, last.name
         elif bootstrap:
-            boundary = _resolve(repo, bootstrap)
+            if bootstrap not in resolved:  # one git call per distinct bootstrap_sha
+                resolved[bootstrap] = _resolve(repo, bootstrap)
+            boundary = resolved[bootstrap]
             boundary_name = f"bootstrap_sha {bootstrap}"
         else:
             boundary, boundary_name = None, ""
         histories[package.id] = PackageHistory(last, last_final, boundary, boundary_name)
-    folders = {_relative(p.path, repo): p.id for p in packages}
+    folders = Owners({_relative(p.path, repo).as_posix(): p.id for p in packages})
     wanted: dict[str | None, set[str]] = {}
     for pid, history in histories.items():
         wanted.setdefault(history.boundary, set()).add(pid)
@@ -259,13 +262,41 @@ def _relative(path: Path, repo: Path) -> PurePosixPath:
     return PurePosixPath(Path(os.path.relpath(path, repo)).as_posix())
 
 
-def _owner(file: str, folders: dict[PurePosixPath, str]) -> str | None:
+class Owners:
+    """File path → the id of the deepest package folder holding it, memoized.
+
+    A long history names the same files again and again (genkit: 36,000 file
+    entries over 41 logs); string prefixes, not Path objects, keep it cheap.
+    """
+
+    def __init__(self, folders: dict[str, str]) -> None:
+        self.folders = {("" if f == "." else f): pid for f, pid in folders.items()}
+        self.cache: dict[str, str | None] = {}
+
+    def __call__(self, file: str) -> str | None:
+        found = self.cache.get(file, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        owner = None
+        folder = file
+        while True:
+            cut = folder.rfind("/")
+            folder = folder[:cut] if cut != -1 else ""
+            if folder in self.folders:
+                owner = self.folders[folder]
+                break
+            if not folder:
+                break
+        self.cache[file] = owner
+        return owner
+
+
+_MISSING = object()
+
+
+def _owner(file: str, folders: Owners) -> str | None:
     """The id of the deepest package folder holding ``file``."""
-    path = PurePosixPath(file)
-    for parent in path.parents:
-        if parent in folders:
-            return folders[parent]
-    return None
+    return folders(file)
 
 
 _LOG_FORMAT = "--format=%x1e%H%x1f%P%x1f%B%x1f"
@@ -282,7 +313,7 @@ def _log(repo: Path, *args: str) -> list[tuple[str, list[str], str, list[str]]]:
 
 
 def _commits_by_package(
-    repo: Path, boundary: str | None, folders: dict[PurePosixPath, str], pids: set[str]
+    repo: Path, boundary: str | None, folders: Owners, pids: set[str]
 ) -> dict[str, list[ParsedCommit]]:
     rev = f"{boundary}..HEAD" if boundary else "HEAD"
     result: dict[str, list[ParsedCommit]] = {}
@@ -304,7 +335,7 @@ def _commits_by_package(
 
 
 def _merged_commits(
-    repo: Path, parents: list[str], folders: dict[PurePosixPath, str]
+    repo: Path, parents: list[str], folders: Owners
 ) -> dict[str, list[ParsedCommit]]:
     """The commits a merge brought in (reachable from its other parents only), by package."""
     excluded = [f"^{parents[0]}"]

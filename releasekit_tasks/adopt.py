@@ -113,11 +113,17 @@ def infer(
     per_template: dict[str, dict[str, list[str]]] = {}
     if package_templates:
         for template in PACKAGE_CANDIDATES:
+            forms: dict[tuple[str, str], int] = {}
+            for m in members:
+                pair = tagformat.affixes(template, name=m.name, label=label, dir=m.dir)
+                forms[pair] = forms.get(pair, 0) + 1
             found = {
                 m.name: [
                     t for t in _tags_of(template, m, label, index, is_version) if t not in taken
                 ]
                 for m in publishable
+                # a form two members share (`{short}`: mcp and @genkit-ai/mcp) proves nothing
+                if forms[tagformat.affixes(template, name=m.name, label=label, dir=m.dir)] == 1
             }
             found = {name: ts for name, ts in found.items() if ts}
             if found:

@@ -221,6 +221,10 @@ def _original_workspace(
             continue  # the original's "unset"
         draft.set(label, new, value, f"from {where} {key} in {path.name}")
         report.mapped.append((f"{where} {key}", f"[ecosystems.{label}] {new}"))
+    if "synchronize" not in table and "synchronize" in table_out:
+        # A policy, not a fact: the original tool's default (independent) stands.
+        del table_out["synchronize"]
+        report.mapped.append((f"{where} (no synchronize)", "independent versions, as before"))
     groups = table.get("groups")
     if isinstance(groups, dict) and groups:
         draft.ecosystems[label]["groups"] = {g: list(v) for g, v in groups.items()}

@@ -152,6 +152,7 @@ def package_tags(
     config: RootConfig,
     tags: dict[str, str],
     version_key: Callable[[str], tuple | None],
+    ambiguous: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[Tag]:
     """This package's release tags whose version parses, lowest version first.
 
@@ -160,6 +161,8 @@ def package_tags(
     found: dict[tuple, tuple[int, Tag]] = {}  # version key -> (template rank, tag)
     names = _sorted_names(tags)
     for rank, (before, after) in enumerate(_tag_affixes(package, config)):
+        if rank and (before, after) in ambiguous:
+            continue  # a secondary form two packages share (`{short}`: mcp, @genkit-ai/mcp)
         for name in _with_prefix(names, before):
             sha = tags[name]
             version = tagformat.version_of(name, before, after)
@@ -167,6 +170,17 @@ def package_tags(
             if key is not None and (key not in found or found[key][0] > rank):
                 found[key] = (rank, Tag(name, version or "", sha))
     return [found[key][1] for key in sorted(found)]
+
+
+def _shared_affixes(packages: list[Package], config: RootConfig) -> frozenset[tuple[str, str]]:
+    """Tag forms that more than one package renders the same (then no package owns them)."""
+    seen: dict[tuple[str, str], str] = {}
+    shared = set()
+    for package in packages:
+        for pair in _tag_affixes(package, config):
+            if seen.setdefault(pair, package.id) != package.id:
+                shared.add(pair)
+    return frozenset(shared)
 
 
 def umbrella_tags(
@@ -200,9 +214,10 @@ def read_histories(
     histories: dict[str, PackageHistory] = {}
     umbrellas: dict[str, list[Tag]] = {}
     resolved: dict[str, str] = {}
+    ambiguous = _shared_affixes(packages, config)
     for package in packages:
         key = functools.partial(version_key, package.ecosystem)
-        found = package_tags(package, config, tags, key)
+        found = package_tags(package, config, tags, key, ambiguous)
         if not found:
             # Released under its ecosystem's umbrella tag only (genkit's py/v0.6.0).
             if package.label not in umbrellas:

@@ -139,9 +139,11 @@ def infer(
     scored.sort(key=lambda e: (-e.packages, -e.tags))
     if scored:
         result.tag_format = scored[0]
+        primary = {t for ts in per_template[scored[0].template].values() for t in ts}
         for runner_up in scored[1:]:
             # A second convention: tags of other packages, or of other versions.
-            if runner_up.tags >= 2 and runner_up.packages * 4 >= scored[0].packages:
+            own = {t for ts in per_template[runner_up.template].values() for t in ts} - primary
+            if len(own) >= 2 and runner_up.packages * 4 >= scored[0].packages:
                 result.secondary_tag_format = runner_up
                 break
     for evidence in (result.tag_format, result.secondary_tag_format):

@@ -279,6 +279,11 @@ def test_a_cycle_the_ecosystem_cannot_release_stays_an_error(tmp_path: Path) -> 
         "error[RK-GRAPH-CYCLE] py/genkit: cycle: py/genkit → py/genkit-plugin-flask → py/genkit"
         in check.stdout
     )
+    # the plan of the whole repository names the cycle; a selection without it still plans
+    whole = doit(root, "plan", check=False)
+    assert whole.returncode != 0 and "RK-GRAPH-CYCLE" in whole.stdout + whole.stderr
+    rows = plan(root, "--package", "js/genkit")
+    assert rows["js/genkit"]["status"] == "publishable"
 
 
 # --- vite -----------------------------------------------------------------------

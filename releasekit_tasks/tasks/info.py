@@ -21,6 +21,7 @@ from releasekit_tasks.graph import (
     dependencies_of,
     dependents_of,
     resolve_package,
+    select,
     subgraph,
 )
 from releasekit_tasks.prepare.decide import Decision
@@ -35,8 +36,10 @@ def show_plan(
 ) -> TaskFailed | None:
     try:
         graph = load_graph(Path(root))
-        assert_valid(graph)
         chosen = selection(group, package, ecosystem)
+        # Only what was asked for must be sound: a cycle elsewhere does not block --package.
+        picked, pulled = select(graph, chosen)
+        assert_valid(graph if chosen.is_everything else subgraph(graph, picked | pulled))
         rows = plan.make_plan(graph, chosen, _next_versions(Path(root), graph, chosen))
     except RKError as err:
         return TaskFailed(err.render())

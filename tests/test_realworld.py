@@ -265,6 +265,25 @@ def test_go_modules_requiring_each_other_are_one_release_unit(tmp_path: Path) ->
     assert "[unit]" in doit(root, "graph").stdout
 
 
+def test_multimod_module_sets_are_migrated_as_release_units(tmp_path: Path) -> None:
+    root = realworld.otel_like(tmp_path / "otel", multimod=True)
+    out = init(root)
+    assert "migrated versions.yaml" in out
+    assert "module-sets.stable-v1 (5 modules, v1.2.0) → [ecosystems.go] release_units" in out
+    assert "unsupported  modules.*.version-refs (1 modules)" in out
+    go = config_of(root)["ecosystems"]["go"]
+    assert go["exclude"] == ["go.opentelemetry.io/otel/internal/tools"]
+    assert len(go["release_units"]) == 1 and len(go["release_units"][0]) == 5
+    commit_all(root)
+    rows = plan(root)
+    stable = [
+        pid for pid in rows if pid != "go/go.opentelemetry.io/otel/schema" and "tools" not in pid
+    ]
+    assert {rows[pid]["next"] for pid in stable} == {"v1.2.1"}  # the whole set moves together
+    assert {rows[pid]["level"] for pid in stable} == {0}
+    assert rows["go/go.opentelemetry.io/otel/internal/tools"]["status"] == "excluded"
+
+
 def test_a_cycle_the_ecosystem_cannot_release_stays_an_error(tmp_path: Path) -> None:
     root = realworld.genkit_like(tmp_path / "g", history=False)
     init(root)

@@ -302,3 +302,43 @@ def test_gitlab_dispatch_and_drafts_only_warn(
         gl.create_release("v1", "v1", "", prerelease=False, draft=True)
     out = capsys.readouterr().out
     assert "no repository_dispatch" in out and "no draft releases" in out
+
+
+# --- configuration and trusted publishing -------------------------------------------------
+
+
+def test_forge_keys_in_releasekit_toml(tmp_path: Path) -> None:
+    from releasekit_tasks.config import load_root_config
+
+    (tmp_path / "releasekit.toml").write_text(
+        'forge = "github"\nrepo = "acme/monorepo"\ndispatch = ["acme/docs"]\n'
+        'stale_release_pr = "leave"\nrelease_draft = true\n'
+    )
+    config = load_root_config(tmp_path)
+    assert (config.forge, config.repo, config.dispatch) == (
+        "github",
+        "acme/monorepo",
+        ("acme/docs",),
+    )
+    assert ForgeConfig.of(config) == ForgeConfig("github", "acme/monorepo", None, ("acme/docs",))
+    for text, code in [
+        ('forge = "gitea"\n', "RK-CONFIG-VALUE"),
+        ('dispatch = ["not a repo"]\n', "RK-CONFIG-VALUE"),
+        ('dispatch = "acme/docs"\n', "RK-CONFIG-TYPE"),
+        ('trusted_publishing = "sometimes"\n', "RK-CONFIG-VALUE"),
+    ]:
+        (tmp_path / "releasekit.toml").write_text(text)
+        with pytest.raises(RKError) as err:
+            load_root_config(tmp_path)
+        assert err.value.code == code and err.value.line == 1
+
+
+def test_trusted_publishing_only_where_the_ci_offers_an_id_token() -> None:
+    from releasekit_tasks.publish import trusted
+
+    github = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}
+    assert trusted.mode("automatic", {}) == "never"  # a laptop, the loopback tests
+    assert trusted.mode("automatic", github) == "automatic"
+    assert trusted.mode("automatic", {"PYPI_ID_TOKEN": "jwt"}) == "automatic"  # GitLab
+    assert trusted.mode("never", github) == "never"
+    assert trusted.mode("always", {}) == "always"

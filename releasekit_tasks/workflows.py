@@ -49,6 +49,9 @@ SETUP_GO = "actions/setup-go@v6"
 UPLOAD = "actions/upload-artifact@v6"
 DOWNLOAD = "actions/download-artifact@v7"
 
+# Push the release branch and tags; open, edit and label the Release PR.
+FORGE_PERMISSIONS = {"contents": "write", "pull-requests": "write", "issues": "write"}
+
 # The seed's manual inputs → the doit variable each one sets (as RELEASEKIT_<NAME>).
 INPUTS: dict[str, dict[str, Any]] = {
     "action": {
@@ -107,6 +110,14 @@ GITHUB_ENV = {
 BOT = (
     'git config user.name "github-actions[bot]"\n'
     'git config user.email "41898282+github-actions[bot]@users.noreply.github.com"\n'
+)
+# Released: this run made tags (the merged Release PR's), or HEAD carries release tags
+# (a rerun after the tags were pushed but the publish failed).
+TAG_SCRIPT = (
+    'before="$(git tag | wc -l)"\n'
+    "doit tag\n"
+    'if [ "$(git tag | wc -l)" != "$before" ] || [ -n "$(git tag --points-at HEAD)" ]; '
+    "then released=true; else released=false; fi\n"
 )
 JOBS_FLAG = 'n="${RK_CONCURRENCY:-0}"; [ "$n" = 0 ] && n="$(nproc)"\n'
 
@@ -235,7 +246,7 @@ def github_workflow(
         "release": {
             "if": "github.event_name == 'push' || inputs.action == 'release'",
             "runs-on": "ubuntu-latest",
-            "permissions": {"contents": "write", "pull-requests": "write"},
+            "permissions": FORGE_PERMISSIONS,
             "outputs": {"released": "${{ steps.rk-tag.outputs.released }}"},
             "steps": [
                 _checkout(),
@@ -244,9 +255,7 @@ def github_workflow(
                 {
                     "id": "rk-tag",
                     "env": forge_token,
-                    "run": "doit tag\n"
-                    'if [ -n "$(git tag --points-at HEAD)" ]; then released=true; else released=false; fi\n'
-                    'echo "released=$released" >> "$GITHUB_OUTPUT"\n',
+                    "run": TAG_SCRIPT + 'echo "released=$released" >> "$GITHUB_OUTPUT"\n',
                 },
             ],
         },
@@ -254,7 +263,7 @@ def github_workflow(
             "needs": ["release"],
             "if": "!cancelled() && !failure() && (github.event_name == 'push' || inputs.action == 'prepare')",
             "runs-on": "ubuntu-latest",
-            "permissions": {"contents": "write", "pull-requests": "write"},
+            "permissions": FORGE_PERMISSIONS,
             # A newer push supersedes a running prepare: it leaves nothing behind.
             "concurrency": {
                 "group": "releasekit-prepare-${{ github.ref }}",
@@ -271,6 +280,7 @@ def github_workflow(
     publish_permissions = {
         "contents": "write",  # Go tags
         "pull-requests": "write",  # the published label
+        "issues": "write",  # labels are issue labels
         "id-token": "write",  # trusted publishing / provenance
     }
     publish_env = {
@@ -304,7 +314,7 @@ def github_workflow(
             "needs": ["release", *(name for name, *_ in spread)],
             "if": released,
             "runs-on": "ubuntu-latest",
-            "permissions": {"contents": "read", "pull-requests": "write"},
+            "permissions": {"contents": "read", "pull-requests": "write", "issues": "write"},
             "env": {"GITHUB_TOKEN": publish_env["GITHUB_TOKEN"]},
             "steps": [
                 _checkout(),
@@ -412,8 +422,7 @@ def gitlab_ci(config: RootConfig, mode: str = "single", install: str = "releasek
         "rules": [{"if": RELEASE_RULE}],
         "script": [
             *_gitlab_setup([], install),
-            "doit tag",
-            'if [ -n "$(git tag --points-at HEAD)" ]; then echo "RK_RELEASED=true" > release.env; else echo "RK_RELEASED=false" > release.env; fi',
+            TAG_SCRIPT + 'echo "RK_RELEASED=$released" > release.env\n',
         ],
         "artifacts": {"reports": {"dotenv": "release.env"}},
     }

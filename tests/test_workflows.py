@@ -61,7 +61,11 @@ def test_github_workflow_lints_clean(sample: Path, mode: str) -> None:
     for job in jobs.values():
         checkout = job["steps"][0]
         assert checkout["uses"] == "actions/checkout@v5" and checkout["with"]["fetch-depth"] == 0
-    assert jobs["release"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert jobs["release"]["permissions"] == {
+        "contents": "write",
+        "pull-requests": "write",
+        "issues": "write",
+    }
     publishers = [name for name in jobs if name.startswith("publish")]
     for name in publishers:
         assert jobs[name]["permissions"]["id-token"] == "write"  # trusted publishing

@@ -342,3 +342,81 @@ def test_trusted_publishing_only_where_the_ci_offers_an_id_token() -> None:
     assert trusted.mode("automatic", {"PYPI_ID_TOKEN": "jwt"}) == "automatic"  # GitLab
     assert trusted.mode("never", github) == "never"
     assert trusted.mode("always", {}) == "always"
+
+
+# --- the flow: titles, release notes, the stale Release PR --------------------------------
+
+
+def _manifest(*versions: tuple[str, str, str], umbrella: str = ""):
+    from releasekit_tasks.prepare.manifest import ChangeNote, PlannedRelease, ReleaseManifest
+
+    releases = [
+        PlannedRelease(
+            id=f"{eco}/{name}", name=name, ecosystem={"py": "uv", "js": "pnpm"}[eco], label=eco,
+            path=name, manifest=f"{name}/pyproject.toml", old_version="1.0.0",
+            new_version=version, bump="minor",
+            notes=[ChangeNote("feat", f"{name} grows", sha="a" * 40)],
+        )
+        for eco, name, version in versions
+    ]  # fmt: skip
+    return ReleaseManifest(
+        head="b" * 40, synchronize=bool(umbrella), prerelease="", releases=releases,
+        umbrella_tag=umbrella,
+    )  # fmt: skip
+
+
+def test_titles_and_release_notes(tmp_path: Path) -> None:
+    from releasekit_tasks.config import RootConfig
+    from releasekit_tasks.forges import flow
+
+    config = RootConfig(root=tmp_path, pr_title_template="release {version} ({count}) → {base}")
+    synced = _manifest(
+        ("py", "core", "2.0.0rc1"), ("js", "web", "2.0.0-rc.1"), umbrella="v2.0.0-rc.1"
+    )
+    assert flow.pr_title(config, synced, "rk", "main") == "release  (2) → main"  # two spellings
+    plain = RootConfig(root=tmp_path)
+    assert flow.pr_title(plain, synced, "rk", "main") == "chore(release): v2.0.0-rc.1"
+    one = _manifest(("py", "core", "1.1.0"))
+    assert flow.pr_title(plain, one, "rk", "main") == "chore(release): 1 package"
+
+    tags = flow.release_tags(synced, {"py/core": "core-v2.0.0rc1"}, config, "2026-01-01")
+    assert [(t.tag, t.name, t.prerelease) for t in tags] == [
+        ("core-v2.0.0rc1", "core 2.0.0rc1", True),  # js/web is not selected: no tag
+        ("v2.0.0-rc.1", "v2.0.0-rc.1", True),  # the umbrella, with every package's notes
+    ]
+    assert "core grows" in tags[0].notes and "web grows" in tags[1].notes
+    final = flow.release_tags(one, {"py/core": "core-v1.1.0"}, config, "2026-01-01")
+    assert [t.prerelease for t in final] == [False]
+    payload = flow.dispatch_payload({"py/core": {"version": "1.1.0", "registry": "r"}}, "c" * 40)
+    assert payload == {
+        "packages": ["py/core"], "versions": {"py/core": "1.1.0"},
+        "registries": {"py/core": "r"}, "sha": "c" * 40,
+    }  # fmt: skip
+    assert len(payload) <= 10  # GitHub's limit on client_payload's top-level keys
+
+
+def test_stale_release_pr_closed_or_left(
+    github: GitHubContract, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from releasekit_tasks.config import RootConfig
+    from releasekit_tasks.forges import flow
+
+    with github_client(github) as gh:
+        pr = gh.open_pr("releasekit/release", "main", "t", "b", (PENDING,))
+    leave = RootConfig(root=tmp_path, forge="github", stale_release_pr="leave")
+    flow.stale_release_pr(leave, "releasekit/release", dry_run=False, env=github.env())
+    assert github.fake.prs[pr.number]["state"] == "open"
+    close = RootConfig(root=tmp_path, forge="github")
+    flow.stale_release_pr(close, "releasekit/release", dry_run=True, env=github.env())
+    assert github.fake.prs[pr.number]["state"] == "open"
+    flow.stale_release_pr(close, "releasekit/release", dry_run=False, env=github.env())
+    assert github.fake.prs[pr.number]["state"] == "closed"
+    out = capsys.readouterr().out
+    assert (
+        "left open" in out and f"would close #{pr.number}" in out and f"closed #{pr.number}" in out
+    )
+    # Without a token: one warning, nothing else.
+    flow.stale_release_pr(
+        close, "releasekit/release", dry_run=False, env={"GITHUB_REPOSITORY": "o/r"}
+    )
+    assert "warning  github: no token" in capsys.readouterr().out

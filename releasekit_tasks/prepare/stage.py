@@ -174,6 +174,8 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
         for path in _changelog_edits(manifest, workspace.config, repo, write=False):
             print(f"would write  {path.relative_to(repo)}")
         print(f"would commit on {branch} and push it to {remote}")
+        if workspace.config.forge != "none" and push:
+            print(f"would open or update the Release PR of {branch} on {workspace.config.forge}")
         return
     tree = state_dir(repo) / WORKTREE
     _fresh_worktree(repo, tree, branch, manifest.head)

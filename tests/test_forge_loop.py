@@ -33,7 +33,7 @@ def git(root: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def doit(root: Path, env: dict[str, str], *args: str) -> str:
+def doit(root: Path, env: dict[str, str], *args: str, status: int = 0) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "doit", *args],
         cwd=root,
@@ -43,7 +43,9 @@ def doit(root: Path, env: dict[str, str], *args: str) -> str:
         timeout=600,
     )
     output = result.stdout + result.stderr
-    assert result.returncode == 0, f"doit {' '.join(args)} exited {result.returncode}\n{output}"
+    assert result.returncode == status, (
+        f"doit {' '.join(args)} exited {result.returncode}\n{output}"
+    )
     return output
 
 
@@ -172,6 +174,9 @@ def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> Non
     assert len(gitlab.mrs) == 1 and gitlab.mrs[1]["labels"] == [PENDING]
 
     merge_sha = gitlab.merge(1)
+    # Not pulled yet: the merge commit is not here, and HEAD has the old versions.
+    out = doit(root, env, "tag", status=1)
+    assert "RK-MANIFEST-STALE" in out and "is not here" in out and gitlab.releases == {}
     git(root, "pull", "-q", "--ff-only", "origin", "main")
     out = doit(root, env, "tag")
     assert "pr       #1 merged" in out

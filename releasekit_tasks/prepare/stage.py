@@ -136,10 +136,10 @@ def _changelog_edits(
     manifest: ReleaseManifest, config: RootConfig, tree: Path, *, write: bool = True
 ) -> list[Path]:
     """Prepend each release's section to its CHANGELOG.md in ``tree``."""
-    if not config.changelog:
-        return []
     written = []
     for release in manifest.releases:
+        if not config.policy(release.label).changelog:
+            continue
         path = tree / release.path / "CHANGELOG.md"
         existing = path.read_bytes().decode("utf-8") if path.is_file() else None
         section = changelog.render_section(release, today(), config.repo_url)
@@ -158,6 +158,8 @@ def _report(edits, tree: Path, dry_run: bool) -> None:
         print(
             f"{'would run' if dry_run else 'run'}  {' '.join(argv)}  (in {cwd.relative_to(tree)})"
         )
+    for path in edits.deletions:
+        print(f"{'would delete' if dry_run else 'delete'}  {path.relative_to(tree)}")
 
 
 @_failing

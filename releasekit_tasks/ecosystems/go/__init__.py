@@ -117,9 +117,9 @@ class Go(Ecosystem):
         return findings(package, repo_root) if package.publishable else []
 
     def preflight(self, release: Release) -> None:
-        from releasekit_tasks.ecosystems.go.publish import check_tag
+        from releasekit_tasks.ecosystems.go.publish import preflight
 
-        check_tag(release)
+        preflight(release)
 
     def build(self, release: Release) -> list[dict]:
         from releasekit_tasks.ecosystems.go.publish import build

@@ -112,6 +112,7 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
             zip_h1,
             state[f"{release.version}.mod"],
             retries=release.retries,
+            state_dir=release.state_dir / "sumdb",
         )
     if found is None:
         return {}
@@ -147,6 +148,23 @@ def _remote_tag_commit(repo: Path, tag: str) -> str | None:
         ref: sha for sha, ref in (line.split("\t", 1) for line in out.splitlines() if "\t" in line)
     }
     return refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
+
+
+def preflight(release: Release) -> None:
+    """Before any upload: the tag may not point elsewhere, and a private registry's
+    credentials (token or .netrc) are there."""
+    check_tag(release)
+    if release.upload_url:
+        from releasekit_tasks.ecosystems.go.artifacts import upload_headers
+        from releasekit_tasks.http import redact_url
+
+        if not upload_headers(release.upload_url, release.token_env):
+            raise RKError(
+                "RK-PREFLIGHT-CREDENTIALS",
+                f"{release.id}: no credentials for {redact_url(release.upload_url)}",
+                fix=f"export {release.token_env or 'the variable named by token_env'}=… "
+                "or add the host to ~/.netrc (machine HOST login USER password TOKEN)",
+            )
 
 
 def check_tag(release: Release) -> None:

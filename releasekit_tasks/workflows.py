@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from releasekit_tasks.config import RootConfig, load_root_config
+from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 
 CI_FILES = {"github": ".github/workflows/releasekit.yml", "gitlab": ".gitlab-ci.yml"}
@@ -44,8 +45,6 @@ JOB_MODES = ("single", "per-level", "per-package")
 # Current majors: all run on Node 24 (actionlint rejects the Node 20 ones).
 CHECKOUT = "actions/checkout@v5"
 SETUP_PYTHON = "actions/setup-python@v6"
-SETUP_NODE = "actions/setup-node@v5"
-SETUP_GO = "actions/setup-go@v6"
 UPLOAD = "actions/upload-artifact@v6"
 DOWNLOAD = "actions/download-artifact@v7"
 
@@ -135,11 +134,10 @@ def _tokens(config: RootConfig, kinds: set[str] | None = None) -> dict[str, str]
     for eco in config.ecosystems.values():
         if kinds is not None and eco.kind not in kinds:
             continue
-        default = {"uv": ("UV_PUBLISH_TOKEN", "PYPI_TOKEN"), "pnpm": ("NPM_TOKEN", "NPM_TOKEN")}
-        if eco.token_env:
-            env[eco.token_env] = _secret(eco.token_env)
-        elif eco.kind in default:
-            var, secret = default[eco.kind]
+        kind = get_ecosystem(eco.kind)
+        var = eco.token_env or kind.default_token_env
+        secret = eco.token_env or kind.token_secret
+        if var and secret:
             env[var] = _secret(secret)
     return env
 
@@ -186,13 +184,11 @@ def publish_jobs(root: Path, mode: str) -> list[tuple[str, list[str], list[str],
 
 def _setup(kinds: list[str] | set[str], install: str) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = [{"uses": SETUP_PYTHON, "with": {"python-version": "3.12"}}]
-    if "pnpm" in kinds:
-        steps.append({"uses": SETUP_NODE, "with": {"node-version": "24"}})
-        steps.append({"run": "npm install --global pnpm@10"})
-    if "go" in kinds:
-        steps.append({"uses": SETUP_GO, "with": {"go-version": "stable"}})
-    tools = f"{install} uv" if "uv" in kinds else install
-    steps.append({"run": f"python -m pip install {tools}"})
+    tools = [install]
+    for kind in sorted(kinds):
+        steps += get_ecosystem(kind).github_setup
+        tools += get_ecosystem(kind).pip_tools
+    steps.append({"run": f"python -m pip install {' '.join(tools)}"})
     return steps
 
 
@@ -380,10 +376,6 @@ GITLAB_VARIABLES = {
 
 RELEASE_RULE = '$RK_ACTION == "release" || $CI_PIPELINE_SOURCE == "push"'
 PREPARE_RULE = '$RK_ACTION == "prepare" || $CI_PIPELINE_SOURCE == "push"'
-GO_SETUP = [
-    'curl -fsSL "https://go.dev/dl/go${RK_GO_VERSION}.linux-amd64.tar.gz" | tar -C /usr/local -xz',
-    'export PATH="/usr/local/go/bin:$PATH"',
-]
 
 
 def _gitlab_setup(kinds: list[str] | set[str], install: str) -> list[str]:
@@ -391,10 +383,11 @@ def _gitlab_setup(kinds: list[str] | set[str], install: str) -> list[str]:
         "git config user.name releasekit",
         "git config user.email releasekit@noreply.gitlab.com",
     ]
-    if "pnpm" in kinds:
-        lines.append("npm install --global pnpm@10")
-    tools = f"{install} uv" if "uv" in kinds else install
-    lines.append(f"python -m pip install {tools}")
+    tools = [install]
+    for kind in sorted(kinds):
+        lines += get_ecosystem(kind).gitlab_setup
+        tools += get_ecosystem(kind).pip_tools
+    lines.append(f"python -m pip install {' '.join(tools)}")
     return lines
 
 
@@ -410,12 +403,8 @@ def gitlab_ci(config: RootConfig, mode: str = "single", install: str = "releasek
         "workflow": {"rules": [{"if": f"{on_main} || {manual}"}]},
     }
     tool_image = "python:3.12"
-    if "pnpm" in kinds or "go" in kinds:
+    if any(get_ecosystem(kind).gitlab_needs_node for kind in kinds):
         tool_image = "nikolaik/python-nodejs:python3.12-nodejs24"
-    go_setup = [
-        "curl -fsSL https://go.dev/dl/go1.25.0.linux-amd64.tar.gz | tar -C /usr/local -xz",
-        'export PATH="/usr/local/go/bin:$PATH"',
-    ]
     doc["release"] = {
         "stage": "release",
         "image": image,
@@ -434,7 +423,6 @@ def gitlab_ci(config: RootConfig, mode: str = "single", install: str = "releasek
         "interruptible": True,
         "script": [
             *_gitlab_setup(kinds, install),
-            *(go_setup if "go" in kinds else []),
             "doit prepare",
         ],
     }
@@ -454,7 +442,6 @@ def gitlab_ci(config: RootConfig, mode: str = "single", install: str = "releasek
             "script": [
                 guard,
                 *_gitlab_setup(kinds, install),
-                *(go_setup if "go" in kinds else []),
                 JOBS_FLAG.strip(),
                 'doit -n "$n" publish',
             ],
@@ -476,7 +463,6 @@ def gitlab_ci(config: RootConfig, mode: str = "single", install: str = "releasek
             "script": [
                 guard,
                 *_gitlab_setup(kinds_here, install),
-                *(go_setup if "go" in kinds_here else []),
                 JOBS_FLAG.strip(),
                 f"doit -n \"$n\" {targets} 'package={','.join(ids)}'",
             ],

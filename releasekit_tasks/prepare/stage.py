@@ -203,9 +203,7 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
 
 
 @_failing
-def tag(
-    root: str, values: dict, remote: str, push: bool, dry_run: bool, branch: str = ""
-) -> None:
+def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch: str = "") -> None:
     """Tag every selected package whose current version has no tag yet, at HEAD
     (after the Release PR merged), plus the umbrella tag of a synchronized release.
 

@@ -380,7 +380,12 @@ def _forge(root: Path) -> str:
 
 def _published(releases: dict[str, Release]) -> dict[str, dict[str, str]]:
     return {
-        pid: {"name": r.name, "version": r.version, "registry": r.registry, "ecosystem": r.ecosystem}
+        pid: {
+            "name": r.name,
+            "version": r.version,
+            "registry": r.registry,
+            "ecosystem": r.ecosystem,
+        }
         for pid, r in releases.items()
     }
 

@@ -43,6 +43,8 @@ def doit(root: Path, env: dict[str, str], *args: str, status: int = 0) -> str:
         timeout=600,
     )
     output = result.stdout + result.stderr
+    for key, value in env.items():
+        assert "TOKEN" not in key or value not in output, f"{key} printed by doit {args}"
     assert result.returncode == status, (
         f"doit {' '.join(args)} exited {result.returncode}\n{output}"
     )

@@ -420,3 +420,19 @@ def test_stale_release_pr_closed_or_left(
         close, "releasekit/release", dry_run=False, env={"GITHUB_REPOSITORY": "o/r"}
     )
     assert "warning  github: no token" in capsys.readouterr().out
+
+
+def test_long_bodies_lose_notes_never_the_manifest() -> None:
+    from releasekit_tasks.forges.flow import fit_body
+    from releasekit_tasks.prepare.changelog import embed_manifest, extract_manifest
+
+    manifest = _manifest(*(("py", f"p{i}", "1.1.0") for i in range(40)))
+    body = embed_manifest("# Release\n" + "- a note line\n" * 5000, manifest)
+    assert fit_body(body, len(body)) == body
+    limit = len(body) - 60_000
+    short = fit_body(body, limit)
+    assert len(short) <= limit and "notes are cut here" in short
+    assert extract_manifest(short) == manifest  # tag reads it back whole
+    with pytest.raises(RKError) as err:
+        fit_body(body, 1000)
+    assert err.value.code == "RK-FORGE-RESPONSE" and "group=" in err.value.fix

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from releasekit_tasks.config import RootConfig
+from releasekit_tasks.errors import RKError
 from releasekit_tasks.forges import PENDING, PUBLISHED, TAGGED, Forge, PullRequest, open_forge
 from releasekit_tasks.prepare import changelog
 from releasekit_tasks.prepare.manifest import PlannedRelease, ReleaseManifest
@@ -48,6 +49,39 @@ def pr_title(config: RootConfig, manifest: ReleaseManifest, branch: str, base: s
     )
 
 
+# GitHub's limit on a release body; GitLab's description limit is larger.
+RELEASE_NOTES_LIMIT = 125_000
+# The longest body each forge takes (GitHub answers 422 past it; GitLab's is 1,048,576).
+BODY_LIMITS = {"github": 65_536, "gitlab": 1_048_576}
+
+
+def fit_body(body: str, limit: int) -> str:
+    """``body`` within ``limit`` characters: the release notes are cut, the manifest never.
+
+    The notes are in each package's CHANGELOG.md too; the manifest is what
+    ``doit tag`` reads back, so a manifest too large for the forge is an error.
+    """
+    if len(body) <= limit:
+        return body
+    start = body.find(changelog.MANIFEST_BEGIN)
+    notes, block = (body[:start], body[start:]) if start >= 0 else (body, "")
+    note = (
+        f"\n\n… the release notes are cut here (the forge takes {limit:,} characters); "
+        "every package's notes are in its CHANGELOG.md.\n\n"
+    )
+    room = limit - len(block) - len(note)
+    if room < 0:
+        raise RKError(
+            "RK-FORGE-RESPONSE",
+            f"the release manifest alone is {len(block):,} characters, more than the "
+            f"{limit:,} the forge takes in a pull request body",
+            fix="release in smaller groups (`doit prepare group=…`): one Release PR each",
+        )
+    cut = notes[:room]
+    cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
+    return cut + note + block
+
+
 def sync_release_pr(
     config: RootConfig,
     manifest: ReleaseManifest,
@@ -60,6 +94,7 @@ def sync_release_pr(
     forge = open_forge(config, env, what="opening the Release PR", note=True)
     if forge is None:
         return None
+    body = fit_body(body, BODY_LIMITS.get(config.forge, BODY_LIMITS["github"]))
     with forge:
         base = forge.default_branch()
         title = pr_title(config, manifest, branch, base)
@@ -184,7 +219,7 @@ def publish_releases(
                 created = forge.create_release(
                     tag.tag,
                     tag.name,
-                    tag.notes,
+                    fit_body(tag.notes, RELEASE_NOTES_LIMIT),
                     prerelease=tag.prerelease,
                     draft=config.release_draft,
                 )

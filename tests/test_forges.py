@@ -378,6 +378,9 @@ def test_titles_and_release_notes(tmp_path: Path) -> None:
     assert flow.pr_title(plain, synced, "rk", "main") == "chore(release): v2.0.0-rc.1"
     one = _manifest(("py", "core", "1.1.0"))
     assert flow.pr_title(plain, one, "rk", "main") == "chore(release): 1 package"
+    with pytest.raises(RKError) as err:
+        flow.pr_title(RootConfig(root=tmp_path, pr_title_template="{nope}"), one, "rk", "main")
+    assert err.value.code == "RK-CONFIG-VALUE"
 
     tags = flow.release_tags(synced, {"py/core": "core-v2.0.0rc1"}, config, "2026-01-01")
     assert [(t.tag, t.name, t.prerelease) for t in tags] == [
@@ -436,3 +439,21 @@ def test_long_bodies_lose_notes_never_the_manifest() -> None:
     with pytest.raises(RKError) as err:
         fit_body(body, 1000)
     assert err.value.code == "RK-FORGE-RESPONSE" and "group=" in err.value.fix
+
+
+def test_labels_only_move_forward(github: GitHubContract) -> None:
+    from releasekit_tasks.forges import PUBLISHED
+    from releasekit_tasks.forges.flow import _relabel
+
+    with github_client(github) as gh:
+        pr = gh.open_pr("releasekit/release", "main", "t", "b", (PENDING,))
+        _relabel(gh, pr, TAGGED, dry_run=False)
+        assert github.fake.prs[pr.number]["labels"] == [TAGGED]
+        pr = gh.find_open_pr("releasekit/release", "main")
+        assert pr is not None
+        _relabel(gh, pr, PUBLISHED, dry_run=False)
+        pr = gh.find_open_pr("releasekit/release", "main")
+        assert pr is not None
+        _relabel(gh, pr, TAGGED, dry_run=False)  # `doit tag` rerun after the publish
+        _relabel(gh, pr, PUBLISHED, dry_run=False)  # and a second publish
+    assert github.fake.prs[pr.number]["labels"] == [PUBLISHED]

@@ -23,7 +23,15 @@ from typing import Any
 
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.forges import PENDING, PUBLISHED, TAGGED, Forge, PullRequest, open_forge
+from releasekit_tasks.forges import (
+    LABELS,
+    PENDING,
+    PUBLISHED,
+    TAGGED,
+    Forge,
+    PullRequest,
+    open_forge,
+)
 from releasekit_tasks.prepare import changelog
 from releasekit_tasks.prepare.manifest import PlannedRelease, ReleaseManifest
 
@@ -40,13 +48,21 @@ def pr_title(config: RootConfig, manifest: ReleaseManifest, branch: str, base: s
     count = len(manifest.releases)
     summary = manifest.umbrella_tag or f"{count} package" + ("s" if count != 1 else "")
     versions = {r.new_version for r in manifest.releases}
-    return config.pr_title_template.format(
-        summary=summary,
-        count=count,
-        version=versions.pop() if len(versions) == 1 else "",
-        branch=branch,
-        base=base,
-    )
+    try:
+        return config.pr_title_template.format(
+            summary=summary,
+            count=count,
+            version=versions.pop() if len(versions) == 1 else "",
+            branch=branch,
+            base=base,
+        )
+    except (KeyError, IndexError, ValueError) as exc:
+        raise RKError(
+            "RK-CONFIG-VALUE",
+            f"`pr_title_template` {config.pr_title_template!r} cannot be filled in: {exc!r}",
+            path=config.root / "releasekit.toml",
+            fix="use only {summary}, {version}, {count}, {branch} and {base}",
+        ) from None
 
 
 # GitHub's limit on a release body; GitLab's description limit is larger.
@@ -229,12 +245,17 @@ def publish_releases(
 
 
 def _relabel(forge: Forge, pr: PullRequest, label: str, dry_run: bool) -> None:
-    if label in pr.labels and not (set(pr.labels) & (set((PENDING, TAGGED, PUBLISHED)) - {label})):
+    """Move the PR's label forward to ``label`` (pending → tagged → published), never back."""
+    stage = LABELS.index(label)
+    present = [LABELS.index(x) for x in pr.labels if x in LABELS]
+    if present and max(present) > stage:
+        return  # a rerun of an earlier stage: the PR is further along already
+    if present == [stage]:
         return
     if dry_run:
         print(f"would label #{pr.number} {label}")
         return
-    forge.set_labels(pr, (label,), tuple(x for x in (PENDING, TAGGED, PUBLISHED) if x != label))
+    forge.set_labels(pr, (label,), tuple(x for x in LABELS if x != label and x in pr.labels))
     print(f"label    #{pr.number} {label}")
 
 

@@ -83,6 +83,17 @@ class Ecosystem:
     # True when a workspace root also finds the workspaces below it (Go's nested
     # go.mod scan): init then takes the root once, not each folder.
     covers_nested: bool = False
+    # --- CI (init --ci): what a job installs, and the registry token ----------------
+    # The token's environment variable when `token_env` is unset, and the CI
+    # secret that fills it (empty: no token, e.g. Go's tags).
+    default_token_env: str = ""
+    token_secret: str = ""
+    pip_tools: tuple[str, ...] = ()  # pip-installed next to releasekit (uv)
+    # GitHub Actions steps that set the toolchain up (uses:/run: mappings),
+    # and the same as shell lines for a GitLab job on a Python + Node image.
+    github_setup: tuple[dict, ...] = ()
+    gitlab_setup: tuple[str, ...] = ()
+    gitlab_needs_node: bool = False
 
     # --- discovery --------------------------------------------------------------
 

@@ -176,6 +176,8 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
         for path in _changelog_edits(manifest, workspace.config, repo, write=False):
             print(f"would write  {path.relative_to(repo)}")
         print(f"would commit on {branch} and push it to {remote}")
+        if workspace.config.forge != "none" and push:
+            print(f"would open or update the Release PR of {branch} on {workspace.config.forge}")
         return
     tree = state_dir(repo) / WORKTREE
     _fresh_worktree(repo, tree, branch, manifest.head)
@@ -265,6 +267,7 @@ def _tag_release_pr(
     """Tags from the merged Release PR's manifest, on its merge commit; then forge releases."""
     manifest, pr = merged.manifest, merged.pr
     print(f"pr       #{pr.number} merged: tagging the versions in its manifest")
+    head = git(repo, "rev-parse", "HEAD").strip()
     target = "HEAD"
     if pr.merge_sha and git(repo, "cat-file", "-t", pr.merge_sha, check=False).strip() == "commit":
         target = pr.merge_sha
@@ -276,6 +279,14 @@ def _tag_release_pr(
         package = workspace.packages.get(release.id)
         if package is None or release.id not in selected:
             continue
+        if target in ("HEAD", head) and package.version not in (None, release.new_version):
+            raise RKError(
+                "RK-MANIFEST-STALE",
+                f"the merged Release PR #{pr.number} releases {release.id} "
+                f"{release.new_version}, but this checkout has {package.version}",
+                path=package.manifest,
+                fix="run `doit tag` on the Release PR's merge commit (or fix the PR body)",
+            )
         names = tag_names(package, workspace.config, release.new_version)
         tags[release.id] = names[0]
         wanted += [(n, f"{release.name} {release.new_version}") for n in names if n not in existing]

@@ -47,6 +47,11 @@ class Go(Ecosystem):
     # Release tags are the go command's `<module dir>/vX.Y.Z`, not a tag_format.
     fixed_tags = True
     covers_nested = True
+    github_setup = ({"uses": "actions/setup-go@v6", "with": {"go-version": "stable"}},)
+    gitlab_setup = (
+        'curl -fsSL "https://go.dev/dl/go${RK_GO_VERSION}.linux-amd64.tar.gz" | tar -C /usr/local -xz',
+        'export PATH="/usr/local/go/bin:$PATH"',
+    )
 
     def detect(self, folder: Path) -> bool:
         return discover.detect(folder)

@@ -6,9 +6,12 @@ import csv
 import io
 import json
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from releasekit_tasks.graph import Graph, Selection, level_of, release_trees, select
-from releasekit_tasks.prepare.decide import Decision
+
+if TYPE_CHECKING:
+    from releasekit_tasks.prepare.decide import Decision
 
 FORMATS = ("table", "json", "csv")
 

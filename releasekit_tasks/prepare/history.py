@@ -228,7 +228,7 @@ def read_histories(
                     for t in umbrellas[package.label]
                     if key(t.version) == key(package.version or "")
                 ]
-                if package.version and package.ecosystem != "go"
+                if package.version and get_ecosystem(package.ecosystem).uses_tag_format
                 else []
             )
         current = next((t for t in found if t.version == package.version), None)

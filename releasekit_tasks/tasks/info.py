@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from doit.exceptions import TaskFailed
 
@@ -24,9 +25,10 @@ from releasekit_tasks.graph import (
     select,
     subgraph,
 )
-from releasekit_tasks.prepare.decide import Decision
-from releasekit_tasks.prepare.stage import options_from
 from releasekit_tasks.tasks.loading import load_graph, repo_root, selection, selection_params
+
+if TYPE_CHECKING:
+    from releasekit_tasks.prepare.decide import Decision
 
 QUIET = {"quiet": True}
 
@@ -55,6 +57,7 @@ def show_plan(
 def _next_versions(root: Path, graph, chosen) -> Decision | None:
     """What `doit prepare` would release now (None outside git or in an empty history)."""
     from releasekit_tasks.prepare.decide import decide
+    from releasekit_tasks.prepare.stage import options_from
     from releasekit_tasks.tasks.prepare import option_values
     from releasekit_tasks.vcs import git, repo_toplevel
     from releasekit_tasks.workspace import collect_cached

@@ -20,6 +20,7 @@ from releasekit_tasks.tasks.prepare import (
     task_version,
 )
 from releasekit_tasks.tasks.publish import (
+    task_announce,
     task_build,
     task_install,
     task_preflight,
@@ -65,6 +66,7 @@ DOIT_CONFIG = {
 
 __all__ = [
     "DOIT_CONFIG",
+    "task_announce",
     "task_build",
     "task_bump",
     "task_changelog",

@@ -7,7 +7,6 @@ documents each key listed in the schemas below.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,16 @@ ROOT_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "changelog": (bool, None),
     "repo_url": (str, None),
     "ecosystems": (dict, None),
+    # the forge (see releasekit_tasks/forges)
+    "forge": (str, ("github", "gitlab", "none")),
+    "repo": (str, None),
+    "forge_api_url": (str, None),
+    "pr_title_template": (str, None),
+    "stale_release_pr": (str, ("close", "leave")),
+    "forge_releases": (bool, None),
+    "release_draft": (bool, None),
+    "dispatch": (list, None),
+    "trusted_publishing": (str, ("automatic", "always", "never")),
 }
 ECOSYSTEM_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "kind": (str, None),
@@ -140,6 +149,15 @@ class RootConfig:
     propagate: bool = True  # dependents of a bumped package get at least a patch
     skip_checks: tuple[str, ...] = ()  # RK-CHECK-… codes `doit check` does not report
     ecosystems: dict[str, EcosystemConfig] = field(default_factory=dict)
+    forge: str = "none"  # github | gitlab | none: where the Release PR and releases live
+    repo: str | None = None  # owner/name (GitHub) or project path / id (GitLab)
+    forge_api_url: str | None = None  # else GITHUB_API_URL / CI_API_V4_URL, else the public one
+    pr_title_template: str = "chore(release): {summary}"
+    stale_release_pr: str = "close"  # nothing left to release: close the open Release PR
+    forge_releases: bool = True  # a forge release per package tag (and the umbrella tag)
+    release_draft: bool = False
+    dispatch: tuple[str, ...] = ()  # owner/name repositories told after a publish
+    trusted_publishing: str = "automatic"  # OIDC publishing where the CI offers an id token
 
     def policy(self, label: str) -> Policy:
         eco = self.ecosystems.get(label)
@@ -188,6 +206,8 @@ def _validate(
 ) -> None:
     for key, value in data.items():
         if key not in schema:
+            import difflib  # only for the error: not on every load
+
             close = difflib.get_close_matches(key, schema, n=1)
             hint = f" — did you mean `{close[0]}`?" if close else ""
             known = ", ".join(sorted(schema))
@@ -233,6 +253,8 @@ def load_root_config(root: Path) -> RootConfig:
         raise RKError("RK-CONFIG-MISSING", f"no {CONFIG_NAME} in {root}", path=path)
     data = read_toml(path)
     _validate(data, ROOT_KEYS, path, CONFIG_NAME)
+    if "dispatch" in data:
+        data["dispatch"] = _repositories(data["dispatch"], path)
     _templates(data, path, CONFIG_NAME)
     if "skip_checks" in data:
         data["skip_checks"] = _skip_checks(data["skip_checks"], path, CONFIG_NAME)
@@ -241,6 +263,19 @@ def load_root_config(root: Path) -> RootConfig:
         for label, table in data.pop("ecosystems", {}).items()
     }
     return RootConfig(root=root, ecosystems=ecosystems, **data)
+
+
+def _repositories(entries: list[Any], path: Path) -> tuple[str, ...]:
+    for entry in entries:
+        if not isinstance(entry, str) or not re.fullmatch(r"[\w.-]+/[\w.-]+", entry):
+            raise RKError(
+                "RK-CONFIG-VALUE",
+                f"`dispatch` entries are repositories written owner/name, not {entry!r}",
+                path=path,
+                line=key_line(path, "dispatch"),
+                fix='dispatch = ["acme/docs", "acme/deploy"]',
+            )
+    return tuple(entries)
 
 
 def _templates(data: dict[str, Any], path: Path, where: str) -> None:
@@ -266,6 +301,8 @@ def _skip_checks(value: list[Any], path: Path, where: str) -> tuple[str, ...]:
 
     for code in value:
         if not isinstance(code, str) or code not in CATALOGUE:
+            import difflib  # only for the error
+
             close = difflib.get_close_matches(str(code), CATALOGUE, n=1)
             raise RKError(
                 "RK-CONFIG-VALUE",
@@ -384,9 +421,11 @@ def load_package_config(package_dir: Path, repo_root: Path) -> PackageConfig:
     """Read a package's own releasekit.toml; defaults when it has none.
 
     The repository root's releasekit.toml is the root config, never a package's.
+    Both paths are resolved (discovery resolves workspace roots; load_root_config
+    the repository root): no ``Path.resolve()`` per package.
     """
     path = package_dir / CONFIG_NAME
-    if package_dir.resolve() == repo_root.resolve() or not path.is_file():
+    if package_dir == repo_root or not path.is_file():
         return PackageConfig()
     data = read_toml(path)
     where = f"{path.parent.name}/{CONFIG_NAME}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import functools
 import logging
+import os
 import random
 import ssl
 import time
@@ -78,6 +79,18 @@ def make_client(timeout: float = 30.0, *, headers: Mapping[str, str] | None = No
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
     )
+
+
+def shared_client(headers: Mapping[str, str] | None = None) -> httpx.Client:
+    """This process's pooled client for the registry queries (one per set of headers):
+    connections stay open across the hundreds of small requests a run makes."""
+    return _client_of(os.getpid(), tuple(sorted((headers or {}).items())))
+
+
+@functools.cache
+def _client_of(pid: int, headers: tuple[tuple[str, str], ...]) -> httpx.Client:
+    # Keyed by process: a forked doit worker must not share its parent's sockets.
+    return make_client(headers=dict(headers))
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -155,6 +168,8 @@ def request_with_retries(
     deadline: float = 120.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    rate_limited: Callable[[httpx.Response], float | None] | None = None,
+    code: str = "RK-REGISTRY-UNAVAILABLE",
     **kw: Any,
 ) -> httpx.Response:
     """Send one request, retrying transient failures; return the first final response.
@@ -163,6 +178,12 @@ def request_with_retries(
     that is not 5xx or 429 (including 404/410) is returned as is: the caller
     decides what it means. A wait that would end past ``deadline`` seconds
     from the first attempt is not taken.
+
+    ``rate_limited(response)`` lets an API say that one of its other answers
+    means "slow down" (GitHub's 403 with ``x-ratelimit-remaining: 0``): it
+    returns the seconds to wait (not capped: a wait past ``deadline`` ends the
+    retries at once), and the request is retried like a 429.
+    ``code`` is the RKError code raised when the retries run out.
     """
     import httpx
 
@@ -179,11 +200,13 @@ def request_with_retries(
             outcome = f"{type(exc).__name__}: {exc}".rstrip(": ")
             wait = backoff(attempt, base, cap)
         else:
-            if response.status_code < 500 and response.status_code != 429:
+            hinted = rate_limited(response) if rate_limited is not None else None
+            if hinted is None and response.status_code < 500 and response.status_code != 429:
                 return response
             outcome = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
-            hinted = None
-            if response.status_code in RETRY_AFTER_STATUSES:
+            if hinted is not None:  # not capped: a reset past the deadline ends the retries
+                hinted = max(0.0, hinted)
+            elif response.status_code in RETRY_AFTER_STATUSES:
                 hinted = retry_after(response.headers.get("Retry-After"), cap=cap)
             wait = backoff(attempt, base, cap) if hinted is None else hinted
             response.close()
@@ -208,7 +231,7 @@ def request_with_retries(
         for i, (outcome, wait) in enumerate(tried, 1)
     )
     raise RKError(
-        "RK-REGISTRY-UNAVAILABLE",
+        code,
         f"{method} {redact_url(url)} failed after {len(tried)} attempt(s) in {elapsed:.1f} s "
         f"(limits: {retries + 1} attempts, {deadline:g} s); last: {tried[-1][0]}\n"
         f"{lines}",

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 from releasekit_tasks.errors import RKError
 
 if TYPE_CHECKING:
-
     from releasekit_tasks.graph import Graph
     from releasekit_tasks.model import Package
     from releasekit_tasks.publish.release import Release
@@ -107,9 +106,14 @@ def _select(workspace: Workspace, graph: Graph, values: dict) -> tuple[list[Targ
 
 
 def _spelled(package: Package, version: str) -> str:
-    """A version as the package's ecosystem writes it (Go keeps its leading v)."""
-    bare = version.removeprefix("v")
-    return f"v{bare}" if (package.version or "").startswith("v") else bare
+    """A version as the package's ecosystem writes it (``0.4.0``, Go's ``v0.4.0``)."""
+    from releasekit_tasks.ecosystems import get_ecosystem
+    from releasekit_tasks.prepare.versions import to_version
+
+    parsed = to_version(version.removeprefix("v"), strict=False)
+    if parsed is None:
+        raise RKError("RK-VERSION-INVALID", f"version={version} is not a version")
+    return get_ecosystem(package.ecosystem).render_version(parsed)
 
 
 def _umbrella_version(template: str, tag: str) -> str:

@@ -188,8 +188,12 @@ class _SumDBHandler(_Quiet):
 
 
 @contextmanager
-def sumdb_server(proxy: str = "", name: str = "sum.test.example") -> Iterator[SumDBServer]:
-    skey, vkey = generate_key(name)
+def sumdb_server(
+    proxy: str = "", name: str = "sum.test.example", keys: tuple[str, str] | None = None
+) -> Iterator[SumDBServer]:
+    """A checksum database with a new key, or ``keys`` (signer, verifier): two servers
+    sharing a key and logging different records are a forked database."""
+    skey, vkey = keys or generate_key(name)
     db = SumDBServer(name=name, signer_key=skey, verifier_key=vkey, proxy=proxy)
     with _serving(_SumDBHandler, db) as port:
         db.url = f"http://127.0.0.1:{port}"

@@ -171,3 +171,16 @@ def test_public_verify_fails_when_the_database_holds_other_hashes(
     assert not (repo / ".releasekit/receipts").exists() or not any(
         (repo / ".releasekit/receipts").iterdir()
     )
+
+
+def test_no_credentials_for_the_private_registry_stops_in_preflight(
+    tmp_path: Path, registry: GoRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _go_repo(
+        tmp_path, f'registry = "{registry.proxy_url}"\nupload_url = "{registry.api_url}"\n'
+    )
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-such-netrc"))
+    result = doit(repo, "publish", check=False)
+    assert result.returncode == 1
+    assert "RK-PREFLIGHT-CREDENTIALS" in result.stdout + result.stderr
+    assert _git(tmp_path / "remote.git", "tag", "--list") == ""  # nothing was tagged

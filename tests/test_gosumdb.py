@@ -204,3 +204,50 @@ def test_go_command_and_we_catch_a_database_with_other_hashes(
     with make_client() as client:
         record = gosumdb.lookup(client, sumdb, module, "v0.1.0")
     assert record is not None and record.zip_h1 != h1
+
+
+def test_consistency_proofs_between_tree_sizes() -> None:
+    log = gosumdb.Log()
+    heads = []
+    for i in range(40):
+        log.append(f"example.com/m{i} v1.0.0 h1:x\n".encode())
+        heads.append((len(log.records), log.tree_hash()))
+
+    def fetch(path: str) -> bytes | None:
+        tile = gosumdb.Tile.parse(path)
+        return None if tile is None else log.tile_data(tile)
+
+    for old in heads[::3]:
+        for new in heads[::7]:
+            if old[0] <= new[0]:
+                gosumdb.prove_tree(fetch, old, new, "t")
+    with pytest.raises(RKError) as err:
+        gosumdb.prove_tree(fetch, (5, b"\0" * 32), heads[-1], "t")
+    assert err.value.code == "RK-GO-SUMDB-PROOF"
+
+
+def test_a_forked_database_is_caught_across_runs(tmp_path: Path) -> None:
+    """The last tree head seen is kept; a later head that does not extend it is a fork."""
+    skey, vkey = gosumdb.generate_key("sum.fork.example")
+    state = tmp_path / "state"
+    with sumdb_server(keys=(skey, vkey), name="sum.fork.example") as db, make_client() as client:
+        for i in range(5):
+            db.add(f"example.com/x{i}", "v1.0.0", "h1:AAAA", "h1:BBBB")
+        sumdb = gosumdb.parse_gosumdb(db.gosumdb)
+        assert sumdb is not None
+        assert gosumdb.lookup(client, sumdb, "example.com/x1", "v1.0.0", state_dir=state)
+        assert (state / "sum.fork.example" / "latest").read_bytes() == db.signed_tree()
+        db.add("example.com/y", "v1.0.0", "h1:CCCC", "h1:DDDD")  # the log grows: fine
+        assert gosumdb.lookup(client, sumdb, "example.com/y", "v1.0.0", state_dir=state)
+    # Same key, other history: what a compromised or lying database would serve.
+    with (
+        sumdb_server(keys=(skey, vkey), name="sum.fork.example") as forked,
+        make_client() as client,
+    ):
+        for i in range(9):
+            forked.add(f"example.com/other{i}", "v1.0.0", "h1:EEEE", "h1:FFFF")
+        sumdb = gosumdb.parse_gosumdb(forked.gosumdb)
+        assert sumdb is not None
+        with pytest.raises(RKError, match="forked") as err:
+            gosumdb.lookup(client, sumdb, "example.com/other1", "v1.0.0", state_dir=state)
+        assert err.value.code == "RK-GO-SUMDB-PROOF"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.publishing import Published, doit
@@ -176,3 +177,63 @@ def test_rollback_needs_a_selection_and_refuses_unknown_packages(published: Publ
     assert result.returncode == 1 and "RK-CONFIG-VALUE" in result.stdout + result.stderr
     result = doit(published.root, "rollback", "package=py/nope", check=False)
     assert "no such package" in result.stdout + result.stderr
+
+
+def test_umbrella_rollback_of_a_synchronized_go_release(tmp_path: Path) -> None:
+    """umbrella=<tag>: every package released under it, and the umbrella tag itself."""
+    from releasekit_tasks.ecosystems.go.modzip import create_module_zip
+    from releasekit_tasks.ecosystems.go.proxy_tree import write_version
+
+    tree = tmp_path / "proxy"
+    repo = tmp_path / "repo"
+    for name in ("a", "b"):
+        folder = repo / "go" / name
+        folder.mkdir(parents=True)
+        (folder / "go.mod").write_text(f"module example.com/m/go/{name}\n\ngo 1.22\n")
+        (folder / f"{name}.go").write_text(f"package {name}\n")
+    (repo / "releasekit.toml").write_text(
+        'synchronize = true\n\n[ecosystems.go]\nkind = "go"\nworkspace_root = "go"\n'
+        f'registry = "{tree.as_uri()}"\n'
+    )
+    (repo / "dodo.py").write_text("from releasekit_tasks import *\n")
+    (repo / ".gitignore").write_text(".releasekit/\n")
+    (repo / ".releasekit-versions.json").write_text('{"go/a": "v0.2.0", "go/b": "v0.2.0"}\n')
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "add", "-A")
+    git(repo, "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "feat: a and b")
+    for tag in ("go/a/v0.2.0", "go/b/v0.2.0", "v0.2.0"):
+        git(repo, "tag", tag)
+    # Only module a reached the proxy.
+    made = create_module_zip(repo / "go/a", "example.com/m/go/a", "v0.2.0", tmp_path / "a.zip")
+    write_version(
+        tree, "example.com/m/go/a", "v0.2.0", made.path, made.gomod, "2026-01-01T00:00:00Z"
+    )
+
+    dry = doit(repo, "rollback", "umbrella=v0.2.0", "dry_run=1", "push=0").stdout
+    assert "rollback go/example.com/m/go/a v0.2.0" in dry
+    assert "rollback go/example.com/m/go/b v0.2.0" in dry
+    assert "would delete tag v0.2.0" in dry
+
+    env_commit = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "doit", "rollback", "umbrella=v0.2.0", "reason=bad", "push=0"],
+        cwd=repo,
+        env=env_commit,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    tags = git(repo, "tag").split()
+    assert "go/a/v0.2.0" in tags  # the proxy serves it: the tag stays
+    assert "go/b/v0.2.0" not in tags and "v0.2.0" not in tags  # nobody serves b
+    for name in ("a", "b"):
+        assert (repo / "go" / name / "go.mod").read_text().endswith("retract v0.2.0 // bad\n")
+    assert git(repo, "log", "-1", "--format=%s").startswith("fix: roll back")
+    bad = doit(repo, "rollback", "umbrella=v9.9.9", check=False)
+    assert bad.returncode == 1 and "no such tag" in bad.stdout + bad.stderr

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.forges import flow as forge_flow
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
-from releasekit_tasks.prepare import changelog
+from releasekit_tasks.prepare import MANIFEST_FILE, changelog
 from releasekit_tasks.prepare.bump import plan_edits, write_edits
 from releasekit_tasks.prepare.decide import Decision, VersionOptions, decide
 from releasekit_tasks.prepare.history import all_tags, tag_names, umbrella_tag
@@ -30,7 +31,6 @@ from releasekit_tasks.publish.journal import write_atomically
 from releasekit_tasks.vcs import git, require_history
 from releasekit_tasks.workspace import Workspace, collect
 
-MANIFEST = "release-manifest.json"
 PR_BODY = "release-pr.md"
 WORKTREE = "release-worktree"
 
@@ -89,11 +89,11 @@ def version(root: str, values: dict, dry_run: bool) -> None:
     decision = compute(Path(root), collect(Path(root)), values)
     print_decision(decision)
     if not dry_run:
-        _write(state_dir(Path(root)) / MANIFEST, decision.manifest.to_json())
+        _write(state_dir(Path(root)) / MANIFEST_FILE, decision.manifest.to_json())
 
 
 def read_manifest(root: Path) -> ReleaseManifest:
-    path = root / ".releasekit" / MANIFEST
+    path = root / ".releasekit" / MANIFEST_FILE
     if not path.is_file():
         raise RKError("RK-MANIFEST-MISSING", f"no {path}", path=path, fix="run `doit version`")
     manifest = ReleaseManifest.from_json(path.read_text(encoding="utf-8"), path)
@@ -137,10 +137,10 @@ def _changelog_edits(
     manifest: ReleaseManifest, config: RootConfig, tree: Path, *, write: bool = True
 ) -> list[Path]:
     """Prepend each release's section to its CHANGELOG.md in ``tree``."""
-    if not config.changelog:
-        return []
     written = []
     for release in manifest.releases:
+        if not config.policy(release.label).changelog:
+            continue
         path = tree / release.path / "CHANGELOG.md"
         existing = path.read_bytes().decode("utf-8") if path.is_file() else None
         section = changelog.render_section(release, today(), config.repo_url)
@@ -159,6 +159,8 @@ def _report(edits, tree: Path, dry_run: bool) -> None:
         print(
             f"{'would run' if dry_run else 'run'}  {' '.join(argv)}  (in {cwd.relative_to(tree)})"
         )
+    for path in edits.deletions:
+        print(f"{'would delete' if dry_run else 'delete'}  {path.relative_to(tree)}")
 
 
 @_failing
@@ -168,12 +170,15 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
     manifest = _manifest(repo, workspace, values, dry_run)
     if not manifest.releases:
         print("nothing to release: no release branch made")
+        forge_flow.stale_release_pr(workspace.config, branch, dry_run=dry_run)
         return
     if dry_run:
         _report(plan_edits(manifest, workspace, repo), repo, True)
         for path in _changelog_edits(manifest, workspace.config, repo, write=False):
             print(f"would write  {path.relative_to(repo)}")
         print(f"would commit on {branch} and push it to {remote}")
+        if workspace.config.forge != "none" and push:
+            print(f"would open or update the Release PR of {branch} on {workspace.config.forge}")
         return
     tree = state_dir(repo) / WORKTREE
     before = git(repo, "rev-parse", "-q", "--verify", f"refs/heads/{branch}", check=False).strip()
@@ -203,22 +208,33 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
     _write(state_dir(repo) / PR_BODY, body)
     print(f"pr body  {state_dir(repo) / PR_BODY}")
     _remove_worktree(repo, tree)
+    if push:
+        forge_flow.sync_release_pr(workspace.config, manifest, body, branch)
+    elif workspace.config.forge != "none":
+        print("note     push=0: the Release PR is not opened")
 
 
 @_failing
-def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool) -> None:
+def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch: str = "") -> None:
     """Tag every selected package's current version at HEAD (after the Release PR merged),
     plus the umbrella tag of a synchronized release, and push every one of those tags
     the remote lacks — made now or by an earlier run whose push failed.
 
     A version tagged already (locally or on the remote) keeps its tag. A tag that
     points at one commit here and at another on the remote is refused
-    (RK-TAG-CONFLICT): releases never move.
-    """
+    (RK-TAG-CONFLICT): releases never move. With a forge, the merged Release PR of
+    ``branch`` decides instead: its manifest names the versions, the tags go on its
+    merge commit, and each tag gets a forge release."""
     repo = Path(root)
     workspace = collect(repo)
     graph = _checked_graph(repo, workspace)
     chosen, pulled = select(graph, options_from(values).selection)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    merged = forge_flow.merged_release_pr(workspace.config, branch, head) if branch else None
+    if merged is not None:
+        existing = set(all_tags(repo))
+        _tag_release_pr(repo, workspace, chosen | pulled, existing, merged, remote, push, dry_run)
+        return
     wanted: dict[str, str] = {}  # tag -> message, for every selected current version
     config = workspace.config
     shared: dict[str, set[str]] = {}  # sync domain -> versions
@@ -235,7 +251,15 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool) -> None
         if len(versions_seen) == 1:
             umbrella = umbrella_tag(config, domain, versions_seen.pop())
             wanted.setdefault(umbrella, f"release {umbrella}")
+    _make_tags(repo, wanted, "HEAD", remote, push, dry_run)
 
+
+def _make_tags(
+    repo: Path, wanted: dict[str, str], target: str, remote: str, push: bool, dry_run: bool
+) -> None:
+    """Create the ``wanted`` tags (name -> message) that exist neither here nor on the
+    remote, at ``target``; push every one the remote lacks; refuse a tag that points
+    at different commits here and on the remote."""
     local = all_tags(repo)
     remote_tags = _remote_tags(repo, remote) if push and wanted else None
     for name in wanted:
@@ -253,7 +277,7 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool) -> None
     for name in create:
         print(f"{'would tag' if dry_run else 'tag'}  {name}")
         if not dry_run:
-            git(repo, "tag", "-a", name, "-m", wanted[name], "HEAD")
+            git(repo, "tag", "-a", name, "-m", wanted[name], target)
     for name in (n for n in to_push if n not in create):
         print(f"{'would push' if dry_run else 'push'}  {name} (tagged earlier, not on {remote})")
     if not create and not to_push:
@@ -284,6 +308,57 @@ def _remote_tags(repo: Path, remote: str) -> dict[str, str]:
         else:
             tags.setdefault(name, sha)
     return tags
+
+
+def _tag_release_pr(
+    repo: Path,
+    workspace: Workspace,
+    selected: set[str],
+    existing: set[str],
+    merged: forge_flow.MergedRelease,
+    remote: str,
+    push: bool,
+    dry_run: bool,
+) -> None:
+    """Tags from the merged Release PR's manifest, on its merge commit; then forge releases."""
+    manifest, pr = merged.manifest, merged.pr
+    print(f"pr       #{pr.number} merged: tagging the versions in its manifest")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    target = "HEAD"
+    if pr.merge_sha and git(repo, "cat-file", "-t", pr.merge_sha, check=False).strip() == "commit":
+        target = pr.merge_sha
+    elif pr.merge_sha:
+        print(f"warning  the merge commit {pr.merge_sha[:12]} is not here (fetch it): tagging HEAD")
+    tags: dict[str, str] = {}  # package id -> tag
+    wanted: dict[str, str] = {}
+    for release in manifest.releases:
+        package = workspace.packages.get(release.id)
+        if package is None or release.id not in selected:
+            continue
+        if target in ("HEAD", head) and package.version not in (None, release.new_version):
+            raise RKError(
+                "RK-MANIFEST-STALE",
+                f"the merged Release PR #{pr.number} releases {release.id} "
+                f"{release.new_version}, but this checkout has {package.version}",
+                path=package.manifest,
+                fix="run `doit tag` on the Release PR's merge commit (or fix the PR body)",
+            )
+        names = tag_names(package, workspace.config, release.new_version)
+        tags[release.id] = names[0]
+        for name in names:
+            wanted.setdefault(name, f"{release.name} {release.new_version}")
+    if manifest.umbrella_tag:
+        wanted.setdefault(manifest.umbrella_tag, f"release {manifest.umbrella_tag}")
+    _make_tags(repo, wanted, target, remote, push, dry_run)
+    if not push and any(n not in existing for n in wanted):
+        print("note     push=0: no forge releases for tags the remote does not have")
+        return
+    forge_flow.publish_releases(
+        workspace.config,
+        merged,
+        forge_flow.release_tags(manifest, tags, workspace.config, today()),
+        dry_run=dry_run,
+    )
 
 
 def commit_message(manifest: ReleaseManifest) -> str:

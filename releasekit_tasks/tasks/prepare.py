@@ -20,7 +20,8 @@ from pathlib import Path
 from releasekit_tasks import options
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.prepare import stage as prepare
+from releasekit_tasks.forges.flow import release_branch
+from releasekit_tasks.prepare import MANIFEST_FILE
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
 from releasekit_tasks.workspace import collect_cached
@@ -60,8 +61,15 @@ def manifest_is_current(task: object, values: dict, root: str, options: dict) ->
     return values.get("fingerprint") == fingerprint(root, options)
 
 
+def stage(action: str, *args: object) -> object:
+    """Run an action of the prepare stage; imported when a task runs, not by `doit list`."""
+    from releasekit_tasks.prepare import stage
+
+    return getattr(stage, action)(*args)
+
+
 def _version(root: str, options: dict, dry_run: bool) -> dict | object:
-    failed = prepare.version(root, options, dry_run)
+    failed = stage("version", root, options, dry_run)
     return failed if failed is not None else {"fingerprint": fingerprint(root, options)}
 
 
@@ -70,8 +78,7 @@ def _release_branch(root: Path, values: dict) -> str:
         branch = collect_cached(root).config.release_branch
     except RKError:  # a broken workspace fails in the version task, with its RK code
         branch = RootConfig.release_branch
-    groups = values["group"]
-    return f"{branch}-{'-'.join(groups)}" if groups else branch
+    return release_branch(branch, values["group"])
 
 
 def task_version() -> dict:
@@ -86,7 +93,7 @@ def task_version() -> dict:
     if dry_run:
         task["uptodate"] = [False]
     else:
-        task["targets"] = [str(root / ".releasekit" / prepare.MANIFEST)]
+        task["targets"] = [str(root / ".releasekit" / MANIFEST_FILE)]
         task["uptodate"] = [(manifest_is_current, [str(root), values])]
     return task
 
@@ -95,7 +102,7 @@ def task_bump() -> dict:
     """Write the decided versions into the working tree: manifests, versions file, lockfiles."""
     root = repo_root()
     return {
-        "actions": [(prepare.bump, [str(root), option_values(), _flag("dry_run")])],
+        "actions": [(stage, ["bump", str(root), option_values(), _flag("dry_run")])],
         "task_dep": ["version"],
         "uptodate": [False],
         "verbosity": 2,
@@ -106,7 +113,7 @@ def task_changelog() -> dict:
     """Prepend each released package's CHANGELOG.md section in the working tree."""
     root = repo_root()
     return {
-        "actions": [(prepare.write_changelogs, [str(root), option_values(), _flag("dry_run")])],
+        "actions": [(stage, ["write_changelogs", str(root), option_values(), _flag("dry_run")])],
         "task_dep": ["version"],
         "uptodate": [False],
         "verbosity": 2,
@@ -120,8 +127,9 @@ def task_prepare() -> dict:
     return {
         "actions": [
             (
-                prepare.prepare,
+                stage,
                 [
+                    "prepare",
                     str(root),
                     values,
                     _release_branch(root, values),
@@ -138,18 +146,21 @@ def task_prepare() -> dict:
 
 
 def task_tag() -> dict:
-    """After the Release PR merged: tag each package's new version at HEAD and push the tags."""
+    """After the Release PR merged: tag each package's new version, push the tags, forge releases."""
     root = repo_root()
+    values = option_values()
     return {
         "actions": [
             (
-                prepare.tag,
+                stage,
                 [
+                    "tag",
                     str(root),
-                    option_values(),
+                    values,
                     options.text("remote"),
                     _flag("push"),
                     _flag("dry_run"),
+                    _release_branch(root, values),
                 ],
             )
         ],

@@ -3,7 +3,7 @@
 For every publishable package P at version V in the selection:
 
     query                  ask every registry, once and concurrently, what it holds
-    preflight              tools, clean tree, credentials, registries, tags
+    preflight   ← query    tools, clean tree, credentials, registries, tags (for what they lack)
     build:P     ← query    artifacts under .releasekit/dist/ (target: artifacts.json)
     upload:P    ← build:P, preflight, verify:D for each internal dependency D
     verify:P    ← upload:P poll the registry, compare checksums (target: receipt)
@@ -30,12 +30,12 @@ from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.prepare.history import tag_format, toplevel
-from releasekit_tasks.publish import actions
+from releasekit_tasks.publish import actions, trusted
 from releasekit_tasks.publish.release import Release
 from releasekit_tasks.publish.stage import staged_path
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
-from releasekit_tasks.workspace import Workspace, collect_cached
+from releasekit_tasks.workspace import Workspace, collect_cached, gc_paused
 
 T = TypeVar("T")
 
@@ -86,6 +86,11 @@ class ReleaseSet:
 
 @functools.cache
 def release_set(root: Path) -> ReleaseSet:
+    with gc_paused():
+        return _release_set(root)
+
+
+def _release_set(root: Path) -> ReleaseSet:
     try:
         workspace = collect_cached(root)
         graph = build_graph(workspace.packages.values())
@@ -105,15 +110,17 @@ def release_set(root: Path) -> ReleaseSet:
     ]
     if blocking:
         return ReleaseSet({}, {}, {}, "\n".join(f.render() for f in blocking))
+    selected = chosen | pulled
     wanted = [
         pid
         for pid in graph.nodes
-        if pid in chosen | pulled
+        if pid in selected
         and graph.nodes[pid].publishable
         and graph.nodes[pid].version
         and not graph.nodes[pid].no_publish  # exclude_publish: versioned, never uploaded
     ]
-    releases = {pid: make_release(workspace, graph, pid) for pid in wanted}
+    run = run_options(workspace)
+    releases = {pid: make_release(workspace, graph, pid, run) for pid in wanted}
     # A release unit's members are released together: none waits for another.
     deps = {
         pid: [d for d in graph.deps[pid] if d in releases and not graph.same_unit(pid, d)]
@@ -137,12 +144,49 @@ def _raise_as_dodo_error(func: Callable[..., T], *args: Any) -> T:
         raise InvalidDodoFile(err.render()) from None
 
 
-def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
+@dataclass(frozen=True)
+class RunOptions:
+    """The options of this run that every release carries (read once, not per package)."""
+
+    dry_run: bool
+    poll_timeout: float
+    retries: int
+    trusted_publishing: str
+
+
+def run_options(workspace: Workspace) -> RunOptions:
+    return RunOptions(
+        dry_run=options.flag("dry_run"),
+        poll_timeout=options.seconds("poll_timeout"),
+        retries=options.integer("retries"),
+        trusted_publishing=trusted.mode(
+            option("trusted_publishing", workspace.config.trusted_publishing)
+        ),
+    )
+
+
+@functools.cache
+def _label_option(name: str) -> str | None:
+    """``registry_<label>``-style options: None when not given."""
+    value = option(name, "\0")
+    return None if value == "\0" else value
+
+
+def make_release(
+    workspace: Workspace, graph: Graph, pid: str, run: RunOptions | None = None
+) -> Release:
+    """The plain-data release of ``pid``; ``run`` (this run's options) is read when not given."""
+    run = run or run_options(workspace)
     package = graph.nodes[pid]
     eco = workspace.config.ecosystems[package.label]
     ecosystem = get_ecosystem(package.ecosystem)
-    registry = option(f"registry_{package.label}", package.registry)
-    upload_url = option(f"upload_url_{package.label}", eco.upload_url or "")
+    registry = _label_option(f"registry_{package.label}")
+    if registry is None:
+        registry = package.registry
+    upload_url = _label_option(f"upload_url_{package.label}")
+    if upload_url is None:
+        upload_url = eco.upload_url or ""
+    sumdb = _label_option(f"sumdb_{package.label}")
     # Soft edges (extras, peer/optional deps) are pinned too: the published metadata must be right.
     pins = tuple(
         (graph.nodes[dep].name, graph.nodes[dep].version or "")
@@ -167,33 +211,41 @@ def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
             package, tag_format(package, workspace.config), toplevel(workspace.config)
         ),
         proxy_dir=str(eco.proxy_dir) if eco.proxy_dir else "",
-        sumdb=option(f"sumdb_{package.label}", eco.sumdb or ""),
+        sumdb=(eco.sumdb or "") if sumdb is None else sumdb,
         private=eco.private or "",
-        dry_run=options.flag("dry_run"),
-        poll_timeout=options.seconds("poll_timeout"),
-        retries=options.integer("retries"),
+        dry_run=run.dry_run,
+        poll_timeout=run.poll_timeout,
+        retries=run.retries,
+        trusted_publishing=run.trusted_publishing,
     )
 
 
 @functools.cache
 def tracked_files(root: Path) -> dict[str, list[str]]:
-    """Tracked files per package folder (one git call), for build's file_dep."""
+    """Tracked files per package folder (one git call), for build's file_dep.
+
+    Plain strings, not Path objects: a thousand packages have tens of thousands of files.
+    """
     releases = release_set(root).releases
-    folders = {Path(r.path): pid for pid, r in releases.items()}
-    result: dict[str, list[str]] = {pid: [] for pid in releases}
     top = repo_toplevel(root)
     if top is None:
         return {pid: [r.manifest] for pid, r in releases.items()}
+    prefix = str(top) + os.sep
+    # Package folder relative to the repository ("" for the root) -> package id.
+    folders = {
+        r.path.removeprefix(prefix) if r.path != str(top) else "": pid
+        for pid, r in releases.items()
+    }
+    result: dict[str, list[str]] = {pid: [] for pid in releases}
     for name in git(top, "ls-files", "-z").split("\0"):
-        if not name:
-            continue
-        path = top / name
-        for parent in path.parents:
-            owner = folders.get(parent)
+        folder = name
+        while name:
+            folder = folder.rpartition("/")[0]
+            owner = folders.get(folder)
             if owner is not None:
-                result[owner].append(str(path))
+                result[owner].append(prefix + name)
                 break
-            if parent == top:
+            if not folder:
                 break
     return result
 
@@ -259,6 +311,7 @@ def task_preflight() -> dict:
         return broken
     return {
         "actions": [(actions.preflight, [list(releases.values()), str(root)])],
+        "task_dep": ["query"],  # what the registries hold already needs no checks
         "uptodate": [False],
         "verbosity": 2,
     }
@@ -370,3 +423,73 @@ def task_publish() -> Iterator[dict]:
             "task_dep": [f"verify:{pid}"],
             "doc": f"{release.version} → {release.registry} (waits for {waits})",
         }
+    if releases and not broken and _forge(root) != "none":
+        yield {
+            "name": "notify",
+            "actions": [(announce, [str(root), _listed("group"), _published(releases), False])],
+            "task_dep": [f"verify:{pid}" for pid in releases],
+            "uptodate": [False],
+            "doc": "label the Release PR published; repository_dispatch to `dispatch`",
+            "verbosity": 2,
+        }
+
+
+def task_announce() -> dict:
+    """Tell the forge what `doit publish` released (label, dispatches), from the receipts.
+
+    For a publish spread over CI jobs: the last job downloads every job's
+    receipts into .releasekit/receipts/ and runs `doit announce`.
+    """
+    root, releases, _ = _releases()
+    broken = _broken(root)
+    if broken:
+        return broken
+    return {
+        "actions": [(announce, [str(root), _listed("group"), _published(releases), True])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
+
+
+def _forge(root: Path) -> str:
+    try:
+        return collect_cached(root).config.forge
+    except RKError:
+        return "none"
+
+
+def _published(releases: dict[str, Release]) -> dict[str, dict[str, str]]:
+    return {
+        pid: {
+            "name": r.name,
+            "version": r.version,
+            "registry": r.registry,
+            "ecosystem": r.ecosystem,
+        }
+        for pid, r in releases.items()
+    }
+
+
+@actions._failing
+def announce(
+    root: str,
+    groups: tuple[str, ...],
+    published: dict[str, dict[str, str]],
+    check_receipts: bool,
+) -> None:
+    """After every selected package is verified: tell the forge (label, dispatches)."""
+    from releasekit_tasks.forges import flow
+
+    if check_receipts:
+        for pid, release in release_set(Path(root)).releases.items():
+            if not release.receipt.is_file():
+                raise RKError(
+                    "RK-ANNOUNCE-INCOMPLETE",
+                    f"no receipt for {pid} {release.version}: {release.receipt}",
+                    fix="run `doit publish` first (or download every publish job's receipts)",
+                )
+    config = collect_cached(Path(root)).config
+    head = git(Path(root), "rev-parse", "HEAD").strip()
+    branch = flow.release_branch(config.release_branch, groups)
+    dry_run = option("dry_run", "0") not in ("", "0", "false", "no")
+    flow.announce(config, branch, head, published, dry_run=dry_run)

@@ -143,6 +143,7 @@ def check_sumdb(
     mod_h1: str,
     *,
     retries: int = 5,
+    state_dir: Path | None = None,
 ) -> dict[str, Any] | None:
     """Look ``module@version`` up in the checksum database, verify its signed tree
     head and the record's inclusion, and compare the hashes with ours.
@@ -155,7 +156,7 @@ def check_sumdb(
     sumdb = parse_gosumdb(sumdb_value)
     if sumdb is None:
         return {"skipped": "GOSUMDB=off"}
-    record = lookup(client, sumdb, module, version, retries=retries)
+    record = lookup(client, sumdb, module, version, retries=retries, state_dir=state_dir)
     if record is None:
         return None
     if (record.zip_h1, record.mod_h1) != (zip_h1, mod_h1):

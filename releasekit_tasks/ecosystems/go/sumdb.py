@@ -28,6 +28,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releasekit_tasks.errors import RKError
@@ -395,6 +396,55 @@ def _run_record_proof(proof: list[bytes], lo: int, hi: int, n: int, leaf: bytes)
     return None if th is None else node_hash(proof[-1], th)
 
 
+def _tree_proof_index(lo: int, hi: int, n: int, need: list[int]) -> list[int]:
+    if n == hi:
+        return need if lo == 0 else _subtree_index(lo, hi, need)
+    k, _ = _maxpow2(hi - lo)
+    if n <= lo + k:
+        _tree_proof_index(lo, lo + k, n, need)
+        _subtree_index(lo + k, hi, need)
+    else:
+        _subtree_index(lo, lo + k, need)
+        _tree_proof_index(lo + k, hi, n, need)
+    return need
+
+
+def _tree_proof(lo: int, hi: int, n: int, hashes: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+    if n == hi:
+        if lo == 0:
+            return [], hashes
+        th, hashes = _subtree_hash(lo, hi, hashes)
+        return [th], hashes
+    k, _ = _maxpow2(hi - lo)
+    if n <= lo + k:
+        proof, hashes = _tree_proof(lo, lo + k, n, hashes)
+        th, hashes = _subtree_hash(lo + k, hi, hashes)
+    else:
+        th, hashes = _subtree_hash(lo, lo + k, hashes)
+        proof, hashes = _tree_proof(lo + k, hi, n, hashes)
+    return [*proof, th], hashes
+
+
+def _run_tree_proof(
+    proof: list[bytes], lo: int, hi: int, n: int, old: bytes
+) -> tuple[bytes, bytes] | None:
+    """(old tree hash, new subtree hash) implied by a consistency proof, None if malformed."""
+    if n == hi:
+        if lo == 0:
+            return (old, old) if not proof else None
+        return (proof[0], proof[0]) if len(proof) == 1 else None
+    if not proof:
+        return None
+    k, _ = _maxpow2(hi - lo)
+    if n <= lo + k:
+        inner = _run_tree_proof(proof[:-1], lo, lo + k, n, old)
+        return None if inner is None else (inner[0], node_hash(inner[1], proof[-1]))
+    inner = _run_tree_proof(proof[:-1], lo + k, hi, n, old)
+    if inner is None:
+        return None
+    return node_hash(proof[-1], inner[0]), node_hash(proof[-1], inner[1])
+
+
 @dataclass(frozen=True)
 class Tile:
     height: int
@@ -620,11 +670,73 @@ def prove_record(
         )
 
 
+def prove_tree(
+    fetch: Callable[[str], bytes | None],
+    old: tuple[int, bytes],
+    new: tuple[int, bytes],
+    where: str,
+) -> None:
+    """Check that the tree ``old`` (size, hash) is a prefix of the larger tree ``new``
+    (RFC 6962 consistency proof from the tiles of ``new``): the log only ever grew."""
+    (n, old_hash), (t, new_hash) = old, new
+    if n == t:
+        ok = old_hash == new_hash
+    elif n == 0:
+        ok = True
+    else:
+        indexes = _tree_proof_index(0, t, n, [])
+        proof, rest = _tree_proof(0, t, n, _read_hashes(fetch, t, indexes, where))
+        ran = _run_tree_proof(proof, 0, t, n, old_hash)
+        ok = not rest and ran is not None and ran == (old_hash, new_hash)
+    if not ok:
+        raise RKError(
+            "RK-GO-SUMDB-PROOF",
+            f"{where}: the signed tree of {t} records does not extend the tree of {n} "
+            "records seen before: the checksum database has forked (or lies)",
+            fix="do not trust it; report it to the database's operator. The tree seen before "
+            "is kept under .releasekit/sumdb/",
+        )
+
+
+def _check_history(
+    fetch: Callable[[str], bytes | None],
+    sumdb: SumDB,
+    note: bytes,
+    tree: tuple[int, bytes],
+    state_dir: Path,
+    where: str,
+) -> None:
+    """Compare with the tree head seen last (as the go command does with its
+    ``$GOPATH/pkg/sumdb/<name>/latest``), then remember the larger one."""
+    latest = state_dir / sumdb.name / "latest"
+    if latest.is_file():
+        old_text = open_note(latest.read_bytes(), sumdb.verifier, where=str(latest))
+        old = _parse_tree(old_text, str(latest))
+        if tree[0] >= old[0]:
+            prove_tree(fetch, old, tree, where)
+        else:
+            prove_tree(fetch, tree, old, where)
+            return  # keep the larger tree seen before
+    from releasekit_tasks.publish.journal import write_atomically
+
+    latest.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(latest, note)
+
+
 def lookup(
-    client: httpx.Client, sumdb: SumDB, module: str, version: str, *, retries: int = 5
+    client: httpx.Client,
+    sumdb: SumDB,
+    module: str,
+    version: str,
+    *,
+    retries: int = 5,
+    state_dir: Path | None = None,
 ) -> SumRecord | None:
     """Look ``module@version`` up, verify the signed tree head with the database's key
-    and the record's inclusion in that tree; None if the database does not know it."""
+    and the record's inclusion in that tree; None if the database does not know it.
+
+    With ``state_dir``, the tree head is also checked against the last one seen there
+    (the log must only grow), and the larger one is kept."""
     from releasekit_tasks.ecosystems.go.proxy_tree import escape_path, escape_version
     from releasekit_tasks.http import get_if_exists
 
@@ -641,6 +753,8 @@ def lookup(
     tree_text = open_note(note, sumdb.verifier, where=where)
     size, tree_hash = _parse_tree(tree_text, where)
     prove_record(fetch, record_id, text, size, tree_hash, where)
+    if state_dir is not None:
+        _check_history(fetch, sumdb, note, (size, tree_hash), state_dir, where)
     zip_h1, mod_h1 = _go_sum_lines(text, module, version, where)
     return SumRecord(
         id=record_id,

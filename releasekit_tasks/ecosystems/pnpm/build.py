@@ -76,12 +76,11 @@ def check_tarball(tarball: Path) -> None:
 def remote_integrity(release: Release) -> str | None:
     """npm's ``dist.integrity`` of this version, or None when the registry lacks it."""
     from releasekit_tasks.ecosystems.pnpm import registry as npm
-    from releasekit_tasks.http import make_client
+    from releasekit_tasks.http import shared_client
 
-    with make_client() as client:
-        dist = npm.version_dist(
-            client, release.registry, release.name, release.version, token=_token(release)
-        )
+    dist = npm.version_dist(
+        shared_client(), release.registry, release.name, release.version, token=_token(release)
+    )
     return dist.get("integrity") if dist else None
 
 
@@ -116,6 +115,8 @@ def upload(release: Release, tarball: Path) -> None:
         cmd += ["--tag", release.dist_tag]
     if release.access:
         cmd += ["--access", release.access]
+    if release.trusted_publishing != "never":
+        cmd += ["--provenance"]  # a signed provenance statement from the CI's OIDC token
     with npm_env(release) as (env, token):
         # releasekit retries uploads itself, asking the registry what arrived first
         # (publish/retry.py); npm's own retry of the PUT would be refused as a

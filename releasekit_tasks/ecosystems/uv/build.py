@@ -109,10 +109,9 @@ def check_wheel_pins(wheel: Path, pins: dict[str, str], mode: str) -> None:
 def remote_files(release: Release) -> dict[str, str]:
     """filename -> sha256 of what the index holds for this version."""
     from releasekit_tasks.ecosystems.uv import registry as pypi
-    from releasekit_tasks.http import make_client
+    from releasekit_tasks.http import shared_client
 
-    with make_client() as client:
-        return pypi.version_files(client, release.registry, release.name, release.version)
+    return pypi.version_files(shared_client(), release.registry, release.name, release.version)
 
 
 def upload(release: Release, files: list[Path]) -> None:
@@ -120,6 +119,8 @@ def upload(release: Release, files: list[Path]) -> None:
     token = os.environ.get(release.token_env or "UV_PUBLISH_TOKEN", "")
     if token:
         env["UV_PUBLISH_TOKEN"] = token
+    elif release.trusted_publishing != "never":
+        pass  # uv asks the CI for an OIDC token and PyPI for an upload token
     elif not env.get("UV_PUBLISH_PASSWORD"):
         # An index without authentication (pypiserver -a . -P .) still wants a user.
         env["UV_PUBLISH_USERNAME"], env["UV_PUBLISH_PASSWORD"] = "releasekit", "unused"
@@ -135,7 +136,7 @@ def upload(release: Release, files: list[Path]) -> None:
             "--check-url",
             release.registry,
             "--trusted-publishing",
-            "never",
+            release.trusted_publishing,
             *map(str, files),
         ],
         cwd=Path(release.repo_root),

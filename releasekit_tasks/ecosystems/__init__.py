@@ -85,8 +85,6 @@ class Ecosystem:
     # but neither ordering nor propagating (extras, peer and optional deps). A
     # trailing ":" matches a prefix ("optional:" matches "optional:flask").
     soft_kinds: tuple[str, ...] = ()
-    # True when release tags follow a fixed rule, not tag_format (Go's path prefix).
-    fixed_tags: bool = False
     # True when a workspace root also finds the workspaces below it (Go's nested
     # go.mod scan): init then takes the root once, not each folder.
     covers_nested: bool = False

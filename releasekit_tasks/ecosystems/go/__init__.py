@@ -46,8 +46,6 @@ class Go(Ecosystem):
     # Go modules may require each other in a cycle (opentelemetry-go: otel ↔ otel/metric):
     # the go command builds them, so the cycle is one release unit.
     allows_cycles = True
-    # Release tags are the go command's `<module dir>/vX.Y.Z`, not a tag_format.
-    fixed_tags = True
     covers_nested = True
     github_setup = ({"uses": "actions/setup-go@v6", "with": {"go-version": "stable"}},)
     gitlab_setup = (

@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import functools
 import logging
+import os
 import random
 import ssl
 import time
@@ -78,6 +79,18 @@ def make_client(timeout: float = 30.0, *, headers: Mapping[str, str] | None = No
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
     )
+
+
+def shared_client(headers: Mapping[str, str] | None = None) -> httpx.Client:
+    """This process's pooled client for the registry queries (one per set of headers):
+    connections stay open across the hundreds of small requests a run makes."""
+    return _client_of(os.getpid(), tuple(sorted((headers or {}).items())))
+
+
+@functools.cache
+def _client_of(pid: int, headers: tuple[tuple[str, str], ...]) -> httpx.Client:
+    # Keyed by process: a forked doit worker must not share its parent's sockets.
+    return make_client(headers=dict(headers))
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:

@@ -68,6 +68,9 @@ class Ecosystem:
     version_in_manifest: bool = True
     required_metadata: tuple[str, ...] = ("description", "license", "readme")
     checksum_key: str = "sha256"  # the artifact digest the registry's checksum is compared with
+    # False: the kind's tag names are fixed (Go's path-prefixed tags): no tag_format,
+    # no umbrella tag stands for one of its releases.
+    uses_tag_format: bool = True
     # True: upload asks the registry first and passes only the files it lacks,
     # refusing different bytes. False: upload is idempotent itself (Go's tag push).
     upload_checks_registry: bool = True
@@ -195,8 +198,9 @@ class Ecosystem:
     def install(self, root: Path) -> None:
         """Run the install step in the workspace at ``root``."""
 
-    def preflight(self, release: Release) -> None:
-        """Checks before any upload (not in dry runs); RKError when the release cannot go."""
+    def preflight(self, releases: list[Release]) -> None:
+        """Checks before any upload of these releases (not in dry runs, only releases the
+        registry lacks); RKError when one cannot go. One call per kind and run."""
 
     def build(self, release: Release) -> list[dict]:
         """Build into ``release.dist_dir``: one dict per artifact with ``file`` and its digests

@@ -20,7 +20,7 @@ from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.forges import flow as forge_flow
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
-from releasekit_tasks.prepare import changelog
+from releasekit_tasks.prepare import MANIFEST_FILE, changelog
 from releasekit_tasks.prepare.bump import plan_edits, write_edits
 from releasekit_tasks.prepare.decide import Decision, VersionOptions, decide
 from releasekit_tasks.prepare.history import tag_names, umbrella_tag
@@ -30,7 +30,6 @@ from releasekit_tasks.publish.journal import write_atomically
 from releasekit_tasks.vcs import git, list_tags
 from releasekit_tasks.workspace import Workspace, collect
 
-MANIFEST = "release-manifest.json"
 PR_BODY = "release-pr.md"
 WORKTREE = "release-worktree"
 
@@ -88,11 +87,11 @@ def version(root: str, values: dict, dry_run: bool) -> None:
     decision = compute(Path(root), collect(Path(root)), values)
     print_decision(decision)
     if not dry_run:
-        _write(state_dir(Path(root)) / MANIFEST, decision.manifest.to_json())
+        _write(state_dir(Path(root)) / MANIFEST_FILE, decision.manifest.to_json())
 
 
 def read_manifest(root: Path) -> ReleaseManifest:
-    path = root / ".releasekit" / MANIFEST
+    path = root / ".releasekit" / MANIFEST_FILE
     if not path.is_file():
         raise RKError("RK-MANIFEST-MISSING", f"no {path}", path=path, fix="run `doit version`")
     manifest = ReleaseManifest.from_json(path.read_text(encoding="utf-8"), path)

@@ -41,6 +41,7 @@ class Go(Ecosystem):
     required_metadata = ("license", "readme")
     checksum_key = "h1"
     upload_checks_registry = False
+    uses_tag_format = False
     # Go modules may require each other in a cycle (opentelemetry-go: otel ↔ otel/metric):
     # the go command builds them, so the cycle is one release unit.
     allows_cycles = True
@@ -121,10 +122,10 @@ class Go(Ecosystem):
         # A private module (no dot in its path: genkit's samples) is never fetched by path.
         return findings(package, repo_root) if package.publishable else []
 
-    def preflight(self, release: Release) -> None:
+    def preflight(self, releases: list[Release]) -> None:
         from releasekit_tasks.ecosystems.go.publish import preflight
 
-        preflight(release)
+        preflight(releases)
 
     def build(self, release: Release) -> list[dict]:
         from releasekit_tasks.ecosystems.go.publish import build

@@ -75,26 +75,21 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
     from releasekit_tasks.ecosystems.go import registry as goproxy
     from releasekit_tasks.ecosystems.go.artifacts import read_headers
     from releasekit_tasks.ecosystems.go.modzip import h1_hash_gomod, h1_hash_zip
-    from releasekit_tasks.http import make_client
+    from releasekit_tasks.http import shared_client
 
     headers = read_headers(release.registry, release.token_env)
     retry: RetryOptions = {"retries": release.retries}
-    with make_client(headers=headers) as client:
-        if goproxy.info(client, release.registry, release.name, release.version, **retry) is None:
-            return {}
-        if not deep:
-            return {"info": release.version}
-        with tempfile.TemporaryDirectory(prefix="rk-goproxy-") as tmp:
-            zip_path = goproxy.fetch_zip(
-                client,
-                release.registry,
-                release.name,
-                release.version,
-                Path(tmp) / "m.zip",
-                **retry,
-            )
-            zip_h1 = h1_hash_zip(zip_path)
-        mod = goproxy.fetch_mod(client, release.registry, release.name, release.version, **retry)
+    client = shared_client(headers)
+    if goproxy.info(client, release.registry, release.name, release.version, **retry) is None:
+        return {}
+    if not deep:
+        return {"info": release.version}
+    with tempfile.TemporaryDirectory(prefix="rk-goproxy-") as tmp:
+        zip_path = goproxy.fetch_zip(
+            client, release.registry, release.name, release.version, Path(tmp) / "m.zip", **retry
+        )
+        zip_h1 = h1_hash_zip(zip_path)
+    mod = goproxy.fetch_mod(client, release.registry, release.name, release.version, **retry)
     state = {f"{release.version}.zip": zip_h1, f"{release.version}.mod": h1_hash_gomod(mod)}
     sumdb = sumdb_for(release)
     if sumdb is None:
@@ -103,17 +98,16 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
 
     # The checksum database learns the version from the proxy: until it answers, the
     # release is not verified (verify polls); other hashes there are a hard error.
-    with make_client() as client:
-        found = check_sumdb(
-            client,
-            sumdb,
-            release.name,
-            release.version,
-            zip_h1,
-            state[f"{release.version}.mod"],
-            retries=release.retries,
-            state_dir=release.state_dir / "sumdb",
-        )
+    found = check_sumdb(
+        shared_client(),
+        sumdb,
+        release.name,
+        release.version,
+        zip_h1,
+        state[f"{release.version}.mod"],
+        retries=release.retries,
+        state_dir=release.state_dir / "sumdb",
+    )
     if found is None:
         return {}
     return {**state, "sumdb": json.dumps(found, sort_keys=True)}
@@ -140,21 +134,30 @@ def _tag_commit(repo: Path, tag: str) -> str | None:
     return out or None
 
 
-def _remote_tag_commit(repo: Path, tag: str) -> str | None:
-    if "origin" not in git(repo, "remote").split():
-        return None
-    out = git(repo, "ls-remote", "--tags", "origin", f"refs/tags/{tag}", f"refs/tags/{tag}^{{}}")
-    refs = {
-        ref: sha for sha, ref in (line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+def _has_origin(repo: Path) -> bool:
+    return "origin" in git(repo, "remote").split()
+
+
+def _remote_tags(repo: Path, *patterns: str) -> dict[str, str]:
+    """Tags on origin matching ``patterns`` -> commit (annotated tags peeled); {} without origin."""
+    if not _has_origin(repo):
+        return {}
+    out = git(repo, "ls-remote", "--tags", "origin", *patterns)
+    refs = {ref: sha for sha, _, ref in (line.partition("\t") for line in out.splitlines())}
+    return {
+        ref.removeprefix("refs/tags/"): refs.get(f"{ref}^{{}}", sha)
+        for ref, sha in refs.items()
+        if ref.startswith("refs/tags/") and not ref.endswith("^{}")
     }
-    return refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
 
 
-def preflight(release: Release) -> None:
-    """Before any upload: the tag may not point elsewhere, and a private registry's
+def preflight(releases: list[Release]) -> None:
+    """Before any upload: no tag may point elsewhere, and a private registry's
     credentials (token or .netrc) are there."""
-    check_tag(release)
-    if release.upload_url:
+    check_tags(releases)
+    for release in releases:
+        if not release.upload_url:
+            continue
         from releasekit_tasks.ecosystems.go.artifacts import upload_headers
         from releasekit_tasks.http import redact_url
 
@@ -167,20 +170,28 @@ def preflight(release: Release) -> None:
             )
 
 
-def check_tag(release: Release) -> None:
-    """A release tag may exist only if it already points at the release commit."""
-    repo = _repo(release)
+def check_tags(releases: list[Release]) -> None:
+    """A release tag may exist only if it already points at the release commit.
+
+    One local tag listing and one ``git ls-remote`` for all the modules.
+    """
+    if not releases:
+        return
+    from releasekit_tasks.prepare.history import all_tags
+
+    repo = _repo(releases[0])
     head = git(repo, "rev-parse", "HEAD").strip()
-    for where, commit in (
-        ("local", _tag_commit(repo, release.tag)),
-        ("origin", _remote_tag_commit(repo, release.tag)),
-    ):
-        if commit is not None and commit != head:
-            raise RKError(
-                "RK-GO-TAG-MOVED",
-                f"tag {release.tag} ({where}) points at {commit[:12]}, not the release commit {head[:12]}",
-                path=repo,
-            )
+    patterns = [p for r in releases for p in (f"refs/tags/{r.tag}", f"refs/tags/{r.tag}^{{}}")]
+    local, remote = all_tags(repo), _remote_tags(repo, *patterns)
+    for release in releases:
+        for where, tags in (("local", local), ("origin", remote)):
+            commit = tags.get(release.tag)
+            if commit is not None and commit != head:
+                raise RKError(
+                    "RK-GO-TAG-MOVED",
+                    f"tag {release.tag} ({where}) points at {commit[:12]}, not the release commit {head[:12]}",
+                    path=repo,
+                )
 
 
 def _in_tree(release: Release) -> bool:
@@ -198,11 +209,11 @@ def _in_tree(release: Release) -> bool:
 def upload(release: Release) -> None:
     """Tag the release commit and push the tag; in private mode, write the GOPROXY tree."""
     repo = _repo(release)
-    check_tag(release)
+    check_tags([release])
     if _tag_commit(repo, release.tag) is None:
         git(repo, "tag", "-a", release.tag, "-m", f"{release.name} {release.version}", "HEAD")
         print(f"tagged {release.tag}")
-    if "origin" in git(repo, "remote").split() and _remote_tag_commit(repo, release.tag) is None:
+    if _has_origin(repo) and release.tag not in _remote_tags(repo, f"refs/tags/{release.tag}"):
         try:
             git(repo, "push", "origin", f"refs/tags/{release.tag}")
         except subprocess.CalledProcessError as exc:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.forges import flow as forge_flow
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.prepare import MANIFEST_FILE, changelog
 from releasekit_tasks.prepare.bump import plan_edits, write_edits
@@ -29,6 +29,9 @@ from releasekit_tasks.publish.actions import _failing, check_clean
 from releasekit_tasks.publish.journal import write_atomically
 from releasekit_tasks.vcs import git, list_tags
 from releasekit_tasks.workspace import Workspace, collect
+
+if TYPE_CHECKING:
+    from releasekit_tasks.forges.flow import MergedRelease
 
 PR_BODY = "release-pr.md"
 WORKTREE = "release-worktree"
@@ -163,6 +166,8 @@ def _report(edits, tree: Path, dry_run: bool) -> None:
 
 @_failing
 def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_run: bool) -> None:
+    from releasekit_tasks.forges import flow as forge_flow  # not on the `doit list` path
+
     repo = Path(root)
     workspace = collect(repo)
     manifest = _manifest(repo, workspace, values, dry_run)
@@ -209,6 +214,8 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch:
     With a forge, the merged Release PR of ``branch`` decides instead: its
     manifest names the versions, the tags go on its merge commit, and each tag
     gets a forge release."""
+    from releasekit_tasks.forges import flow as forge_flow  # not on the `doit list` path
+
     repo = Path(root)
     workspace = collect(repo)
     graph = _checked_graph(repo, workspace)
@@ -258,12 +265,14 @@ def _tag_release_pr(
     workspace: Workspace,
     selected: set[str],
     existing: set[str],
-    merged: forge_flow.MergedRelease,
+    merged: MergedRelease,
     remote: str,
     push: bool,
     dry_run: bool,
 ) -> None:
     """Tags from the merged Release PR's manifest, on its merge commit; then forge releases."""
+    from releasekit_tasks.forges import flow as forge_flow  # not on the `doit list` path
+
     manifest, pr = merged.manifest, merged.pr
     print(f"pr       #{pr.number} merged: tagging the versions in its manifest")
     head = git(repo, "rev-parse", "HEAD").strip()

@@ -227,6 +227,7 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch:
         _tag_release_pr(repo, workspace, chosen | pulled, existing, merged, remote, push, dry_run)
         return
     wanted: list[tuple[str, str]] = []  # (tag, message)
+    releases: list[forge_flow.ReleaseTag] = []  # the forge releases of the package tags
     config = workspace.config
     shared: dict[str, set[str]] = {}  # sync domain -> versions
     for pid in graph.nodes:
@@ -236,7 +237,10 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch:
         domain = config.policy(package.label).sync_domain
         if domain is not None:
             shared.setdefault(domain, set()).add(package.version.removeprefix("v"))
-        for name in tag_names(package, config, package.version):
+        names = tag_names(package, config, package.version)
+        if names[0] not in existing:
+            releases.append(forge_flow.checkout_release_tag(names[0], package, package.version))
+        for name in names:
             if name not in existing:
                 wanted.append((name, f"{package.name} {package.version}"))
     for domain, versions_seen in shared.items():
@@ -245,6 +249,8 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch:
             if umbrella not in existing:
                 wanted.append((umbrella, f"release {umbrella}"))
     _make_tags(repo, wanted, "HEAD", remote, push, dry_run)
+    if releases and (push or dry_run):  # no Release PR: releases for the new tags
+        forge_flow.publish_releases(config, None, releases, dry_run=dry_run)
 
 
 def _make_tags(

@@ -80,7 +80,10 @@ def test_release_loop_on_github(published: Published, github: GitHubContract) ->
     assert "no merged Release PR for this commit" in out and len(fake.dispatches) == 1
     out = doit(root, env, "tag")
     assert f"tag  {ns}-core-v0.3.0" in out
-    assert fake.prs == {} and fake.releases == {}  # no Release PR: no forge releases
+    # No Release PR: a forge release per new tag, its notes from CHANGELOG.md (none yet).
+    initial = {r["tag_name"]: r for r in fake.releases.values()}
+    assert fake.prs == {} and f"{ns}-core-v0.3.0" in initial
+    assert initial[f"{ns}-core-v0.3.0"]["body"].strip() == f"{ns}-core 0.3.0"
 
     # A feature lands: prepare opens the Release PR.
     commit(
@@ -116,7 +119,7 @@ def test_release_loop_on_github(published: Published, github: GitHubContract) ->
     core_tag = f"{ns}-core-v0.4.0"
     assert git(root, "rev-list", "-n1", core_tag) == merge_sha
     assert git(published.remote.path, "rev-list", "-n1", core_tag) == merge_sha
-    releases = {r["tag_name"]: r for r in fake.releases.values()}
+    releases = {r["tag_name"]: r for r in fake.releases.values() if r["tag_name"] not in initial}
     assert (
         core_tag in releases and f"go/core/{versions[f'go/example.com/{ns}/go/core']}" in releases
     )

@@ -170,6 +170,9 @@ def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> Non
     git(root, "push", "-q", "origin", "main")
     env = {"CI_API_V4_URL": gitlab.url + "/api/v4", "GITLAB_TOKEN": gitlab.token}
     doit(root, env, "tag")  # the versions of the sample, tagged as released
+    # No Release PR merged: each new package tag still gets its forge release.
+    first_releases = dict(gitlab.releases)
+    assert f"{ns}-core-v0.3.0" in first_releases
 
     core = f"py/packages/{ns}-core/src/{ns.replace('-', '_')}_core/__init__.py"
     commit(root, core, "feat(core): add x")
@@ -181,7 +184,8 @@ def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> Non
     merge_sha = gitlab.merge(1)
     # Not pulled yet: the merge commit is not here, and HEAD has the old versions.
     out = doit(root, env, "tag", status=1)
-    assert "RK-MANIFEST-STALE" in out and "is not here" in out and gitlab.releases == {}
+    assert "RK-MANIFEST-STALE" in out and "is not here" in out
+    assert gitlab.releases == first_releases  # the refused tag made no release
     git(root, "pull", "-q", "--ff-only", "origin", "main")
     out = doit(root, env, "tag")
     assert "pr       #1 merged" in out

@@ -251,3 +251,25 @@ def test_a_forked_database_is_caught_across_runs(tmp_path: Path) -> None:
         with pytest.raises(RKError, match="forked") as err:
             gosumdb.lookup(client, sumdb, "example.com/other1", "v1.0.0", state_dir=state)
         assert err.value.code == "RK-GO-SUMDB-PROOF"
+
+
+# Tree heads sum.golang.org signed (public; published in blog posts and other projects'
+# fixtures): the built-in key verifies them, so key parsing and Ed25519 match the real one.
+REAL_HEADS = [
+    "go.sum database tree\n3784599\n7uvxIZ67TZygcq/AehTD8iHYt81Ih+Zl2Y7vXZbfszQ=\n\n"
+    "— sum.golang.org Az3grn972wXskjQrsZhVGc93fTU2uOsmSTiId1Wn1lxDCup5z4ggl1/4gaUqOkMa6cMbYvjB7hn7yemNr7Zqanol/go=\n",
+    "go.sum database tree\n65209736\n5+uGFjx6xBZG8ip1+wi77v+grwbhhukIrxEUS8PXvRo=\n\n"
+    "— sum.golang.org Az3grnbssgK7ubgFX36gVETtNv0U23qxyAhAMai2QUfeGa3nB/akvkMdlUErfcZz7l/R3cVtYspg3dxXABkGZZKdsQ8=\n",
+]
+
+
+@pytest.mark.parametrize("note", REAL_HEADS)
+def test_real_sum_golang_org_tree_heads_verify_with_the_built_in_key(note: str) -> None:
+    db = gosumdb.parse_gosumdb("sum.golang.org")
+    assert db is not None
+    text = gosumdb.open_note(note.encode(), db.verifier, where="sum.golang.org")
+    assert text.startswith(b"go.sum database tree\n")
+    forged = note.replace("tree\n", "tree\n1", 1)
+    with pytest.raises(RKError) as err:
+        gosumdb.open_note(forged.encode(), db.verifier, where="sum.golang.org")
+    assert err.value.code == "RK-GO-SUMDB-SIGNATURE"

@@ -218,7 +218,11 @@ def run(root: str, target: str, remote: str, push: bool, dry_run: bool) -> None:
             )
     for w in works:
         if dry_run:
-            print(f"would run  go work sync   in {w.parent.as_posix() or '.'}")
+            where = w.parent.as_posix() or "."
+            work_go = read_gowork(repo / w).go
+            if work_go is None or go_version_key(work_go) < go_version_key(target):
+                print(f"would run  go work edit -go={target}   in {where} (first)")
+            print(f"would run  go work sync   in {where} (last)")
     if dry_run:
         print(
             f"would commit on {BRANCH} and push it to {remote}"

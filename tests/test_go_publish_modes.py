@@ -184,3 +184,16 @@ def test_no_credentials_for_the_private_registry_stops_in_preflight(
     assert result.returncode == 1
     assert "RK-PREFLIGHT-CREDENTIALS" in result.stdout + result.stderr
     assert _git(tmp_path / "remote.git", "tag", "--list") == ""  # nothing was tagged
+
+
+def test_uploads_to_a_private_registry_read_back_from_the_public_proxy_are_refused(
+    tmp_path: Path, registry: GoRegistry
+) -> None:
+    repo = _go_repo(
+        tmp_path, f'upload_url = "{registry.api_url}"\ntoken_env = "GO_REGISTRY_TOKEN"\n'
+    )
+    result = doit(repo, "publish", check=False)
+    assert result.returncode == 1
+    assert "RK-CONFIG-VALUE" in result.stdout + result.stderr
+    assert "GOPROXY endpoint" in result.stdout + result.stderr
+    assert not registry.uploads

@@ -120,13 +120,15 @@ def preflight(releases: list[Release], root: str) -> None:
                 f"{release.id}: ${release.token_env} is not set",
                 fix=f"export {release.token_env}=… (the token for {release.registry})",
             )
+    # The ecosystems' own checks (configuration, tags) before the registries: a
+    # misconfiguration is reported as itself, not as the wrong registry being down.
+    for release in releases:
+        if not release.dry_run:
+            _ecosystem(release).preflight(release)
     retries = max((r.retries for r in releases), default=5)
     for registry in sorted({r.registry for r in releases if not r.registry.startswith("file:")}):
         _check_reachable(registry, retries)
         print(f"reach  {registry}")
-    for release in releases:
-        if not release.dry_run:
-            _ecosystem(release).preflight(release)
 
 
 def check_clean(root: Path) -> None:

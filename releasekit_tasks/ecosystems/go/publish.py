@@ -155,8 +155,19 @@ def preflight(release: Release) -> None:
     credentials (token or .netrc) are there."""
     check_tag(release)
     if release.upload_url:
+        from urllib.parse import urlsplit
+
         from releasekit_tasks.ecosystems.go.artifacts import upload_headers
         from releasekit_tasks.http import redact_url
+
+        if urlsplit(release.registry).hostname == "proxy.golang.org":
+            raise RKError(
+                "RK-CONFIG-VALUE",
+                f"{release.id}: uploads go to {redact_url(release.upload_url)}, but `registry` "
+                "is the public proxy, which never serves a private registry's modules",
+                fix="set `registry` to the private registry's GOPROXY endpoint "
+                '(Artifact Keeper: registry = "https://HOST/go/REPO")',
+            )
 
         if not upload_headers(release.upload_url, release.token_env):
             raise RKError(

@@ -19,6 +19,7 @@ from releasekit_tasks.tasks.prepare import (
     task_version,
 )
 from releasekit_tasks.tasks.publish import (
+    task_announce,
     task_build,
     task_install,
     task_preflight,
@@ -45,6 +46,7 @@ DOIT_CONFIG = {
 
 __all__ = [
     "DOIT_CONFIG",
+    "task_announce",
     "task_build",
     "task_bump",
     "task_changelog",

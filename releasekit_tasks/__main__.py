@@ -17,6 +17,22 @@ def main(argv: list[str] | None = None) -> int:
     init_cmd.add_argument("root", nargs="?", default=".", type=Path)
     init_cmd.add_argument("--force", action="store_true", help="overwrite existing files")
     init_cmd.add_argument("--dry-run", action="store_true", help="say what would be written")
+    init_cmd.add_argument(
+        "--ci",
+        choices=["github", "gitlab"],
+        help="also write the CI workflow (.github/workflows/releasekit.yml or .gitlab-ci.yml)",
+    )
+    init_cmd.add_argument(
+        "--jobs",
+        choices=["single", "per-level", "per-package"],
+        default="single",
+        help="with --ci: publish in one job, or as a job graph following the release graph",
+    )
+    init_cmd.add_argument(
+        "--install",
+        default="releasekit-tasks",
+        help="with --ci: what the jobs pip-install to get releasekit (default: releasekit-tasks)",
+    )
     explain_cmd = commands.add_parser("explain", help="explain an RK-… error code")
     explain_cmd.add_argument("codes", nargs="*")
     args = parser.parse_args(argv)
@@ -24,7 +40,22 @@ def main(argv: list[str] | None = None) -> int:
         print("\n\n".join(explain(code) for code in args.codes or [""]))
         return 0
     try:
-        for line in init(args.root, force=args.force, dry_run=args.dry_run):
+        if args.ci and (args.root / "releasekit.toml").is_file():
+            lines = ["kept releasekit.toml"]  # a configured repository: only the workflow
+        else:
+            lines = init(args.root, force=args.force, dry_run=args.dry_run)
+        if args.ci:
+            from releasekit_tasks.workflows import write_workflow
+
+            lines += write_workflow(
+                args.root,
+                args.ci,
+                args.jobs,
+                force=args.force,
+                dry_run=args.dry_run,
+                install=args.install,
+            )
+        for line in lines:
             print(line)
     except RKError as err:
         print(err.render(), file=sys.stderr)

@@ -35,6 +35,16 @@ ROOT_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "changelog": (bool, None),
     "repo_url": (str, None),
     "ecosystems": (dict, None),
+    # the forge (see releasekit_tasks/forges)
+    "forge": (str, ("github", "gitlab", "none")),
+    "repo": (str, None),
+    "forge_api_url": (str, None),
+    "pr_title_template": (str, None),
+    "stale_release_pr": (str, ("close", "leave")),
+    "forge_releases": (bool, None),
+    "release_draft": (bool, None),
+    "dispatch": (list, None),
+    "trusted_publishing": (str, ("automatic", "always", "never")),
 }
 ECOSYSTEM_KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "kind": (str, None),
@@ -140,6 +150,15 @@ class RootConfig:
     propagate: bool = True  # dependents of a bumped package get at least a patch
     skip_checks: tuple[str, ...] = ()  # RK-CHECK-… codes `doit check` does not report
     ecosystems: dict[str, EcosystemConfig] = field(default_factory=dict)
+    forge: str = "none"  # github | gitlab | none: where the Release PR and releases live
+    repo: str | None = None  # owner/name (GitHub) or project path / id (GitLab)
+    forge_api_url: str | None = None  # else GITHUB_API_URL / CI_API_V4_URL, else the public one
+    pr_title_template: str = "chore(release): {summary}"
+    stale_release_pr: str = "close"  # nothing left to release: close the open Release PR
+    forge_releases: bool = True  # a forge release per package tag (and the umbrella tag)
+    release_draft: bool = False
+    dispatch: tuple[str, ...] = ()  # owner/name repositories told after a publish
+    trusted_publishing: str = "automatic"  # OIDC publishing where the CI offers an id token
 
     def policy(self, label: str) -> Policy:
         eco = self.ecosystems.get(label)
@@ -233,6 +252,8 @@ def load_root_config(root: Path) -> RootConfig:
         raise RKError("RK-CONFIG-MISSING", f"no {CONFIG_NAME} in {root}", path=path)
     data = read_toml(path)
     _validate(data, ROOT_KEYS, path, CONFIG_NAME)
+    if "dispatch" in data:
+        data["dispatch"] = _repositories(data["dispatch"], path)
     _templates(data, path, CONFIG_NAME)
     if "skip_checks" in data:
         data["skip_checks"] = _skip_checks(data["skip_checks"], path, CONFIG_NAME)
@@ -241,6 +262,19 @@ def load_root_config(root: Path) -> RootConfig:
         for label, table in data.pop("ecosystems", {}).items()
     }
     return RootConfig(root=root, ecosystems=ecosystems, **data)
+
+
+def _repositories(entries: list[Any], path: Path) -> tuple[str, ...]:
+    for entry in entries:
+        if not isinstance(entry, str) or not re.fullmatch(r"[\w.-]+/[\w.-]+", entry):
+            raise RKError(
+                "RK-CONFIG-VALUE",
+                f"`dispatch` entries are repositories written owner/name, not {entry!r}",
+                path=path,
+                line=key_line(path, "dispatch"),
+                fix='dispatch = ["acme/docs", "acme/deploy"]',
+            )
+    return tuple(entries)
 
 
 def _templates(data: dict[str, Any], path: Path, where: str) -> None:

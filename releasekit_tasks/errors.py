@@ -428,6 +428,38 @@ CATALOGUE: dict[str, CodeInfo] = {
         "`doit prepare` commits the release on its own branch and force-pushes it "
         "(the branch belongs to releasekit; each prepare replaces it).",
     ),
+    # --- forges (GitHub, GitLab) ---------------------------------------------
+    "RK-FORGE-UNAVAILABLE": CodeInfo(
+        "the forge's API did not answer, or kept answering 5xx / rate limited",
+        "retry later; the retries honour Retry-After and x-ratelimit-reset",
+        "Forge requests are retried with backoff and full jitter like registry requests; "
+        "GitHub's 403/429 with `x-ratelimit-remaining: 0` waits for `x-ratelimit-reset`. "
+        "A rate limit that resets past the deadline (120 s) gives up at once. Every "
+        "attempt is listed; the token is never shown.",
+    ),
+    "RK-FORGE-RESPONSE": CodeInfo(
+        "the forge refused a request or answered something unexpected",
+        "read the forge's message; check `repo`, the branch names and the labels",
+        "A 4xx other than 401/403 (for example 422: a pull request for that branch "
+        "already exists, a release for that tag exists) or a body that is not the "
+        "expected JSON. The message carries the forge's own words.",
+    ),
+    "RK-FORGE-AUTH": CodeInfo(
+        "the forge token is missing a permission or is not accepted",
+        "grant the workflow `contents: write` and `pull-requests: write`, or use another token",
+        "GitHub answers 401 for a bad token and 403 for a token without the permission "
+        "(GITHUB_TOKEN's permissions come from the workflow's `permissions:`; "
+        "repository_dispatch to another repository needs a token with access to it). "
+        "GitLab's CI_JOB_TOKEN cannot open merge requests: set GITLAB_TOKEN.",
+    ),
+    "RK-ANNOUNCE-INCOMPLETE": CodeInfo(
+        "`doit announce` found a release without its receipt",
+        "publish first, or download every publish job's receipts into .releasekit/receipts/",
+        "`doit announce` labels the Release PR published and sends the dispatches only "
+        "when every selected release has the receipt `verify` writes once the registry "
+        "serves it. In a workflow that spreads the publish over jobs, each job uploads "
+        "its receipts as an artifact and the announce job downloads them all.",
+    ),
 }
 
 

@@ -155,6 +155,8 @@ def request_with_retries(
     deadline: float = 120.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    rate_limited: Callable[[httpx.Response], float | None] | None = None,
+    code: str = "RK-REGISTRY-UNAVAILABLE",
     **kw: Any,
 ) -> httpx.Response:
     """Send one request, retrying transient failures; return the first final response.
@@ -163,6 +165,12 @@ def request_with_retries(
     that is not 5xx or 429 (including 404/410) is returned as is: the caller
     decides what it means. A wait that would end past ``deadline`` seconds
     from the first attempt is not taken.
+
+    ``rate_limited(response)`` lets an API say that one of its other answers
+    means "slow down" (GitHub's 403 with ``x-ratelimit-remaining: 0``): it
+    returns the seconds to wait (not capped: a wait past ``deadline`` ends the
+    retries at once), and the request is retried like a 429.
+    ``code`` is the RKError code raised when the retries run out.
     """
     import httpx
 
@@ -179,11 +187,13 @@ def request_with_retries(
             outcome = f"{type(exc).__name__}: {exc}".rstrip(": ")
             wait = backoff(attempt, base, cap)
         else:
-            if response.status_code < 500 and response.status_code != 429:
+            hinted = rate_limited(response) if rate_limited is not None else None
+            if hinted is None and response.status_code < 500 and response.status_code != 429:
                 return response
             outcome = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
-            hinted = None
-            if response.status_code in RETRY_AFTER_STATUSES:
+            if hinted is not None:  # not capped: a reset past the deadline ends the retries
+                hinted = max(0.0, hinted)
+            elif response.status_code in RETRY_AFTER_STATUSES:
                 hinted = retry_after(response.headers.get("Retry-After"), cap=cap)
             wait = backoff(attempt, base, cap) if hinted is None else hinted
             response.close()
@@ -208,7 +218,7 @@ def request_with_retries(
         for i, (outcome, wait) in enumerate(tried, 1)
     )
     raise RKError(
-        "RK-REGISTRY-UNAVAILABLE",
+        code,
         f"{method} {redact_url(url)} failed after {len(tried)} attempt(s) in {elapsed:.1f} s "
         f"(limits: {retries + 1} attempts, {deadline:g} s); last: {tried[-1][0]}\n"
         f"{lines}",

@@ -270,8 +270,8 @@ def from_release_please(root: Path, draft: Draft) -> Report:
     if "bump-minor-pre-major" in config:
         draft.set("", "major_on_zero", not config["bump-minor-pre-major"])
         report.mapped.append(("bump-minor-pre-major", "major_on_zero (negated)"))
-    for key in config:
-        if key in _RP_UNSUPPORTED:
+    for key, value in config.items():
+        if key in _RP_UNSUPPORTED and value not in (False, None, "", []):
             report.unsupported.append((key, _RP_UNSUPPORTED[key]))
     for plugin in config.get("plugins", []):
         name = plugin if isinstance(plugin, str) else plugin.get("type", "?")

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 from releasekit_tasks.errors import RKError
 
 if TYPE_CHECKING:
-
     from releasekit_tasks.graph import Graph
     from releasekit_tasks.model import Package
     from releasekit_tasks.publish.release import Release

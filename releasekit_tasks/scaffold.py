@@ -214,7 +214,7 @@ def infer_draft(root: Path) -> tuple[Draft, list[str], dict[str, list[Member]]]:
             taken.update(own)
             if own:
                 notes.append(
-                    f"[{label}] {len(own)} module tags like {max(own, key=lambda t: dates.get(t, 0))} "
+                    f"[{label}] {len(own)} module tags like {latest(own, dates)} "
                     "(the go command's path-prefixed rule)"
                 )
             continue

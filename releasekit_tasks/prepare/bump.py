@@ -34,6 +34,8 @@ from releasekit_tasks.workspace import Workspace
 class Edits:
     files: dict[Path, str] = field(default_factory=dict)  # absolute path in tree -> new text
     lock_commands: list[tuple[list[str], Path]] = field(default_factory=list)  # (argv, cwd)
+    # Pending changesets the release consumes (``changeset version`` deletes them too).
+    deletions: list[Path] = field(default_factory=list)
 
     def text(self, path: Path) -> str:
         if path not in self.files:
@@ -79,6 +81,10 @@ def plan_edits(manifest: ReleaseManifest, workspace: Workspace, tree: Path) -> E
     if updates:
         edits.files[versions_path] = rewrite.update_versions_file(current, updates)
     edits.lock_commands = _lock_commands(manifest, workspace, tree, into, edits)
+    if manifest.releases:
+        from releasekit_tasks.prepare import changesets
+
+        edits.deletions = [into(c.path) for c in changesets.pending(repo) if into(c.path).is_file()]
     return edits
 
 
@@ -116,6 +122,9 @@ def write_edits(edits: Edits) -> list[Path]:
         written.append(path)
     for argv, cwd in edits.lock_commands:
         run_tool(argv, cwd=cwd, code="RK-LOCK-UPDATE", what=f"updating the lockfile in {cwd}")
+    for path in edits.deletions:
+        path.unlink(missing_ok=True)
+        written.append(path)
     return written
 
 

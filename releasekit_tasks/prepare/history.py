@@ -14,6 +14,7 @@ its parent's. Packages sharing a boundary share one ``git log`` call.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 from collections.abc import Callable
@@ -124,6 +125,28 @@ def all_tags(repo: Path) -> dict[str, str]:
     return tags
 
 
+_SORTED: dict[int, tuple[dict[str, str], list[str]]] = {}
+
+
+def _sorted_names(tags: dict[str, str]) -> list[str]:
+    """The tag names in order, sorted once per tag table (thousands of tags, a hundred packages)."""
+    cached = _SORTED.get(id(tags))
+    if cached is None or cached[0] is not tags:
+        cached = (tags, sorted(tags))
+        _SORTED.clear()
+        _SORTED[id(tags)] = cached
+    return cached[1]
+
+
+def _with_prefix(names: list[str], prefix: str) -> list[str]:
+    """The names starting with ``prefix``: one contiguous run of the sorted list."""
+    start = bisect.bisect_left(names, prefix)
+    end = start
+    while end < len(names) and names[end].startswith(prefix):
+        end += 1
+    return names[start:end]
+
+
 def package_tags(
     package: Package,
     config: RootConfig,
@@ -135,8 +158,10 @@ def package_tags(
     With a secondary tag format one version may have two tags: the primary wins.
     """
     found: dict[tuple, tuple[int, Tag]] = {}  # version key -> (template rank, tag)
+    names = _sorted_names(tags)
     for rank, (before, after) in enumerate(_tag_affixes(package, config)):
-        for name, sha in tags.items():
+        for name in _with_prefix(names, before):
+            sha = tags[name]
             version = tagformat.version_of(name, before, after)
             key = version_key(version) if version else None
             if key is not None and (key not in found or found[key][0] > rank):
@@ -156,11 +181,11 @@ def umbrella_tags(
         return []
     before, after = tagformat.affixes(policy.umbrella_tag, label=label)
     found = []
-    for name, sha in tags.items():
+    for name in _with_prefix(_sorted_names(tags), before):
         version = tagformat.version_of(name, before, after)
         key = version_key(version) if version else None
         if key is not None:
-            found.append((key, Tag(name, version or "", sha)))
+            found.append((key, Tag(name, version or "", tags[name])))
     return [tag for _, tag in sorted(found, key=lambda pair: pair[0])]
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.forges import flow as forge_flow
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.prepare import changelog
 from releasekit_tasks.prepare.bump import plan_edits, write_edits
@@ -135,10 +136,10 @@ def _changelog_edits(
     manifest: ReleaseManifest, config: RootConfig, tree: Path, *, write: bool = True
 ) -> list[Path]:
     """Prepend each release's section to its CHANGELOG.md in ``tree``."""
-    if not config.changelog:
-        return []
     written = []
     for release in manifest.releases:
+        if not config.policy(release.label).changelog:
+            continue
         path = tree / release.path / "CHANGELOG.md"
         existing = path.read_bytes().decode("utf-8") if path.is_file() else None
         section = changelog.render_section(release, today(), config.repo_url)
@@ -157,6 +158,8 @@ def _report(edits, tree: Path, dry_run: bool) -> None:
         print(
             f"{'would run' if dry_run else 'run'}  {' '.join(argv)}  (in {cwd.relative_to(tree)})"
         )
+    for path in edits.deletions:
+        print(f"{'would delete' if dry_run else 'delete'}  {path.relative_to(tree)}")
 
 
 @_failing
@@ -166,6 +169,7 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
     manifest = _manifest(repo, workspace, values, dry_run)
     if not manifest.releases:
         print("nothing to release: no release branch made")
+        forge_flow.stale_release_pr(workspace.config, branch, dry_run=dry_run)
         return
     if dry_run:
         _report(plan_edits(manifest, workspace, repo), repo, True)
@@ -190,17 +194,32 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
     _write(state_dir(repo) / PR_BODY, body)
     print(f"pr body  {state_dir(repo) / PR_BODY}")
     _remove_worktree(repo, tree)
+    if push:
+        forge_flow.sync_release_pr(workspace.config, manifest, body, branch)
+    elif workspace.config.forge != "none":
+        print("note     push=0: the Release PR is not opened")
 
 
 @_failing
-def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool) -> None:
+def tag(
+    root: str, values: dict, remote: str, push: bool, dry_run: bool, branch: str = ""
+) -> None:
     """Tag every selected package whose current version has no tag yet, at HEAD
-    (after the Release PR merged), plus the umbrella tag of a synchronized release."""
+    (after the Release PR merged), plus the umbrella tag of a synchronized release.
+
+    With a forge, the merged Release PR of ``branch`` decides instead: its
+    manifest names the versions, the tags go on its merge commit, and each tag
+    gets a forge release."""
     repo = Path(root)
     workspace = collect(repo)
     graph = _checked_graph(repo, workspace)
     chosen, pulled = select(graph, options_from(values).selection)
     existing = set(list_tags(repo))
+    head = git(repo, "rev-parse", "HEAD").strip()
+    merged = forge_flow.merged_release_pr(workspace.config, branch, head) if branch else None
+    if merged is not None:
+        _tag_release_pr(repo, workspace, chosen | pulled, existing, merged, remote, push, dry_run)
+        return
     wanted: list[tuple[str, str]] = []  # (tag, message)
     config = workspace.config
     shared: dict[str, set[str]] = {}  # sync domain -> versions
@@ -219,14 +238,61 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool) -> None
             umbrella = umbrella_tag(config, domain, versions_seen.pop())
             if umbrella not in existing:
                 wanted.append((umbrella, f"release {umbrella}"))
+    _make_tags(repo, wanted, "HEAD", remote, push, dry_run)
+
+
+def _make_tags(
+    repo: Path, wanted: list[tuple[str, str]], target: str, remote: str, push: bool, dry_run: bool
+) -> None:
     for name, message in wanted:
         print(f"{'would tag' if dry_run else 'tag'}  {name}")
         if not dry_run:
-            git(repo, "tag", "-a", name, "-m", message, "HEAD")
+            git(repo, "tag", "-a", name, "-m", message, target)
     if not wanted:
         print("every selected version is tagged already")
     elif push and not dry_run:
         _push_refs(repo, remote, [f"refs/tags/{name}" for name, _ in wanted])
+
+
+def _tag_release_pr(
+    repo: Path,
+    workspace: Workspace,
+    selected: set[str],
+    existing: set[str],
+    merged: forge_flow.MergedRelease,
+    remote: str,
+    push: bool,
+    dry_run: bool,
+) -> None:
+    """Tags from the merged Release PR's manifest, on its merge commit; then forge releases."""
+    manifest, pr = merged.manifest, merged.pr
+    print(f"pr       #{pr.number} merged: tagging the versions in its manifest")
+    target = "HEAD"
+    if pr.merge_sha and git(repo, "cat-file", "-t", pr.merge_sha, check=False).strip() == "commit":
+        target = pr.merge_sha
+    elif pr.merge_sha:
+        print(f"warning  the merge commit {pr.merge_sha[:12]} is not here (fetch it): tagging HEAD")
+    tags: dict[str, str] = {}  # package id -> tag
+    wanted: list[tuple[str, str]] = []
+    for release in manifest.releases:
+        package = workspace.packages.get(release.id)
+        if package is None or release.id not in selected:
+            continue
+        names = tag_names(package, workspace.config, release.new_version)
+        tags[release.id] = names[0]
+        wanted += [(n, f"{release.name} {release.new_version}") for n in names if n not in existing]
+    if manifest.umbrella_tag and manifest.umbrella_tag not in existing:
+        wanted.append((manifest.umbrella_tag, f"release {manifest.umbrella_tag}"))
+    _make_tags(repo, wanted, target, remote, push, dry_run)
+    if not push and wanted:
+        print("note     push=0: no forge releases for tags the remote does not have")
+        return
+    forge_flow.publish_releases(
+        workspace.config,
+        merged,
+        forge_flow.release_tags(manifest, tags, workspace.config, today()),
+        dry_run=dry_run,
+    )
 
 
 def commit_message(manifest: ReleaseManifest) -> str:

@@ -43,6 +43,7 @@ class Release:
     dry_run: bool = False
     poll_timeout: float = 300.0
     retries: int = 5
+    trusted_publishing: str = "never"  # automatic | always | never (see publish/trusted.py)
 
     @property
     def slug(self) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.forges.flow import release_branch
 from releasekit_tasks.prepare import stage as prepare
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.tasks.publish import option
@@ -74,8 +75,7 @@ def _release_branch(root: Path, values: dict) -> str:
         branch = collect_cached(root).config.release_branch
     except RKError:  # a broken workspace fails in the version task, with its RK code
         branch = RootConfig.release_branch
-    groups = values["group"]
-    return f"{branch}-{'-'.join(groups)}" if groups else branch
+    return release_branch(branch, values["group"])
 
 
 def task_version() -> dict:
@@ -142,18 +142,20 @@ def task_prepare() -> dict:
 
 
 def task_tag() -> dict:
-    """After the Release PR merged: tag each package's new version at HEAD and push the tags."""
+    """After the Release PR merged: tag each package's new version, push the tags, forge releases."""
     root = repo_root()
+    values = option_values()
     return {
         "actions": [
             (
                 prepare.tag,
                 [
                     str(root),
-                    option_values(),
+                    values,
                     option("remote", "origin"),
                     _flag("push", "1"),
                     _flag("dry_run"),
+                    _release_branch(root, values),
                 ],
             )
         ],

@@ -29,7 +29,7 @@ from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.prepare.history import tag_format, toplevel
-from releasekit_tasks.publish import actions
+from releasekit_tasks.publish import actions, trusted
 from releasekit_tasks.publish.release import Release
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
@@ -160,6 +160,9 @@ def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
         dry_run=option("dry_run", "0") not in ("", "0", "false", "no"),
         poll_timeout=float(option("poll_timeout", "300")),
         retries=int(option("retries", "5")),
+        trusted_publishing=trusted.mode(
+            option("trusted_publishing", workspace.config.trusted_publishing)
+        ),
     )
 
 
@@ -340,3 +343,68 @@ def task_publish() -> Iterator[dict]:
             "task_dep": [f"verify:{pid}"],
             "doc": f"{release.version} → {release.registry} (waits for {waits})",
         }
+    if releases and not broken and _forge(root) != "none":
+        yield {
+            "name": "notify",
+            "actions": [(announce, [str(root), _listed("group"), _published(releases), False])],
+            "task_dep": [f"verify:{pid}" for pid in releases],
+            "uptodate": [False],
+            "doc": "label the Release PR published; repository_dispatch to `dispatch`",
+            "verbosity": 2,
+        }
+
+
+def task_announce() -> dict:
+    """Tell the forge what `doit publish` released (label, dispatches), from the receipts.
+
+    For a publish spread over CI jobs: the last job downloads every job's
+    receipts into .releasekit/receipts/ and runs `doit announce`.
+    """
+    root, releases, _ = _releases()
+    broken = _broken(root)
+    if broken:
+        return broken
+    return {
+        "actions": [(announce, [str(root), _listed("group"), _published(releases), True])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
+
+
+def _forge(root: Path) -> str:
+    try:
+        return collect_cached(root).config.forge
+    except RKError:
+        return "none"
+
+
+def _published(releases: dict[str, Release]) -> dict[str, dict[str, str]]:
+    return {
+        pid: {"name": r.name, "version": r.version, "registry": r.registry, "ecosystem": r.ecosystem}
+        for pid, r in releases.items()
+    }
+
+
+@actions._failing
+def announce(
+    root: str,
+    groups: tuple[str, ...],
+    published: dict[str, dict[str, str]],
+    check_receipts: bool,
+) -> None:
+    """After every selected package is verified: tell the forge (label, dispatches)."""
+    from releasekit_tasks.forges import flow
+
+    if check_receipts:
+        for pid, release in release_set(Path(root)).releases.items():
+            if not release.receipt.is_file():
+                raise RKError(
+                    "RK-ANNOUNCE-INCOMPLETE",
+                    f"no receipt for {pid} {release.version}: {release.receipt}",
+                    fix="run `doit publish` first (or download every publish job's receipts)",
+                )
+    config = collect_cached(Path(root)).config
+    head = git(Path(root), "rev-parse", "HEAD").strip()
+    branch = flow.release_branch(config.release_branch, groups)
+    dry_run = option("dry_run", "0") not in ("", "0", "false", "no")
+    flow.announce(config, branch, head, published, dry_run=dry_run)

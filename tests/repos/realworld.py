@@ -627,3 +627,62 @@ def changesets_repo(root: Path) -> Path:
     )
     commit(root, "chore: add changesets")
     return root
+
+
+# === scale: a genkit-sized history =================================================
+
+
+def scaled_repo(root: Path, *, py: int = 60, js: int = 60, versions: int = 30) -> Path:
+    """~120 members (a uv and a pnpm workspace) and ``(py + js) * versions`` release tags.
+
+    Every member depends on the core of its workspace (as genkit's plugins do) and the
+    core offers every plugin as an extra / names none: the soft edges are there too.
+    Tags are written with one ``git update-ref --stdin``.
+    """
+    pyroot, jsroot = root / "py", root / "js"
+    names = [f"kit-plugin-{n:03d}" for n in range(py)]
+    write(
+        pyroot / "pyproject.toml",
+        dump(
+            {
+                "tool": {
+                    "uv": {
+                        "workspace": {"members": ["packages/*"]},
+                        "sources": {n: {"workspace": True} for n in ["kit", *names]},
+                    }
+                }
+            }
+        ),
+    )
+    uv_member(pyroot, "packages/kit", "kit", "1.0.0", extras={n: [n] for n in names[:10]})
+    for name in names:
+        uv_member(pyroot, f"packages/{name}", name, "1.0.0", deps=("kit",))
+    write(jsroot / "pnpm-workspace.yaml", "packages:\n  - 'packages/*'\n")
+    package_json(jsroot, ".", {"name": "kit-js", "private": True})
+    package_json(jsroot, "packages/core", js_package("@kit/core", "1.0.0"))
+    for n in range(js - 1):
+        package_json(
+            jsroot,
+            f"packages/p{n:03d}",
+            js_package(f"@kit/p{n:03d}", "1.0.0", peer={"@kit/core": "workspace:^"}),
+        )
+    write(root / "LICENSE", LICENSE)
+    write(root / ".gitignore", GITIGNORE)
+    git_init(root)
+    head = git(root, "rev-parse", "HEAD").strip()
+    lines = []
+    for v in range(versions):
+        version = f"0.{v}.0" if v < versions - 1 else "1.0.0"
+        lines += [f"create refs/tags/py/{n}-v{version} {head}" for n in ["kit", *names]]
+        lines += [f"create refs/tags/@kit/core@{version} {head}"]
+        lines += [f"create refs/tags/@kit/p{n:03d}@{version} {head}" for n in range(js - 1)]
+    subprocess.run(
+        ["git", "update-ref", "--stdin"],
+        cwd=root,
+        input="\n".join(lines) + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    commit(root, "feat: a change in the core", "py/packages/kit/src/kit/__init__.py")
+    return root

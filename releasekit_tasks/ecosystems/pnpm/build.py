@@ -116,6 +116,8 @@ def upload(release: Release, tarball: Path) -> None:
         cmd += ["--tag", release.dist_tag]
     if release.access:
         cmd += ["--access", release.access]
+    if release.trusted_publishing != "never":
+        cmd += ["--provenance"]  # a signed provenance statement from the CI's OIDC token
     with npm_env(release) as (env, token):
         run_tool(
             cmd,

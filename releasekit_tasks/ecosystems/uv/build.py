@@ -120,6 +120,8 @@ def upload(release: Release, files: list[Path]) -> None:
     token = os.environ.get(release.token_env or "UV_PUBLISH_TOKEN", "")
     if token:
         env["UV_PUBLISH_TOKEN"] = token
+    elif release.trusted_publishing != "never":
+        pass  # uv asks the CI for an OIDC token and PyPI for an upload token
     elif not env.get("UV_PUBLISH_PASSWORD"):
         # An index without authentication (pypiserver -a . -P .) still wants a user.
         env["UV_PUBLISH_USERNAME"], env["UV_PUBLISH_PASSWORD"] = "releasekit", "unused"
@@ -132,7 +134,7 @@ def upload(release: Release, files: list[Path]) -> None:
             "--check-url",
             release.registry,
             "--trusted-publishing",
-            "never",
+            release.trusted_publishing,
             *map(str, files),
         ],
         cwd=Path(release.repo_root),

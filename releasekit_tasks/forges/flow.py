@@ -1,0 +1,249 @@
+"""The release loop's forge steps, called by the prepare, tag and publish stages.
+
+    prepare  open the Release PR (release branch → default branch), or update the
+             open one: title from ``pr_title_template``, body with the notes and the
+             embedded manifest, label ``autorelease: pending``. Nothing to release:
+             close the open Release PR (``stale_release_pr = "close"``) or leave it.
+    tag      find the merged Release PR (associated with the commit, else the latest
+             merged one labelled pending), read its manifest; after the tags are
+             pushed, one forge release per package tag and the umbrella tag, then
+             relabel it ``autorelease: tagged``. Every step skips what is done.
+    publish  label it ``autorelease: published`` and send ``repository_dispatch``
+             (``releasekit-published``) to each ``dispatch`` repository, once.
+
+Without a forge or a token each step prints one line and the git and registry
+work goes on (D-10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from releasekit_tasks.config import RootConfig
+from releasekit_tasks.forges import PENDING, PUBLISHED, TAGGED, Forge, PullRequest, open_forge
+from releasekit_tasks.prepare import changelog
+from releasekit_tasks.prepare.manifest import PlannedRelease, ReleaseManifest
+
+EVENT_TYPE = "releasekit-published"
+
+
+def release_branch(branch: str, groups: Iterable[str]) -> str:
+    """The release branch of a group selection: ``<release_branch>-a-b``."""
+    groups = list(groups)
+    return f"{branch}-{'-'.join(groups)}" if groups else branch
+
+
+def pr_title(config: RootConfig, manifest: ReleaseManifest, branch: str, base: str) -> str:
+    count = len(manifest.releases)
+    summary = manifest.umbrella_tag or f"{count} package" + ("s" if count != 1 else "")
+    versions = {r.new_version for r in manifest.releases}
+    return config.pr_title_template.format(
+        summary=summary,
+        count=count,
+        version=versions.pop() if len(versions) == 1 else "",
+        branch=branch,
+        base=base,
+    )
+
+
+def sync_release_pr(
+    config: RootConfig,
+    manifest: ReleaseManifest,
+    body: str,
+    branch: str,
+    *,
+    env: Mapping[str, str] | None = None,
+) -> PullRequest | None:
+    """Open the Release PR for ``branch``, or update the open one; ``None`` without a forge."""
+    forge = open_forge(config, env, what="opening the Release PR", note=True)
+    if forge is None:
+        return None
+    with forge:
+        base = forge.default_branch()
+        title = pr_title(config, manifest, branch, base)
+        pr = forge.find_open_pr(branch, base)
+        if pr is None:
+            pr = forge.open_pr(branch, base, title, body, (PENDING,))
+            print(f"pr       opened #{pr.number} {branch} → {base} {pr.url}".rstrip())
+            return pr
+        pr = forge.update_pr(pr, title, body)
+        if PENDING not in pr.labels:
+            forge.set_labels(pr, (PENDING,), ())
+        print(f"pr       updated #{pr.number} {branch} → {base} {pr.url}".rstrip())
+        return pr
+
+
+def stale_release_pr(
+    config: RootConfig, branch: str, *, dry_run: bool, env: Mapping[str, str] | None = None
+) -> None:
+    """Nothing to release: close the open Release PR, or leave it (``stale_release_pr``)."""
+    forge = open_forge(config, env, what="closing the stale Release PR")
+    if forge is None:
+        return
+    with forge:
+        pr = forge.find_open_pr(branch, forge.default_branch())
+        if pr is None:
+            return
+        if config.stale_release_pr == "leave":
+            print(f'pr       #{pr.number} left open (stale_release_pr = "leave")')
+        elif dry_run:
+            print(f"would close #{pr.number}: nothing to release")
+        else:
+            forge.close_pr(pr)
+            print(f"pr       closed #{pr.number}: nothing to release")
+
+
+@dataclass
+class MergedRelease:
+    """The merged Release PR and the manifest in its body."""
+
+    pr: PullRequest
+    manifest: ReleaseManifest
+
+
+def merged_release_pr(
+    config: RootConfig, branch: str, head: str, *, env: Mapping[str, str] | None = None
+) -> MergedRelease | None:
+    """The merged Release PR of ``branch`` (associated with ``head``, else labelled pending)."""
+    forge = open_forge(config, env, what="reading the merged Release PR")
+    if forge is None:
+        return None
+    with forge:
+        pr = forge.find_merged_pr(branch, PENDING, head)
+    if pr is None:
+        return None
+    return MergedRelease(pr, changelog.extract_manifest(pr.body))
+
+
+@dataclass(frozen=True)
+class ReleaseTag:
+    """A tag ``doit tag`` made (or found), with what its forge release says."""
+
+    tag: str
+    name: str
+    notes: str
+    prerelease: bool
+
+
+def release_tags(
+    manifest: ReleaseManifest, tags: Mapping[str, str], config: RootConfig, date: str
+) -> list[ReleaseTag]:
+    """The forge releases of a manifest: one per package tag (``tags``: id → tag), then the umbrella."""
+    result = []
+    for release in manifest.releases:
+        if release.id in tags:
+            result.append(
+                ReleaseTag(
+                    tags[release.id],
+                    f"{release.name} {release.new_version}",
+                    changelog.render_section(release, date, config.repo_url),
+                    _is_prerelease(release),
+                )
+            )
+    if manifest.umbrella_tag:
+        result.append(
+            ReleaseTag(
+                manifest.umbrella_tag,
+                manifest.umbrella_tag,
+                changelog.release_notes(manifest, date, config.repo_url),
+                any(_is_prerelease(r) for r in manifest.releases),
+            )
+        )
+    return result
+
+
+def _is_prerelease(release: PlannedRelease) -> bool:
+    from releasekit_tasks.ecosystems import get_ecosystem
+
+    return get_ecosystem(release.ecosystem).parse_version(release.new_version).pre is not None
+
+
+def publish_releases(
+    config: RootConfig,
+    merged: MergedRelease,
+    tags: Iterable[ReleaseTag],
+    *,
+    dry_run: bool,
+    env: Mapping[str, str] | None = None,
+) -> None:
+    """The forge releases that are missing, then the PR relabelled tagged."""
+    forge = open_forge(config, env, what="the forge releases")
+    if forge is None:
+        return
+    with forge:
+        if config.forge_releases:
+            for tag in tags:
+                if forge.get_release(tag.tag) is not None:
+                    print(f"release  {tag.tag} exists")
+                    continue
+                if dry_run:
+                    print(f"would create release {tag.tag}")
+                    continue
+                created = forge.create_release(
+                    tag.tag,
+                    tag.name,
+                    tag.notes,
+                    prerelease=tag.prerelease,
+                    draft=config.release_draft,
+                )
+                kind = " (draft)" if created.draft else ""
+                print(f"release  {tag.tag}{kind} {created.url}".rstrip())
+        _relabel(forge, merged.pr, TAGGED, dry_run)
+
+
+def _relabel(forge: Forge, pr: PullRequest, label: str, dry_run: bool) -> None:
+    if label in pr.labels and not (set(pr.labels) & (set((PENDING, TAGGED, PUBLISHED)) - {label})):
+        return
+    if dry_run:
+        print(f"would label #{pr.number} {label}")
+        return
+    forge.set_labels(pr, (label,), tuple(x for x in (PENDING, TAGGED, PUBLISHED) if x != label))
+    print(f"label    #{pr.number} {label}")
+
+
+def announce(
+    config: RootConfig,
+    branch: str,
+    head: str,
+    published: Mapping[str, Mapping[str, str]],
+    *,
+    dry_run: bool,
+    env: Mapping[str, str] | None = None,
+) -> None:
+    """After a publish: the Release PR labelled published and the dispatches sent, once.
+
+    ``published`` maps package id → {"name", "version", "registry", "ecosystem"}.
+    """
+    forge = open_forge(config, env, what="labelling and repository_dispatch")
+    if forge is None:
+        return
+    with forge:
+        pr = forge.find_merged_pr(branch, TAGGED, head) or forge.find_merged_pr(
+            branch, PENDING, head
+        )
+        if pr is not None and PUBLISHED in pr.labels:
+            print(f"pr       #{pr.number} is labelled {PUBLISHED} already: nothing to announce")
+            return
+        payload = dispatch_payload(published, head)
+        for repo in config.dispatch:
+            if dry_run:
+                print(f"would dispatch {EVENT_TYPE} to {repo}")
+                continue
+            forge.dispatch(repo, EVENT_TYPE, payload)
+            print(f"dispatch {EVENT_TYPE} → {repo}")
+        if pr is None:
+            print("note     no merged Release PR for this commit: no label set")
+        else:
+            _relabel(forge, pr, PUBLISHED, dry_run)
+
+
+def dispatch_payload(published: Mapping[str, Mapping[str, str]], head: str) -> dict[str, Any]:
+    """``client_payload`` of the dispatch: at most 10 top-level keys (GitHub's limit)."""
+    return {
+        "packages": sorted(published),
+        "versions": {pid: info["version"] for pid, info in sorted(published.items())},
+        "registries": {pid: info["registry"] for pid, info in sorted(published.items())},
+        "sha": head,
+    }

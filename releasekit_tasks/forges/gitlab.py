@@ -1,0 +1,155 @@
+"""GitLab's REST API v4 (gitlab.com or CI_API_V4_URL of a self-managed instance).
+
+Merge requests are addressed by their ``iid``; labels are set with
+``add_labels`` / ``remove_labels`` (GitLab creates missing project labels).
+GitLab releases have no draft or prerelease flag: a prerelease is marked in
+its name, and ``draft`` is not supported (the release is created). GitLab has
+no ``repository_dispatch``: downstream projects subscribe with pipeline
+triggers instead, so :meth:`GitLab.dispatch` reports that and does nothing.
+
+Authentication: ``PRIVATE-TOKEN`` for a personal/project access token
+(GITLAB_TOKEN), ``JOB-TOKEN`` for CI_JOB_TOKEN (which may only read MRs and
+write releases: set GITLAB_TOKEN to open merge requests from CI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from releasekit_tasks.forges import ForgeSettings, PullRequest, Release
+from releasekit_tasks.forges.api import Api, Client
+
+_STATES = {"opened": "open", "closed": "closed", "merged": "merged", "locked": "open"}
+
+
+def _mr(data: Mapping[str, Any]) -> PullRequest:
+    return PullRequest(
+        number=data["iid"],
+        title=data.get("title") or "",
+        body=data.get("description") or "",
+        state=_STATES.get(data["state"], data["state"]),
+        head=data["source_branch"],
+        base=data["target_branch"],
+        labels=tuple(
+            label["name"] if isinstance(label, dict) else label
+            for label in data.get("labels") or ()
+        ),
+        merge_sha=data.get("merge_commit_sha") or data.get("squash_commit_sha") or data.get("sha"),
+        url=data.get("web_url") or "",
+    )
+
+
+def _release(data: Mapping[str, Any]) -> Release:
+    links = data.get("_links") or {}
+    return Release(
+        tag=data["tag_name"],
+        name=data.get("name") or "",
+        body=data.get("description") or "",
+        prerelease=False,
+        draft=False,
+        url=links.get("self") or "",
+        id=data["tag_name"],
+    )
+
+
+class GitLab(Client):
+    kind = "gitlab"
+
+    def __init__(self, settings: ForgeSettings, **api: Any) -> None:
+        self.settings = settings
+        header = "JOB-TOKEN" if settings.token_source == "CI_JOB_TOKEN" else "PRIVATE-TOKEN"
+        self.api = Api(settings, {header: settings.token}, **api)
+        self.base = f"/projects/{quote(settings.repo, safe='')}"
+
+    def find_open_pr(self, head: str, base: str) -> PullRequest | None:
+        params = {"state": "opened", "source_branch": head, "target_branch": base}
+        for data in self.api.pages(f"{self.base}/merge_requests", params):
+            if data["source_branch"] == head and data["target_branch"] == base:
+                return _mr(data)
+        return None
+
+    def open_pr(
+        self, head: str, base: str, title: str, body: str, labels: tuple[str, ...]
+    ) -> PullRequest:
+        payload = {
+            "source_branch": head,
+            "target_branch": base,
+            "title": title,
+            "description": body,
+        }
+        if labels:
+            payload["labels"] = ",".join(labels)
+        return _mr(self.api.json("POST", f"{self.base}/merge_requests", json=payload))
+
+    def update_pr(self, pr: PullRequest, title: str, body: str) -> PullRequest:
+        data = self.api.json(
+            "PUT",
+            f"{self.base}/merge_requests/{pr.number}",
+            json={"title": title, "description": body},
+        )
+        return _mr(data)
+
+    def close_pr(self, pr: PullRequest) -> None:
+        self.api.json(
+            "PUT", f"{self.base}/merge_requests/{pr.number}", json={"state_event": "close"}
+        )
+
+    def find_merged_pr(self, head: str, label: str, sha: str | None = None) -> PullRequest | None:
+        if sha:
+            for data in self.api.pages(f"{self.base}/repository/commits/{sha}/merge_requests"):
+                pr = _mr(data)
+                if pr.state == "merged" and pr.head == head:
+                    return pr
+        params = {
+            "state": "merged",
+            "source_branch": head,
+            "labels": label,
+            "order_by": "updated_at",
+            "sort": "desc",
+        }
+        for data in self.api.pages(f"{self.base}/merge_requests", params):
+            pr = _mr(data)
+            if pr.head == head and label in pr.labels:
+                return pr
+        return None
+
+    def set_labels(self, pr: PullRequest, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
+        payload: dict[str, str] = {}
+        if add:
+            payload["add_labels"] = ",".join(add)
+        if remove := tuple(name for name in remove if name not in add):
+            payload["remove_labels"] = ",".join(remove)
+        if payload:
+            self.api.json("PUT", f"{self.base}/merge_requests/{pr.number}", json=payload)
+
+    def get_release(self, tag: str) -> Release | None:
+        data = self.api.get_or_none(f"{self.base}/releases/{quote(tag, safe='')}")
+        return None if data is None else _release(data)
+
+    def create_release(
+        self, tag: str, name: str, body: str, *, prerelease: bool, draft: bool
+    ) -> Release:
+        if draft:
+            print(f"warning  gitlab has no draft releases: {tag} is released")
+        if prerelease and "prerelease" not in name:
+            name = f"{name} (prerelease)"
+        data = self.api.json(
+            "POST",
+            f"{self.base}/releases",
+            json={"tag_name": tag, "name": name, "description": body},
+        )
+        return _release(data)
+
+    def delete_release(self, tag: str) -> bool:
+        response = self.api.request(
+            "DELETE", f"{self.base}/releases/{quote(tag, safe='')}", ok=(404,)
+        )
+        return response.status_code != 404
+
+    def dispatch(self, repo: str, event_type: str, payload: Mapping[str, Any]) -> None:
+        print(
+            f"warning  gitlab has no repository_dispatch: {repo} not notified "
+            "(trigger its pipeline from a job of this one)"
+        )

@@ -1,0 +1,147 @@
+"""The whole release loop through doit, on the fake GitHub behind prism's contract check.
+
+Real git (a bare remote the fake merges into), real local registries:
+
+    publish + tag (first release, no PR) → feat → prepare (PR opened) → fix →
+    prepare (the same PR updated) → merge on the forge → pull → tag (tags on the
+    merge commit from the PR's manifest, one GitHub release per tag, label
+    tagged) → publish (new versions on the registries, label published,
+    repository_dispatch) → tag and publish again (nothing new) → prepare
+    (nothing to release).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from releasekit_tasks.forges import PENDING, PUBLISHED, TAGGED
+from releasekit_tasks.prepare.changelog import extract_manifest
+from tests.forge_fixtures import *  # noqa: F403 — the github fixture
+from tests.forge_fixtures import GitHubContract
+from tests.publishing import Published
+
+BRANCH = "releasekit/release"
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def doit(root: Path, env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "doit", *args],
+        cwd=root,
+        env={**os.environ, "NPM_TOKEN": "x", **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"doit {' '.join(args)} exited {result.returncode}\n{output}"
+    return output
+
+
+def commit(root: Path, path: str, message: str) -> None:
+    with (root / path).open("a") as f:
+        f.write("// change\n" if path.endswith((".go", ".js")) else "# change\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+    git(root, "push", "-q", "origin", "main")
+
+
+def test_release_loop_on_github(published: Published, github: GitHubContract) -> None:
+    root, fake = published.root, github.fake
+    fake.remote = published.remote.path
+    ns = published.ns
+    config = root / "releasekit.toml"  # root keys go before the first [table]
+    config.write_text(
+        'forge = "github"\nrepo = "acme/monorepo"\ndispatch = ["acme/downstream"]\n'
+        + config.read_text()
+    )
+    git(root, "config", "user.email", "dev@example.test")
+    git(root, "config", "user.name", "Dev")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "chore: talk to the forge")
+    git(root, "push", "-q", "origin", "main")
+    env = github.env()
+
+    # The first release: published and tagged without any Release PR.
+    out = doit(root, env, "publish")
+    assert "no merged Release PR for this commit" in out and len(fake.dispatches) == 1
+    out = doit(root, env, "tag")
+    assert f"tag  {ns}-core-v0.3.0" in out
+    assert fake.prs == {} and fake.releases == {}  # no Release PR: no forge releases
+
+    # A feature lands: prepare opens the Release PR.
+    commit(
+        root,
+        f"py/packages/{ns}-core/src/{ns.replace('-', '_')}_core/__init__.py",
+        "feat(core): add x",
+    )
+    out = doit(root, env, "prepare")
+    assert "pr       opened #" in out
+    (pr,) = fake.prs.values()
+    assert pr["head"] == BRANCH and pr["base"] == "main" and pr["labels"] == [PENDING]
+    assert pr["title"].startswith("chore(release): ")
+    first_body = pr["body"]
+    assert {r.id for r in extract_manifest(first_body).releases} >= {f"py/{ns}-core"}
+
+    # A fix lands: prepare updates the same PR.
+    commit(root, "go/core/core.go", "fix: handle nil")
+    out = doit(root, env, "prepare")
+    assert f"pr       updated #{pr['number']}" in out
+    assert len(fake.prs) == 1 and fake.prs[pr["number"]]["body"] != first_body
+    manifest = extract_manifest(fake.prs[pr["number"]]["body"])
+    versions = {r.id: r.new_version for r in manifest.releases}
+    assert versions[f"py/{ns}-core"] == "0.4.0"
+    assert versions[f"go/example.com/{ns}/go/core"].startswith("v0.")
+
+    # The Release PR is merged on the forge; CI checks out the merge commit.
+    merge_sha = fake.merge(pr["number"])
+    git(root, "pull", "-q", "--ff-only", "origin", "main")
+    assert git(root, "rev-parse", "HEAD") == merge_sha
+
+    out = doit(root, env, "tag")
+    assert f"pr       #{pr['number']} merged" in out
+    core_tag = f"{ns}-core-v0.4.0"
+    assert git(root, "rev-list", "-n1", core_tag) == merge_sha
+    assert git(published.remote.path, "rev-list", "-n1", core_tag) == merge_sha
+    releases = {r["tag_name"]: r for r in fake.releases.values()}
+    assert (
+        core_tag in releases and f"go/core/{versions[f'go/example.com/{ns}/go/core']}" in releases
+    )
+    assert len(releases) == len(manifest.releases)  # one per package tag (no umbrella here)
+    assert "Features" in releases[core_tag]["body"] and "add x" in releases[core_tag]["body"]
+    assert not releases[core_tag]["prerelease"] and not releases[core_tag]["draft"]
+    assert fake.prs[pr["number"]]["labels"] == [TAGGED]
+
+    # Tag again: nothing new anywhere.
+    count = len(fake.releases)
+    out = doit(root, env, "tag")
+    assert "every selected version is tagged already" in out and len(fake.releases) == count
+
+    # Publish the new versions: registries, the label, the dispatch.
+    out = doit(root, env, "publish")
+    assert f"label    #{pr['number']} {PUBLISHED}" in out
+    assert fake.prs[pr["number"]]["labels"] == [PUBLISHED]
+    _first, sent = fake.dispatches
+    assert sent["repo"] == "acme/downstream" and sent["event_type"] == "releasekit-published"
+    payload = sent["client_payload"]
+    assert payload["versions"][f"py/{ns}-core"] == "0.4.0"
+    assert payload["sha"] == merge_sha and set(payload["registries"]) == set(payload["packages"])
+    assert published.pypi.packages_dir.joinpath(
+        f"{ns.replace('-', '_')}_core-0.4.0.tar.gz"
+    ).exists()
+
+    # Publish again: already there, already announced.
+    out = doit(root, env, "publish")
+    assert "nothing to announce" in out and len(fake.dispatches) == 2
+
+    # Nothing left to release: prepare makes no branch and there is no open PR to close.
+    out = doit(root, env, "prepare")
+    assert "nothing to release" in out

@@ -1,0 +1,304 @@
+"""The forge clients against the fake GitHub (behind prism's OpenAPI contract check)
+and the fake GitLab (checked against the parameter tables of GitLab's API docs)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.forges import (
+    PENDING,
+    TAGGED,
+    ForgeConfig,
+    ForgeSettings,
+    connect,
+    open_forge,
+    resolve,
+)
+from releasekit_tasks.forges.api import rate_limit_wait
+from releasekit_tasks.forges.github import GitHub
+from releasekit_tasks.forges.gitlab import GitLab
+from tests.forge_fakes import Answer, FakeGitLab
+from tests.forge_fixtures import *  # noqa: F403 — github, gitlab fixtures
+from tests.forge_fixtures import GitHubContract
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def github_client(github: GitHubContract, sleep: Sleeps | None = None) -> GitHub:
+    settings = resolve(ForgeConfig(forge="github"), github.env())
+    assert isinstance(settings, ForgeSettings)
+    return GitHub(settings, sleep=Sleeps() if sleep is None else sleep)
+
+
+def gitlab_client(gitlab: FakeGitLab, token_var: str = "GITLAB_TOKEN") -> GitLab:
+    env = {"CI_API_V4_URL": gitlab.url + "/api/v4", "CI_PROJECT_ID": "42", token_var: gitlab.token}
+    settings = resolve(ForgeConfig(forge="gitlab"), env)
+    assert isinstance(settings, ForgeSettings)
+    return GitLab(settings, sleep=Sleeps())
+
+
+def bare_remote(tmp_path: Path) -> Path:
+    """A bare repository with `main` and a `releasekit/release` branch one commit ahead."""
+    work = tmp_path / "work"
+    remote = tmp_path / "remote.git"
+    run = lambda *a, cwd=work: subprocess.run(a, cwd=cwd, check=True, capture_output=True)  # noqa: E731
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    work.mkdir()
+    run("git", "init", "-q", "-b", "main")
+    run("git", "config", "user.email", "t@example.test")
+    run("git", "config", "user.name", "t")
+    (work / "a.txt").write_text("a\n")
+    run("git", "add", "-A")
+    run("git", "commit", "-qm", "init")
+    run("git", "checkout", "-qb", "releasekit/release")
+    (work / "b.txt").write_text("b\n")
+    run("git", "add", "-A")
+    run("git", "commit", "-qm", "chore(release): 1 package")
+    run("git", "push", "-q", str(remote), "main", "releasekit/release")
+    return remote
+
+
+# --- settings -------------------------------------------------------------------------
+
+
+def test_settings_follow_each_ci_and_never_show_the_token() -> None:
+    gh = resolve(ForgeConfig(forge="github"), {"GITHUB_REPOSITORY": "o/r", "GH_TOKEN": "s3cret"})
+    assert isinstance(gh, ForgeSettings)
+    assert (gh.api_url, gh.repo, gh.token_source) == ("https://api.github.com", "o/r", "GH_TOKEN")
+    assert "s3cret" not in repr(gh)
+    gl = resolve(
+        ForgeConfig(forge="gitlab", repo="g/p"),
+        {"CI_API_V4_URL": "https://gl.example/api/v4/", "CI_JOB_TOKEN": "j"},
+    )
+    assert isinstance(gl, ForgeSettings)
+    assert (gl.api_url, gl.repo, gl.token_source) == (
+        "https://gl.example/api/v4",
+        "g/p",
+        "CI_JOB_TOKEN",
+    )
+    assert (
+        resolve(ForgeConfig(forge="github", repo="o/r"), {})
+        == "github: no token in GITHUB_TOKEN or GH_TOKEN"
+    )
+    assert "no repository" in str(resolve(ForgeConfig(forge="gitlab"), {"GITLAB_TOKEN": "t"}))
+    with pytest.raises(RKError) as err:
+        resolve(ForgeConfig(forge="gitea"), {})
+    assert err.value.code == "RK-CONFIG-VALUE"
+
+
+def test_no_token_warns_and_returns_none(capsys: pytest.CaptureFixture[str]) -> None:
+    assert open_forge(ForgeConfig(forge="github", repo="o/r"), {}, what="the Release PR") is None
+    assert (
+        "warning  github: no token in GITHUB_TOKEN or GH_TOKEN: the Release PR skipped"
+        in capsys.readouterr().out
+    )
+    assert open_forge(ForgeConfig(), {}) is None
+    assert capsys.readouterr().out == ""  # forge = "none": silent unless asked
+    assert open_forge(ForgeConfig(), {}, note=True) is None
+    assert "note" in capsys.readouterr().out
+
+
+def test_rate_limit_wait_reads_github_and_gitlab_headers() -> None:
+    def response(status: int, **headers: str) -> httpx.Response:
+        return httpx.Response(status, headers=headers, request=httpx.Request("GET", "https://x"))
+
+    assert (
+        rate_limit_wait(
+            response(403, **{"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1010"}),
+            now=lambda: 1000.0,
+        )
+        == 11.0
+    )
+    assert rate_limit_wait(response(403, **{"retry-after": "7"})) == 7.0
+    assert (
+        rate_limit_wait(
+            response(429, **{"ratelimit-remaining": "0", "ratelimit-reset": "1003"}),
+            now=lambda: 1000.0,
+        )
+        == 4.0
+    )
+    assert rate_limit_wait(response(403)) is None  # a permission error, not a rate limit
+    assert rate_limit_wait(response(404, **{"retry-after": "7"})) is None
+
+
+# --- GitHub ---------------------------------------------------------------------------
+
+
+def test_github_release_pr_lifecycle(github: GitHubContract) -> None:
+    with github_client(github) as gh:
+        assert gh.default_branch() == "main"
+        assert gh.find_open_pr("releasekit/release", "main") is None
+        pr = gh.open_pr("releasekit/release", "main", "chore(release): v1", "body 1", (PENDING,))
+        assert pr.state == "open" and pr.labels == (PENDING,)
+        found = gh.find_open_pr("releasekit/release", "main")
+        assert found is not None and found.number == pr.number
+        updated = gh.update_pr(found, "chore(release): v2", "body 2")
+        assert (updated.title, updated.body, updated.labels) == (
+            "chore(release): v2",
+            "body 2",
+            (PENDING,),
+        )
+        with pytest.raises(RKError) as err:  # GitHub refuses a second PR for the branch
+            gh.open_pr("releasekit/release", "main", "again", "", ())
+        assert err.value.code == "RK-FORGE-RESPONSE" and "already exists" in err.value.message
+        gh.close_pr(updated)
+        assert gh.find_open_pr("releasekit/release", "main") is None
+    assert github.fake.prs[pr.number]["state"] == "closed"
+
+
+def test_github_merged_pr_labels_releases_and_dispatch(
+    github: GitHubContract, tmp_path: Path
+) -> None:
+    github.fake.remote = bare_remote(tmp_path)
+    with github_client(github) as gh:
+        pr = gh.open_pr("releasekit/release", "main", "chore(release): v1", "notes", (PENDING,))
+        sha = github.fake.merge(pr.number)
+        merged = gh.find_merged_pr("releasekit/release", PENDING, sha)
+        assert merged is not None and merged.number == pr.number and merged.merge_sha == sha
+        # Without the commit (a squash elsewhere, a rerun on a later commit): by label.
+        assert gh.find_merged_pr("releasekit/release", PENDING, "f" * 40) == merged
+        gh.set_labels(merged, (TAGGED,), (PENDING,))
+        gh.set_labels(merged, (TAGGED,), (PENDING,))  # idempotent: the label is gone already
+        assert github.fake.prs[pr.number]["labels"] == [TAGGED]
+        assert gh.find_merged_pr("releasekit/release", PENDING) is None
+
+        assert gh.get_release("v1.0.0") is None
+        release = gh.create_release("v1.0.0", "v1.0.0", "notes", prerelease=False, draft=False)
+        assert gh.get_release("v1.0.0") == release
+        draft = gh.create_release("v2.0.0-rc.1", "rc", "n", prerelease=True, draft=True)
+        assert gh.get_release("v2.0.0-rc.1") == draft and draft.draft and draft.prerelease
+        assert gh.delete_release("v2.0.0-rc.1") is True
+        assert gh.delete_release("v2.0.0-rc.1") is False
+
+        gh.dispatch(
+            "acme/downstream", "releasekit-published", {"packages": ["a"], "versions": {"a": "1"}}
+        )
+    assert github.fake.dispatches == [
+        {
+            "repo": "acme/downstream",
+            "event_type": "releasekit-published",
+            "client_payload": {"packages": ["a"], "versions": {"a": "1"}},
+        }
+    ]
+    # The merge landed in the bare remote, as a merge commit of both branches.
+    parents = subprocess.run(
+        ["git", "rev-list", "--parents", "-n1", "main"],
+        cwd=github.fake.remote,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert parents[0] == sha and len(parents) == 3
+
+
+def test_github_pagination_follows_link_headers(github: GitHubContract) -> None:
+    for i in range(5):
+        github.fake.create_release({}, {"tag_name": f"t{i}", "name": f"t{i}", "draft": True})
+    with github_client(github) as gh:
+        items = list(gh.api.pages(f"{gh.base}/releases", {"per_page": 2}))
+    assert sorted(i["tag_name"] for i in items) == [f"t{i}" for i in range(5)]
+    pages = [
+        line for line in github.fake.log if line.startswith("GET /repos/acme/monorepo/releases")
+    ]
+    assert len(pages) == 3 and "page=3" in pages[-1]
+
+
+def test_github_rate_limit_403_waits_for_the_reset(github: GitHubContract) -> None:
+    github.fake.rate_limit_next("POST /repos/acme/monorepo/pulls", reset_in=2)
+    sleeps = Sleeps()
+    with github_client(github, sleeps) as gh:
+        pr = gh.open_pr("feature", "main", "t", "b", ())
+    assert pr.number >= 1
+    assert len(sleeps) == 1 and 1.0 <= sleeps[0] <= 4.0
+    assert github.fake.log.count("POST /repos/acme/monorepo/pulls") == 2
+
+
+def test_github_rate_limit_past_the_deadline_fails_at_once(github: GitHubContract) -> None:
+    github.fake.rate_limit_next("GET /repos/acme/monorepo", reset_in=3600)
+    sleeps = Sleeps()
+    with github_client(github, sleeps) as gh, pytest.raises(RKError) as err:
+        gh.default_branch()
+    assert err.value.code == "RK-FORGE-UNAVAILABLE" and sleeps == []
+    assert "403" in err.value.message and github.fake.token not in err.value.render()
+
+
+def test_github_bad_token_is_an_auth_error_without_the_token(github: GitHubContract) -> None:
+    # GitHub answers 401 from every endpoint, but documents it for few: prism says so.
+    github.expected.append("Unable to match the returned status code")
+    settings = resolve(ForgeConfig(forge="github"), github.env(GITHUB_TOKEN="wrong-token-value"))
+    assert isinstance(settings, ForgeSettings)
+    with connect(settings) as gh, pytest.raises(RKError) as err:
+        gh.default_branch()
+    assert err.value.code == "RK-FORGE-AUTH"
+    assert "wrong-token-value" not in err.value.render() and "GITHUB_TOKEN" in err.value.message
+
+
+# --- GitLab ---------------------------------------------------------------------------
+
+
+def test_gitlab_merge_request_lifecycle(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    gitlab.remote = bare_remote(tmp_path)
+    with gitlab_client(gitlab) as gl:
+        assert gl.default_branch() == "main"
+        assert gl.find_open_pr("releasekit/release", "main") is None
+        mr = gl.open_pr("releasekit/release", "main", "chore(release): v1", "b1", (PENDING,))
+        assert mr.labels == (PENDING,) and mr.state == "open"
+        found = gl.find_open_pr("releasekit/release", "main")
+        assert found is not None and found.number == mr.number
+        assert gl.update_pr(found, "v2", "b2").body == "b2"
+        sha = gitlab.merge(mr.number)
+        merged = gl.find_merged_pr("releasekit/release", PENDING, sha)
+        assert merged is not None and merged.merge_sha == sha and merged.state == "merged"
+        gl.set_labels(merged, (TAGGED,), (PENDING,))
+        assert gitlab.mrs[mr.number]["labels"] == [TAGGED]
+        assert gl.find_merged_pr("releasekit/release", PENDING) is None
+        assert gl.get_release("v1") is None
+        release = gl.create_release("v1", "v1", "notes", prerelease=True, draft=False)
+        assert release.name == "v1 (prerelease)" and gl.get_release("v1") == release
+        assert gl.delete_release("v1") and not gl.delete_release("v1")
+
+
+def test_gitlab_offset_pagination_and_429(gitlab: FakeGitLab) -> None:
+    for i in range(5):
+        gitlab.create_mr({}, {"source_branch": f"b{i}", "target_branch": "main", "title": "t"})
+    gitlab.rate_limit_next("GET /api/v4/projects/42/merge_requests")
+    gl = gitlab_client(gitlab)
+    with gl:
+        items = list(gl.api.pages(f"{gl.base}/merge_requests", {"per_page": 2, "state": "opened"}))
+    assert len(items) == 5
+    pages = [
+        line for line in gitlab.log if line.startswith("GET /api/v4/projects/42/merge_requests")
+    ]
+    assert len(pages) == 4  # the 429, then pages 1-3
+    assert gl.api.sleep == [1.0]  # type: ignore[comparison-overlap]
+
+
+def test_gitlab_fake_enforces_the_documented_parameters(gitlab: FakeGitLab) -> None:
+    with gitlab_client(gitlab) as gl, pytest.raises(RKError) as err:
+        gl.api.json(
+            "POST",
+            f"{gl.base}/merge_requests",
+            json={"source_branch": "a", "target_branch": "main"},
+        )
+    assert err.value.code == "RK-FORGE-RESPONSE" and "title is missing" in err.value.message
+    gitlab.fail_next(Answer(401, {"message": "401 Unauthorized"}))
+    with gitlab_client(gitlab, "CI_JOB_TOKEN") as gl, pytest.raises(RKError) as err:
+        gl.default_branch()
+    assert err.value.code == "RK-FORGE-AUTH" and gitlab.token not in err.value.render()
+
+
+def test_gitlab_dispatch_and_drafts_only_warn(
+    gitlab: FakeGitLab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with gitlab_client(gitlab) as gl:
+        gl.dispatch("acme/other", "releasekit-published", {})
+        gl.create_release("v1", "v1", "", prerelease=False, draft=True)
+    out = capsys.readouterr().out
+    assert "no repository_dispatch" in out and "no draft releases" in out

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
     from releasekit_tasks.model import Package
     from releasekit_tasks.publish.release import Release
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
 
 class Go(Ecosystem):

@@ -185,6 +185,24 @@ def pr_body(
     return text
 
 
+def sync_pr(config: object, title: str, body: str) -> None:
+    """Open the PR of the go-directive branch on the forge, or update the open one."""
+    from releasekit_tasks.forges import open_forge
+
+    forge = open_forge(config, what="opening the go-directive PR", note=True)
+    if forge is None:
+        return
+    with forge:
+        base = forge.default_branch()
+        pr = forge.find_open_pr(BRANCH, base)
+        if pr is None:
+            pr = forge.open_pr(BRANCH, base, title, body, ())
+            print(f"pr       opened #{pr.number} {BRANCH} → {base} {pr.url}".rstrip())
+        else:
+            pr = forge.update_pr(pr, title, body)
+            print(f"pr       updated #{pr.number} {BRANCH} → {base} {pr.url}".rstrip())
+
+
 def run(root: str, target: str, remote: str, push: bool, dry_run: bool) -> None:
     """The whole task: plan, then (unless dry_run) edit, commit, push, write the PR body."""
     from releasekit_tasks.prepare import stage as prepare
@@ -260,7 +278,10 @@ def run(root: str, target: str, remote: str, push: bool, dry_run: bool) -> None:
             print(f"push     {BRANCH} → {remote}")
         body = prepare.state_dir(repo) / PR_BODY
         body.parent.mkdir(parents=True, exist_ok=True)
-        body.write_text(pr_body(target, raised, skipped, goversion), encoding="utf-8")
+        text = pr_body(target, raised, skipped, goversion)
+        body.write_text(text, encoding="utf-8")
         print(f"pr body  {body}")
+        if push:
+            sync_pr(workspace.config, f"chore(go): raise go directive to {target}", text)
     finally:
         prepare._remove_worktree(repo, tree)

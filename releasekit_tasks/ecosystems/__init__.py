@@ -222,6 +222,12 @@ class Ecosystem:
             fix="take the version back by hand on its registry",
         )
 
+    def tag_drift(self, release: Release, tag: str) -> str | None:
+        """When the registry serves ``release.version``: does ``tag`` still build what it
+        serves? A message when not (the tag moved after the release); None when it does
+        or cannot be told (``doit doctor``)."""
+        return None
+
     def served_versions(self, release: Release) -> list[str] | None:
         """Every version of the package the registry serves (``doit doctor``); None when
         the registry cannot list them."""

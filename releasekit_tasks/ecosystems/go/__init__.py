@@ -141,6 +141,11 @@ class Go(Ecosystem):
 
         return rollback(release, reason=reason, force=force, dry_run=dry_run)
 
+    def tag_drift(self, release: Release, tag: str) -> str | None:
+        from releasekit_tasks.ecosystems.go.publish import tag_drift
+
+        return tag_drift(release, tag)
+
     def served_versions(self, release: Release) -> list[str] | None:
         from releasekit_tasks.ecosystems.go.recovery import served_versions
 

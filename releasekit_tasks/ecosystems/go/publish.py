@@ -67,7 +67,7 @@ def build(release: Release) -> list[dict]:
     ]
 
 
-def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
+def proxy_state(release: Release, *, deep: bool = True) -> dict[str, str]:
     """``{"<v>.zip": h1, "<v>.mod": h1}`` as the proxy serves them ({} if it lacks the version).
 
     With ``deep=False`` only the ``.info`` is fetched (cheap, for the run-start query).
@@ -95,11 +95,21 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
             )
             zip_h1 = h1_hash_zip(zip_path)
         mod = goproxy.fetch_mod(client, release.registry, release.name, release.version, **retry)
-    state = {f"{release.version}.zip": zip_h1, f"{release.version}.mod": h1_hash_gomod(mod)}
+    return {f"{release.version}.zip": zip_h1, f"{release.version}.mod": h1_hash_gomod(mod)}
+
+
+def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
+    """What the proxy serves (:func:`proxy_state`) and, for a public module on a deep
+    look, what the checksum database records: ``{}`` until both have the version."""
+    state = proxy_state(release, deep=deep)
+    if not deep or not state:
+        return state
+    zip_h1 = state[f"{release.version}.zip"]
     sumdb = sumdb_for(release)
     if sumdb is None:
         return state
     from releasekit_tasks.ecosystems.go.artifacts import check_sumdb
+    from releasekit_tasks.http import make_client
 
     # The checksum database learns the version from the proxy: until it answers, the
     # release is not verified (verify polls); other hashes there are a hard error.
@@ -148,6 +158,33 @@ def _remote_tag_commit(repo: Path, tag: str) -> str | None:
         ref: sha for sha, ref in (line.split("\t", 1) for line in out.splitlines() if "\t" in line)
     }
     return refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
+
+
+def tag_drift(release: Release, tag: str) -> str | None:
+    """Does the module zip built from ``tag`` hash as the proxy's zip of the version?
+    A difference means the tag moved after the proxy fetched it (``doit doctor``)."""
+    from releasekit_tasks.ecosystems.go.modzip import create_module_zip
+
+    remote = proxy_state(release)
+    if not remote:
+        return None
+    repo = _repo(release)
+    with tempfile.TemporaryDirectory(prefix="rk-gotag-") as tmp:
+        try:
+            built = create_module_zip(
+                Path(release.path),
+                release.name,
+                release.version,
+                Path(tmp) / "m.zip",
+                repo_root=repo,
+                rev=tag,
+            )
+        except RKError as err:
+            return f"{tag} no longer builds a module zip: {err.message}"
+    served = remote[f"{release.version}.zip"]
+    if built.h1 != served:
+        return f"{tag} now builds {built.h1}, but {release.registry} serves {served}"
+    return None
 
 
 def preflight(release: Release) -> None:

@@ -3,6 +3,7 @@ and to a "public" proxy verified against a checksum database, all on loopback.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -197,3 +198,38 @@ def test_uploads_to_a_private_registry_read_back_from_the_public_proxy_are_refus
     assert "RK-CONFIG-VALUE" in result.stdout + result.stderr
     assert "GOPROXY endpoint" in result.stdout + result.stderr
     assert not registry.uploads
+
+
+def test_which_modules_the_checksum_database_is_asked_about(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from releasekit_tasks.ecosystems.go.publish import sumdb_for
+    from releasekit_tasks.publish.release import Release
+
+    base = Release(
+        id="go/example.com/a",
+        ecosystem="go",
+        name="example.com/a",
+        version="v1.0.0",
+        path="/r/a",
+        manifest="/r/a/go.mod",
+        repo_root="/r",
+        registry="https://proxy.golang.org/",
+    )
+    for var in ("GOSUMDB", "GONOSUMDB", "GOPRIVATE"):
+        monkeypatch.delenv(var, raising=False)
+    assert sumdb_for(base) == "sum.golang.org"  # public by default
+    monkeypatch.setenv("GOSUMDB", "off")
+    assert sumdb_for(base) is None
+    monkeypatch.setenv("GOSUMDB", "sum.golang.org")
+    monkeypatch.setenv("GOPRIVATE", "example.com")
+    assert sumdb_for(base) is None  # GOPRIVATE implies GONOSUMDB
+    monkeypatch.setenv("GONOSUMDB", "other.example")
+    assert sumdb_for(base) == "sum.golang.org"  # GONOSUMDB set: it decides, not GOPRIVATE
+    monkeypatch.delenv("GONOSUMDB")
+    monkeypatch.delenv("GOPRIVATE")
+    assert sumdb_for(dataclasses.replace(base, private="example.com/*,example.com")) is None
+    assert sumdb_for(dataclasses.replace(base, upload_url="https://reg/api/artifacts")) is None
+    assert sumdb_for(dataclasses.replace(base, proxy_dir="/srv/goproxy")) is None
+    pinned = dataclasses.replace(base, proxy_dir="/srv/goproxy", sumdb="sum.golang.org")
+    assert sumdb_for(pinned) == "sum.golang.org"  # configured: checked all the same

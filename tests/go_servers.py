@@ -253,6 +253,9 @@ class GoRegistry:
     repo: str = "private"
     cert: Path = Path()
     url: str = ""
+    # Artifact Keeper keeps go.mod as its own artifact: an API upload of the zip alone
+    # serves no .mod until one is PUT at the GOPROXY path. False reproduces that.
+    mod_from_zip: bool = True
     uploads: list[dict[str, str]] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -321,6 +324,29 @@ class _RegistryHandler(_Quiet):
 
     do_HEAD = do_GET
 
+    def do_PUT(self) -> None:
+        """``PUT /go/<repo>/<escaped module>/@v/<version>.mod`` (Artifact Keeper's GOPROXY)."""
+        reg = self.registry
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path = unquote(self.path.split("?", 1)[0])
+        reg.requests.append(f"PUT {path}")
+        prefix = f"/go/{reg.repo}/"
+        if not path.startswith(prefix) or not path.endswith(".mod") or "/@v/" not in path:
+            self._send(405, b"PUT is only supported for .mod files here\n")
+            return
+        if not reg.authorized(self.headers.get("Authorization")):
+            self._deny()
+            return
+        target = reg.root / reg.repo / path[len(prefix) :]
+        if ".." in path.split("/") or not target.parent.is_dir():
+            self._send(404, b"no such module version\n")
+            return
+        if target.exists():
+            self._send(409, b"go.mod already exists\n")
+            return
+        target.write_bytes(body)
+        self._send(201, b"Created")
+
     def do_POST(self) -> None:
         reg = self.registry
         length = int(self.headers.get("Content-Length") or 0)
@@ -368,6 +394,8 @@ class _RegistryHandler(_Quiet):
                 return
             now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             write_version(reg.root / reg.repo, module, version, upload, gomod, now)
+            if not reg.mod_from_zip:
+                (folder / f"{escape_version(version)}.mod").unlink()
             reg.uploads.append({"name": module, "version": version, "sha256": sha256})
         answer = {
             "id": len(reg.uploads),

@@ -233,3 +233,20 @@ def test_which_modules_the_checksum_database_is_asked_about(
     assert sumdb_for(dataclasses.replace(base, proxy_dir="/srv/goproxy")) is None
     pinned = dataclasses.replace(base, proxy_dir="/srv/goproxy", sumdb="sum.golang.org")
     assert sumdb_for(pinned) == "sum.golang.org"  # configured: checked all the same
+
+
+def test_a_registry_that_keeps_go_mod_apart_gets_it_put(
+    tmp_path: Path, registry: GoRegistry
+) -> None:
+    """Artifact Keeper serves a version's .mod only once it is PUT at the GOPROXY path."""
+    registry.mod_from_zip = False
+    repo = _go_repo(
+        tmp_path,
+        f'registry = "{registry.proxy_url}"\nupload_url = "{registry.api_url}"\n'
+        'token_env = "GO_REGISTRY_TOKEN"\n',
+    )
+    out = doit(repo, "publish").stdout
+    assert f"put v0.3.0.mod to {registry.proxy_url}" in out
+    assert f"PUT /go/private/{MODULE}/@v/v0.3.0.mod" in registry.requests
+    served = registry.root / "private" / MODULE / "@v" / "v0.3.0.mod"
+    assert served.read_text() == f"module {MODULE}\n\ngo 1.22\n"

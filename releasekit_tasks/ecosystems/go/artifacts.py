@@ -28,7 +28,14 @@ from releasekit_tasks.errors import RKError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["check_sumdb", "netrc_login", "read_headers", "upload_headers", "upload_module"]
+__all__ = [
+    "check_sumdb",
+    "ensure_mod",
+    "netrc_login",
+    "read_headers",
+    "upload_headers",
+    "upload_module",
+]
 
 
 def netrc_login(url: str) -> tuple[str, str] | None:
@@ -131,6 +138,48 @@ def upload_module(
             if response.status_code in (401, 403)
             else ""
         ),
+    )
+
+
+def ensure_mod(
+    client: httpx.Client,
+    registry: str,
+    token_env: str,
+    module: str,
+    version: str,
+    gomod: bytes,
+    *,
+    retries: int = 5,
+) -> str:
+    """Make the registry's GOPROXY serve ``@v/<version>.mod``.
+
+    Artifact Keeper keeps a version's go.mod as its own artifact: the API upload of the
+    zip alone leaves ``.mod`` missing, and its GOPROXY endpoint takes ``PUT
+    <registry>/<module>/@v/<version>.mod``. ``"served"`` when it was there already,
+    ``"put"`` after putting it; another refusal is RK-GO-REGISTRY-UPLOAD.
+    """
+    from releasekit_tasks.ecosystems.go.proxy_tree import escape_path, escape_version
+    from releasekit_tasks.http import get_if_exists, redact_url, request_with_retries
+
+    url = f"{registry.rstrip('/')}/{escape_path(module)}/@v/{escape_version(version)}.mod"
+    headers = read_headers(registry, token_env)
+    if get_if_exists(client, url, headers=headers, retries=retries) is not None:
+        return "served"
+    response = request_with_retries(
+        client,
+        "PUT",
+        url,
+        headers={**upload_headers(registry, token_env), "Content-Type": "text/plain"},
+        content=gomod,
+        retries=retries,
+    )
+    if response.is_success or response.status_code == 409:
+        return "put"
+    raise RKError(
+        "RK-GO-REGISTRY-UPLOAD",
+        f"PUT {redact_url(url)} answered HTTP {response.status_code}: the registry serves no "
+        f"go.mod for {module} {version}, and does not take one",
+        fix="upload the go.mod in the registry's interface, or check the token's write access",
     )
 
 

@@ -275,6 +275,25 @@ def upload(release: Release) -> None:
         _upload_to_registry(release)
 
 
+def _ensure_mod(release: Release) -> None:
+    from releasekit_tasks.ecosystems.go.artifacts import ensure_mod
+    from releasekit_tasks.http import make_client
+
+    gomod = (release.dist_dir / f"{release.version}.mod").read_bytes()
+    with make_client() as client:
+        done = ensure_mod(
+            client,
+            release.registry,
+            release.token_env,
+            release.name,
+            release.version,
+            gomod,
+            retries=release.retries,
+        )
+    if done == "put":
+        print(f"put {release.version}.mod to {release.registry} (the registry keeps it apart)")
+
+
 def _upload_to_registry(release: Release) -> None:
     """POST the built zip to the private registry; a version already there must hash the same."""
     from releasekit_tasks.ecosystems.go.artifacts import upload_module
@@ -293,6 +312,7 @@ def _upload_to_registry(release: Release) -> None:
         )
     if state == "uploaded":
         print(f"uploaded {zip_path.name} to {redact_url(release.upload_url)}")
+        _ensure_mod(release)
         return
     # 409: the registry has this version. Same bytes (a rerun after a lost answer) is done.
     artifacts = json.loads(release.artifacts_file.read_text(encoding="utf-8"))["artifacts"]

@@ -27,6 +27,7 @@ import json
 import ssl
 import tempfile
 import threading
+import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -48,7 +49,15 @@ from releasekit_tasks.ecosystems.go.proxy_tree import (
 )
 from releasekit_tasks.ecosystems.go.sumdb import Log, Signer, Tile, generate_key
 
-__all__ = ["GoRegistry", "SumDBServer", "go_registry", "make_certificate", "sumdb_server"]
+__all__ = [
+    "GoRegistry",
+    "SumDBProxy",
+    "SumDBServer",
+    "go_registry",
+    "make_certificate",
+    "sumdb_proxy",
+    "sumdb_server",
+]
 
 
 class _Quiet(BaseHTTPRequestHandler):
@@ -198,6 +207,51 @@ def sumdb_server(
     with _serving(_SumDBHandler, db) as port:
         db.url = f"http://127.0.0.1:{port}"
         yield db
+
+
+@dataclass
+class SumDBProxy:
+    """A GOPROXY over a static tree that also carries a checksum database's traffic at
+    ``/sumdb/<name>/…`` (as proxy.golang.org carries sum.golang.org's)."""
+
+    tree: Path
+    db: SumDBServer
+    url: str = ""
+    requests: list[str] = field(default_factory=list)
+
+
+class _SumDBProxyHandler(_Quiet):
+    server: ThreadingHTTPServer
+
+    def do_GET(self) -> None:
+        state: SumDBProxy = self.server.state  # type: ignore[attr-defined]
+        path = self.path.split("?", 1)[0]
+        state.requests.append(path)
+        prefix = f"/sumdb/{state.db.name}/"
+        if path.startswith(prefix):
+            rest = path[len(prefix) :]
+            if rest == "supported":
+                self._send(200)
+                return
+            try:
+                with urllib.request.urlopen(f"{state.db.url}/{rest}", timeout=10) as upstream:
+                    self._send(200, upstream.read(), upstream.headers.get_content_type())
+            except urllib.error.HTTPError as err:
+                self._send(err.code, err.read())
+            return
+        target = (state.tree / unquote(path).lstrip("/")).resolve()
+        if ".." in path.split("/") or not target.is_file():
+            self._send(404, b"not found\n")
+            return
+        self._send(200, target.read_bytes(), "application/octet-stream")
+
+
+@contextmanager
+def sumdb_proxy(tree: Path, db: SumDBServer) -> Iterator[SumDBProxy]:
+    state = SumDBProxy(tree=tree, db=db)
+    with _serving(_SumDBProxyHandler, state) as port:
+        state.url = f"http://127.0.0.1:{port}"
+        yield state
 
 
 # --- private Go registry (Artifact Keeper API) --------------------------------------------

@@ -193,6 +193,8 @@ def check_sumdb(
     *,
     retries: int = 5,
     state_dir: Path | None = None,
+    proxy: str = "",
+    proxy_headers: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """Look ``module@version`` up in the checksum database, verify its signed tree
     head and the record's inclusion, and compare the hashes with ours.
@@ -205,7 +207,16 @@ def check_sumdb(
     sumdb = parse_gosumdb(sumdb_value)
     if sumdb is None:
         return {"skipped": "GOSUMDB=off"}
-    record = lookup(client, sumdb, module, version, retries=retries, state_dir=state_dir)
+    record = lookup(
+        client,
+        sumdb,
+        module,
+        version,
+        retries=retries,
+        state_dir=state_dir,
+        proxy=proxy,
+        proxy_headers=proxy_headers,
+    )
     if record is None:
         return None
     if (record.zip_h1, record.mod_h1) != (zip_h1, mod_h1):

@@ -108,7 +108,7 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
     sumdb = sumdb_for(release)
     if sumdb is None:
         return state
-    from releasekit_tasks.ecosystems.go.artifacts import check_sumdb
+    from releasekit_tasks.ecosystems.go.artifacts import check_sumdb, read_headers
     from releasekit_tasks.http import make_client
 
     # The checksum database learns the version from the proxy: until it answers, the
@@ -123,6 +123,8 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
             state[f"{release.version}.mod"],
             retries=release.retries,
             state_dir=release.state_dir / "sumdb",
+            proxy=release.registry,
+            proxy_headers=read_headers(release.registry, release.token_env),
         )
     if found is None:
         return {}

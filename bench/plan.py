@@ -11,12 +11,19 @@ run them (a fresh ``python -m doit`` process each time, in the repo):
 Prints the median, min and max wall time of ``--runs`` runs (after one
 untimed warm-up) and the median CPU time (user + sys), which other work on
 the machine barely moves.
+
+The floor, measured in the same run: a dodo file that reads every manifest
+of the repo with tomllib/json (go.mod as text) and gives doit the same task
+names ``doit list --all`` printed, as trivial tasks; ``doit list --all`` on
+it is what no release tool on doit can beat. The ratio of the real listing to
+it is the target (≤ 1.2). ``--growth`` also times ``doit list --all`` on a
+5× larger repo: the time should grow at most 5×.
 The target is under 1 s each; a figure above that is profiled
 (``python -X importtime`` and cProfile) and the top entries printed. If pnpm
 is on PATH it also times ``pnpm -r ls --depth -1 --json`` on the pnpm part of
 the same repo, as a real peer figure.
 
-    source scripts/env.sh && python bench/plan.py [--packages 1000] [--runs 5] [--profile]
+    source scripts/env.sh && python bench/plan.py [--packages 1000] [--runs 5] [--growth] [--profile]
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ if str(REPO) not in sys.path:
 from bench.synthetic import SyntheticRepo, generate, load_average  # noqa: E402
 
 TARGET = 1.0  # seconds
+FLOOR_RATIO = 1.2  # doit list --all against the floor
+GROWTH = 5  # --growth: the larger repo has this many times the packages
 DOIT = [sys.executable, "-m", "doit"]
 COMMANDS = {
     "doit list --all": ["list", "--all"],
@@ -116,6 +125,88 @@ def check_output(name: str, out: str, repo: SyntheticRepo) -> str:
     return f"{len(deps)} packages, {edges} edges" + (f", {levels} levels" if levels else "")
 
 
+FLOOR_DODO = """\
+import json
+import tomllib
+
+with open("floor-manifests.json") as f:
+    MANIFESTS = json.load(f)
+with open("floor-tasks.json") as f:
+    TASKS = json.load(f)  # group -> subtask names ([] for a plain task)
+for path in MANIFESTS:
+    with open(path, "rb") as f:
+        if path.endswith(".toml"):
+            tomllib.load(f)
+        elif path.endswith(".json"):
+            json.load(f)
+        else:
+            f.read().decode()
+
+
+def _creator(group, names):
+    def create():
+        if not names:
+            return {"actions": None, "doc": group}
+        return ({"name": n, "actions": None, "doc": group + " " + n} for n in names)
+
+    create.__doc__ = group
+    return create
+
+
+for _group, _names in TASKS.items():
+    globals()["task_" + _group] = _creator(_group, _names)
+"""
+
+
+def write_floor(repo: SyntheticRepo, listing: str, folder: Path) -> list[str]:
+    """The floor's dodo file in ``folder``, mirroring the tasks of ``listing``."""
+    tasks: dict[str, list[str]] = {}
+    for line in listing.splitlines():
+        if not line.strip():
+            continue
+        group, _, name = line.split()[0].partition(":")
+        tasks.setdefault(group, [])
+        if name:
+            tasks[group].append(name)
+    manifests = [
+        str(path)
+        for pattern in ("pyproject.toml", "package.json", "go.mod")
+        for path in sorted(repo.root.rglob(pattern))
+        if "node_modules" not in path.parts
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "floor-manifests.json").write_text(json.dumps(manifests))
+    (folder / "floor-tasks.json").write_text(json.dumps(tasks))
+    (folder / "dodo.py").write_text(FLOOR_DODO)
+    return manifests
+
+
+def floor(repo: SyntheticRepo, listing: str, work: Path, runs: int) -> tuple[float, float]:
+    """Median wall and CPU of ``doit list --all`` on the floor (see the module doc)."""
+    folder = work / "floor"
+    manifests = write_floor(repo, listing, folder)
+    walls, cpus, out = timed([*DOIT, "list", "--all"], folder, runs)
+    print(f"{'floor: doit list --all, trivial tasks':<40} {describe(walls, cpus)}")
+    listed = sum(1 for line in out.splitlines() if line.strip())
+    print(f"    {listed} tasks listed, {len(manifests)} manifests read")
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def growth(packages: int, levels: int, work: Path, runs: int, base: tuple[float, float]) -> None:
+    """``doit list --all`` on a GROWTH× larger repo, against ``base`` (median wall, CPU)."""
+    big = generate(work / "big", packages=packages * GROWTH, levels=levels)
+    walls, cpus, out = timed([*DOIT, "list", "--all"], big.root, runs)
+    listed = sum(1 for line in out.splitlines() if line.strip())
+    name = f"doit list --all, {big.size} packages"
+    print(f"{name:<40} {describe(walls, cpus)}")
+    wall, cpu = statistics.median(walls) / base[0], statistics.median(cpus) / base[1]
+    verdict = "linear" if min(wall, cpu) <= GROWTH else "OVER"
+    print(
+        f"    {listed} tasks listed; {wall:.2f}× the {packages}-package wall time, "
+        f"{cpu:.2f}× its CPU ({verdict}: ≤ {GROWTH}×)"
+    )
+
+
 def pnpm_peer(repo: SyntheticRepo, runs: int) -> None:
     pnpm = shutil.which("pnpm")
     if pnpm is None:
@@ -178,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", type=int, default=6)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="profile even under the target")
+    parser.add_argument("--growth", action="store_true", help=f"also time a {GROWTH}x larger repo")
     parser.add_argument("--keep", action="store_true", help="keep the generated repo")
     args = parser.parse_args(argv)
 
@@ -200,14 +292,27 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"      {repo.root}\n")
         over, to_profile = [], []
+        medians: dict[str, tuple[float, float]] = {}
+        listing = ""
         for name, cmd_args in COMMANDS.items():
             times, cpus, out = timed([*DOIT, *cmd_args], repo.root, args.runs)
             print(f"{name:<40} {describe(times, cpus)}")
             print(f"    {check_output(name, out, repo)}")
+            medians[name] = statistics.median(times), statistics.median(cpus)
+            listing = out if name == "doit list --all" else listing
             if statistics.median(times) > TARGET:
                 over.append(name)
             if statistics.median(times) > TARGET or args.profile:
                 to_profile.append((name, cmd_args))
+        floor_wall, floor_cpu = floor(repo, listing, work, args.runs)
+        list_wall, list_cpu = medians["doit list --all"]
+        ratio = list_wall / floor_wall
+        print(
+            f"    doit list --all / floor: {ratio:.2f}× wall, {list_cpu / floor_cpu:.2f}× CPU "
+            f"({'within' if ratio <= FLOOR_RATIO else 'OVER'} the {FLOOR_RATIO}× target)"
+        )
+        if args.growth:
+            growth(args.packages, args.levels, work, args.runs, (list_wall, list_cpu))
         print()
         pnpm_peer(repo, args.runs)
         print("\nfor comparison, quoted from the DESIGN (not measured by this script):")

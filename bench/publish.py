@@ -16,7 +16,7 @@ the longest chain setup → build → upload → verify through the packages'
 internal dependencies (upload waits for its dependencies' verify). The CPU
 seconds of each run (doit and every tool it started) are printed too: on a
 2-core machine a run can never beat CPU seconds / 2. Last, the time of a no-op
-re-run (``doit publish`` in the repo just published).
+re-run (``doit -n N publish`` with the largest N, in the repo just published).
 
     source scripts/env.sh && python bench/publish.py [--packages 200] [--quick] [--jobs 1,4,8]
 """
@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
                 run = publish(repo, n)
                 runs.append(run)
                 print(f"  doit -n {n} publish: {run.wall:.1f} s", flush=True)
-            noop = publish(repos[-1], 1)
+            noop = publish(repos[-1], jobs[-1])
             # The -n 1 run's task names carry its own namespace: pair it with its repo.
             report(runs, work_of(repos[0], runs[0].elapsed), noop, cores)
             print(f"load average at the end: {load_average()}")
@@ -408,7 +408,8 @@ def report(runs: list[Run], work: Work, noop: Run, cores: int) -> None:
             f"{run.wall / bound:>11.2f}x{run.cpu:>7.1f}s{run.cpu / cores:>7.1f}s"
             f"{sum(run.elapsed.values()) / run.wall:>7.1f}"
         )
-    print(f"{'no-op re-run (-n 1)':<22}{noop.wall:>7.1f}s{'':>9}{'':>12}{noop.cpu:>7.1f}s")
+    label = f"no-op re-run (-n {noop.jobs})"
+    print(f"{label:<22}{noop.wall:>7.2f}s{'':>9}{'':>12}{noop.cpu:>7.1f}s")
     print(
         "\nbound = max(critical path, total work / n), from the -n 1 task times; "
         f"wall also holds doit's start-up and task loading. CPU/{cores}: no run on "

@@ -9,7 +9,9 @@ from pathlib import Path
 from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import CATALOGUE
 from releasekit_tasks.graph import (
+    SOFT,
     Graph,
+    edge_kind,
     find_cycles,
     release_units,
     self_dependencies,
@@ -105,11 +107,18 @@ def _package_findings(graph: Graph, package: Package, repo_root: Path) -> list[F
             continue
         uploads = package.publishable and not package.no_publish
         if uploads and ships_with_package(dep) and (not target.publishable or target.no_publish):
-            add(
-                "RK-CHECK-PRIVATE-DEP",
-                "error",
-                f"depends on unpublishable {target.id} ({target.reason or target.no_publish})",
-            )
+            why = target.reason or target.no_publish
+            if edge_kind(package, dep) == SOFT:
+                # An extra / peer on it: publishing works, installing that option does not.
+                add(
+                    "RK-CHECK-PRIVATE-DEP",
+                    "warning",
+                    f"its {dep.kind} dependency {target.id} is never uploaded ({why})",
+                )
+            else:
+                add(
+                    "RK-CHECK-PRIVATE-DEP", "error", f"depends on unpublishable {target.id} ({why})"
+                )
         if target.version is not None:
             mismatch = ecosystem.constraint_mismatch(dep, target.version)
             if mismatch:

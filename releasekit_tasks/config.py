@@ -7,7 +7,6 @@ documents each key listed in the schemas below.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,6 +206,8 @@ def _validate(
 ) -> None:
     for key, value in data.items():
         if key not in schema:
+            import difflib  # only for the error: not on every load
+
             close = difflib.get_close_matches(key, schema, n=1)
             hint = f" — did you mean `{close[0]}`?" if close else ""
             known = ", ".join(sorted(schema))
@@ -300,6 +301,8 @@ def _skip_checks(value: list[Any], path: Path, where: str) -> tuple[str, ...]:
 
     for code in value:
         if not isinstance(code, str) or code not in CATALOGUE:
+            import difflib  # only for the error
+
             close = difflib.get_close_matches(str(code), CATALOGUE, n=1)
             raise RKError(
                 "RK-CONFIG-VALUE",
@@ -418,9 +421,11 @@ def load_package_config(package_dir: Path, repo_root: Path) -> PackageConfig:
     """Read a package's own releasekit.toml; defaults when it has none.
 
     The repository root's releasekit.toml is the root config, never a package's.
+    Both paths are resolved (discovery resolves workspace roots; load_root_config
+    the repository root): no ``Path.resolve()`` per package.
     """
     path = package_dir / CONFIG_NAME
-    if package_dir.resolve() == repo_root.resolve() or not path.is_file():
+    if package_dir == repo_root or not path.is_file():
         return PackageConfig()
     data = read_toml(path)
     where = f"{path.parent.name}/{CONFIG_NAME}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import functools
 import logging
+import os
 import random
 import ssl
 import time
@@ -78,6 +79,18 @@ def make_client(timeout: float = 30.0, *, headers: Mapping[str, str] | None = No
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
     )
+
+
+def shared_client(headers: Mapping[str, str] | None = None) -> httpx.Client:
+    """This process's pooled client for the registry queries (one per set of headers):
+    connections stay open across the hundreds of small requests a run makes."""
+    return _client_of(os.getpid(), tuple(sorted((headers or {}).items())))
+
+
+@functools.cache
+def _client_of(pid: int, headers: tuple[tuple[str, str], ...]) -> httpx.Client:
+    # Keyed by process: a forked doit worker must not share its parent's sockets.
+    return make_client(headers=dict(headers))
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -232,10 +245,19 @@ def get_if_exists(
     headers: Mapping[str, str] | None = None,
     **retry: Unpack[RetryOptions],
 ) -> httpx.Response | None:
-    """GET ``url``: the 2xx response, ``None`` for 404/410, RK-REGISTRY-RESPONSE otherwise."""
+    """GET ``url``: the 2xx response, ``None`` for 404/410, RK-PREFLIGHT-CREDENTIALS for
+    401/403 (credentials missing or refused), RK-REGISTRY-RESPONSE otherwise."""
     response = request_with_retries(client, "GET", url, headers=headers, **retry)
     if response.status_code in NOT_FOUND:
         return None
+    if response.status_code in (401, 403):
+        raise RKError(
+            "RK-PREFLIGHT-CREDENTIALS",
+            f"GET {redact_url(url)} answered HTTP {response.status_code}: the registry wants "
+            "credentials it did not get (or refused them)",
+            fix="set the token (token_env) or add the host to ~/.netrc "
+            "(machine HOST login USER password TOKEN; NETRC names another file)",
+        )
     if not response.is_success:
         raise RKError(
             "RK-REGISTRY-RESPONSE",

@@ -7,7 +7,10 @@ releasekit.toml (group, publishable), and refuse duplicate ids.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +101,23 @@ def _apply_selection_lists(eco: EcosystemConfig, members: list[Package], path: P
 @functools.cache
 def collect_cached(root: Path) -> Workspace:
     """One collection per process: every task creator of a doit run shares it."""
-    return collect(root)
+    with gc_paused():
+        return collect(root)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No garbage collection while a large workspace loads: its objects live for the
+    whole run, so the collector would only walk them again and again (a fifth of the
+    CPU at 5,000 packages). Afterwards they are frozen out of later collections."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _apply_package_config(package: Package, repo_root: Path) -> None:

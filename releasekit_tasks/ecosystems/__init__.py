@@ -68,6 +68,9 @@ class Ecosystem:
     version_in_manifest: bool = True
     required_metadata: tuple[str, ...] = ("description", "license", "readme")
     checksum_key: str = "sha256"  # the artifact digest the registry's checksum is compared with
+    # False: the kind's tag names are fixed (Go's path-prefixed tags): no tag_format,
+    # no umbrella tag stands for one of its releases.
+    uses_tag_format: bool = True
     # True: upload asks the registry first and passes only the files it lacks,
     # refusing different bytes. False: upload is idempotent itself (Go's tag push).
     upload_checks_registry: bool = True
@@ -83,6 +86,17 @@ class Ecosystem:
     # True when a workspace root also finds the workspaces below it (Go's nested
     # go.mod scan): init then takes the root once, not each folder.
     covers_nested: bool = False
+    # --- CI (init --ci): what a job installs, and the registry token ----------------
+    # The token's environment variable when `token_env` is unset, and the CI
+    # secret that fills it (empty: no token, e.g. Go's tags).
+    default_token_env: str = ""
+    token_secret: str = ""
+    pip_tools: tuple[str, ...] = ()  # pip-installed next to releasekit (uv)
+    # GitHub Actions steps that set the toolchain up (uses:/run: mappings),
+    # and the same as shell lines for a GitLab job on a Python + Node image.
+    github_setup: tuple[dict, ...] = ()
+    gitlab_setup: tuple[str, ...] = ()
+    gitlab_needs_node: bool = False
 
     # --- discovery --------------------------------------------------------------
 
@@ -184,8 +198,9 @@ class Ecosystem:
     def install(self, root: Path) -> None:
         """Run the install step in the workspace at ``root``."""
 
-    def preflight(self, release: Release) -> None:
-        """Checks before any upload (not in dry runs); RKError when the release cannot go."""
+    def preflight(self, releases: list[Release]) -> None:
+        """Checks before any upload of these releases (not in dry runs, only releases the
+        registry lacks); RKError when one cannot go. One call per kind and run."""
 
     def build(self, release: Release) -> list[dict]:
         """Build into ``release.dist_dir``: one dict per artifact with ``file`` and its digests

@@ -10,3 +10,6 @@
 - :mod:`.versions_file` — the committed versions file (Go module versions)
 - :mod:`.stage` — ``version``, ``bump``, ``changelog``, ``prepare`` and ``tag``
 """
+
+# Where `doit version` writes the release manifest, under .releasekit/ (the version task's target).
+MANIFEST_FILE = "release-manifest.json"

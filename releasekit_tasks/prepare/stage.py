@@ -20,7 +20,7 @@ from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.forges import flow as forge_flow
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
-from releasekit_tasks.prepare import changelog
+from releasekit_tasks.prepare import MANIFEST_FILE, changelog
 from releasekit_tasks.prepare.bump import plan_edits, write_edits
 from releasekit_tasks.prepare.decide import Decision, VersionOptions, decide
 from releasekit_tasks.prepare.history import tag_names, umbrella_tag
@@ -30,7 +30,6 @@ from releasekit_tasks.publish.journal import write_atomically
 from releasekit_tasks.vcs import git, list_tags
 from releasekit_tasks.workspace import Workspace, collect
 
-MANIFEST = "release-manifest.json"
 PR_BODY = "release-pr.md"
 WORKTREE = "release-worktree"
 
@@ -88,11 +87,11 @@ def version(root: str, values: dict, dry_run: bool) -> None:
     decision = compute(Path(root), collect(Path(root)), values)
     print_decision(decision)
     if not dry_run:
-        _write(state_dir(Path(root)) / MANIFEST, decision.manifest.to_json())
+        _write(state_dir(Path(root)) / MANIFEST_FILE, decision.manifest.to_json())
 
 
 def read_manifest(root: Path) -> ReleaseManifest:
-    path = root / ".releasekit" / MANIFEST
+    path = root / ".releasekit" / MANIFEST_FILE
     if not path.is_file():
         raise RKError("RK-MANIFEST-MISSING", f"no {path}", path=path, fix="run `doit version`")
     manifest = ReleaseManifest.from_json(path.read_text(encoding="utf-8"), path)
@@ -176,6 +175,8 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
         for path in _changelog_edits(manifest, workspace.config, repo, write=False):
             print(f"would write  {path.relative_to(repo)}")
         print(f"would commit on {branch} and push it to {remote}")
+        if workspace.config.forge != "none" and push:
+            print(f"would open or update the Release PR of {branch} on {workspace.config.forge}")
         return
     tree = state_dir(repo) / WORKTREE
     _fresh_worktree(repo, tree, branch, manifest.head)
@@ -201,9 +202,7 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
 
 
 @_failing
-def tag(
-    root: str, values: dict, remote: str, push: bool, dry_run: bool, branch: str = ""
-) -> None:
+def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch: str = "") -> None:
     """Tag every selected package whose current version has no tag yet, at HEAD
     (after the Release PR merged), plus the umbrella tag of a synchronized release.
 
@@ -267,6 +266,7 @@ def _tag_release_pr(
     """Tags from the merged Release PR's manifest, on its merge commit; then forge releases."""
     manifest, pr = merged.manifest, merged.pr
     print(f"pr       #{pr.number} merged: tagging the versions in its manifest")
+    head = git(repo, "rev-parse", "HEAD").strip()
     target = "HEAD"
     if pr.merge_sha and git(repo, "cat-file", "-t", pr.merge_sha, check=False).strip() == "commit":
         target = pr.merge_sha
@@ -278,6 +278,14 @@ def _tag_release_pr(
         package = workspace.packages.get(release.id)
         if package is None or release.id not in selected:
             continue
+        if target in ("HEAD", head) and package.version not in (None, release.new_version):
+            raise RKError(
+                "RK-MANIFEST-STALE",
+                f"the merged Release PR #{pr.number} releases {release.id} "
+                f"{release.new_version}, but this checkout has {package.version}",
+                path=package.manifest,
+                fix="run `doit tag` on the Release PR's merge commit (or fix the PR body)",
+            )
         names = tag_names(package, workspace.config, release.new_version)
         tags[release.id] = names[0]
         wanted += [(n, f"{release.name} {release.new_version}") for n in names if n not in existing]

@@ -70,30 +70,48 @@ def is_complete(release: Release, remote: dict[str, str]) -> bool:
     return _ecosystem(release).is_complete(release, remote)
 
 
-def _status_path(release: Release) -> Path:
-    return release.state_dir / STATUS_FILE
+def _registry_status(state_dir: Path) -> dict[str, dict]:
+    """What the run-start query found: release slug -> {"complete", "remote"} ({} before it)."""
+    path = state_dir / STATUS_FILE
+    return read_json(path) if path.exists() else {}
 
 
 def _complete_on_registry(release: Release) -> bool:
-    path = _status_path(release)
-    if not path.exists():
-        return False
-    return bool(read_json(path).get(release.slug, {}).get("complete"))
+    return bool(_registry_status(release.state_dir).get(release.slug, {}).get("complete"))
 
 
 @_failing
 def query_registries(releases: list[Release], state_dir: str, concurrency: int = 16) -> None:
-    """Ask every registry about every release, concurrently, once per run."""
+    """Ask every registry about every release, concurrently, once per run.
+
+    A release whose receipt covers its artifacts was verified on its registry by an
+    earlier run (upload and verify skip it for the same reason): it is not asked
+    again, so a run with nothing to do makes no request at all.
+    """
+    status: dict[str, dict[str, Any]] = {}
+    ask_for = []
+    for release in releases:
+        if receipt_covers(str(release.receipt), str(release.artifacts_file)):
+            remote = read_json(release.receipt)["remote"]
+            status[release.slug] = {"complete": True, "remote": remote}
+        else:
+            ask_for.append(release)
+    known = len(status)
 
     def ask(release: Release) -> tuple[str, dict[str, Any]]:
         remote = remote_state(release, deep=False)
         return release.slug, {"complete": is_complete(release, remote), "remote": remote}
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        status = dict(pool.map(ask, releases))
+    if ask_for:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            status.update(pool.map(ask, ask_for))
     write_json(Path(state_dir) / STATUS_FILE, status)
     done = sum(s["complete"] for s in status.values())
-    print(f"registries hold {done} of {len(status)} release(s); {len(status) - done} to publish")
+    receipts = f" ({known} verified by an earlier run)" if known else ""
+    print(
+        f"registries hold {done} of {len(status)} release(s); "
+        f"{len(status) - done} to publish{receipts}"
+    )
 
 
 # --- preflight ---------------------------------------------------------------------
@@ -101,7 +119,15 @@ def query_registries(releases: list[Release], state_dir: str, concurrency: int =
 
 @_failing
 def preflight(releases: list[Release], root: str) -> None:
-    kinds = sorted({r.ecosystem for r in releases})
+    """Tools, clean tree, credentials, reachable registries and each ecosystem's own checks.
+
+    Runs after the query: releases the registries hold already are not built or
+    uploaded, so they need no tool (no Node start-up for pnpm's version), token,
+    reachability check or tag check.
+    """
+    status = _registry_status(Path(root) / ".releasekit")
+    pending = [r for r in releases if not status.get(r.slug, {}).get("complete")]
+    kinds = sorted({r.ecosystem for r in pending})
     tools = [list(get_ecosystem(kind).version_command) for kind in kinds]
     for command in [["git", "--version"], *(t for t in tools if t)]:
         try:
@@ -113,7 +139,7 @@ def preflight(releases: list[Release], root: str) -> None:
         print(f"tool   {out}")
     check_clean(Path(root))
     print("tree   clean")
-    for release in releases:
+    for release in pending:
         if release.token_env and not os.environ.get(release.token_env):
             raise RKError(
                 "RK-PREFLIGHT-CREDENTIALS",
@@ -122,11 +148,12 @@ def preflight(releases: list[Release], root: str) -> None:
             )
     # The ecosystems' own checks (configuration, tags) before the registries: a
     # misconfiguration is reported as itself, not as the wrong registry being down.
-    for release in releases:
-        if not release.dry_run:
-            _ecosystem(release).preflight(release)
-    retries = max((r.retries for r in releases), default=5)
-    for registry in sorted({r.registry for r in releases if not r.registry.startswith("file:")}):
+    for kind in kinds:
+        todo = [r for r in pending if r.ecosystem == kind and not r.dry_run]
+        if todo:
+            get_ecosystem(kind).preflight(todo)
+    retries = max((r.retries for r in pending), default=5)
+    for registry in sorted({r.registry for r in pending if not r.registry.startswith("file:")}):
         _check_reachable(registry, retries)
         print(f"reach  {registry}")
 

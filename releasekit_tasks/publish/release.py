@@ -13,6 +13,7 @@ Files under ``<repo>/.releasekit/``:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -45,23 +46,25 @@ class Release:
     retries: int = 5
     trusted_publishing: str = "never"  # automatic | always | never (see publish/trusted.py)
 
-    @property
+    # Cached (in the instance dict, which a frozen dataclass still has): the task
+    # creators ask for these paths several times per package.
+    @functools.cached_property
     def slug(self) -> str:
         return f"{self.id.replace('/', '__')}@{self.version}"
 
-    @property
+    @functools.cached_property
     def state_dir(self) -> Path:
         return Path(self.repo_root) / ".releasekit"
 
-    @property
+    @functools.cached_property
     def dist_dir(self) -> Path:
         return self.state_dir / "dist" / self.slug
 
-    @property
+    @functools.cached_property
     def artifacts_file(self) -> Path:
         return self.dist_dir / "artifacts.json"
 
-    @property
+    @functools.cached_property
     def receipt(self) -> Path:
         return self.state_dir / "receipts" / f"{self.slug}.json"
 

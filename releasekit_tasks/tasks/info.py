@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from doit.exceptions import TaskFailed
 
@@ -21,11 +22,13 @@ from releasekit_tasks.graph import (
     dependencies_of,
     dependents_of,
     resolve_package,
+    select,
     subgraph,
 )
-from releasekit_tasks.prepare.decide import Decision
-from releasekit_tasks.prepare.stage import options_from
 from releasekit_tasks.tasks.loading import load_graph, repo_root, selection, selection_params
+
+if TYPE_CHECKING:
+    from releasekit_tasks.prepare.decide import Decision
 
 QUIET = {"quiet": True}
 
@@ -35,8 +38,10 @@ def show_plan(
 ) -> TaskFailed | None:
     try:
         graph = load_graph(Path(root))
-        assert_valid(graph)
         chosen = selection(group, package, ecosystem)
+        # Only what was asked for must be sound: a cycle elsewhere does not block --package.
+        picked, pulled = select(graph, chosen)
+        assert_valid(graph if chosen.is_everything else subgraph(graph, picked | pulled))
         rows = plan.make_plan(graph, chosen, _next_versions(Path(root), graph, chosen))
     except RKError as err:
         return TaskFailed(err.render())
@@ -52,6 +57,7 @@ def show_plan(
 def _next_versions(root: Path, graph, chosen) -> Decision | None:
     """What `doit prepare` would release now (None outside git or in an empty history)."""
     from releasekit_tasks.prepare.decide import decide
+    from releasekit_tasks.prepare.stage import options_from
     from releasekit_tasks.tasks.prepare import option_values
     from releasekit_tasks.vcs import git, repo_toplevel
     from releasekit_tasks.workspace import collect_cached

@@ -20,7 +20,7 @@ from pathlib import Path
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.forges.flow import release_branch
-from releasekit_tasks.prepare import stage as prepare
+from releasekit_tasks.prepare import MANIFEST_FILE
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.tasks.publish import option
 from releasekit_tasks.vcs import git, repo_toplevel
@@ -65,8 +65,15 @@ def manifest_is_current(task: object, values: dict, root: str, options: dict) ->
     return values.get("fingerprint") == fingerprint(root, options)
 
 
+def stage(action: str, *args: object) -> object:
+    """Run an action of the prepare stage; imported when a task runs, not by `doit list`."""
+    from releasekit_tasks.prepare import stage
+
+    return getattr(stage, action)(*args)
+
+
 def _version(root: str, options: dict, dry_run: bool) -> dict | object:
-    failed = prepare.version(root, options, dry_run)
+    failed = stage("version", root, options, dry_run)
     return failed if failed is not None else {"fingerprint": fingerprint(root, options)}
 
 
@@ -90,7 +97,7 @@ def task_version() -> dict:
     if dry_run:
         task["uptodate"] = [False]
     else:
-        task["targets"] = [str(root / ".releasekit" / prepare.MANIFEST)]
+        task["targets"] = [str(root / ".releasekit" / MANIFEST_FILE)]
         task["uptodate"] = [(manifest_is_current, [str(root), values])]
     return task
 
@@ -99,7 +106,7 @@ def task_bump() -> dict:
     """Write the decided versions into the working tree: manifests, versions file, lockfiles."""
     root = repo_root()
     return {
-        "actions": [(prepare.bump, [str(root), option_values(), _flag("dry_run")])],
+        "actions": [(stage, ["bump", str(root), option_values(), _flag("dry_run")])],
         "task_dep": ["version"],
         "uptodate": [False],
         "verbosity": 2,
@@ -110,7 +117,7 @@ def task_changelog() -> dict:
     """Prepend each released package's CHANGELOG.md section in the working tree."""
     root = repo_root()
     return {
-        "actions": [(prepare.write_changelogs, [str(root), option_values(), _flag("dry_run")])],
+        "actions": [(stage, ["write_changelogs", str(root), option_values(), _flag("dry_run")])],
         "task_dep": ["version"],
         "uptodate": [False],
         "verbosity": 2,
@@ -124,8 +131,9 @@ def task_prepare() -> dict:
     return {
         "actions": [
             (
-                prepare.prepare,
+                stage,
                 [
+                    "prepare",
                     str(root),
                     values,
                     _release_branch(root, values),
@@ -148,8 +156,9 @@ def task_tag() -> dict:
     return {
         "actions": [
             (
-                prepare.tag,
+                stage,
                 [
+                    "tag",
                     str(root),
                     values,
                     option("remote", "origin"),

@@ -3,7 +3,7 @@
 For every publishable package P at version V in the selection:
 
     query                  ask every registry, once and concurrently, what it holds
-    preflight              tools, clean tree, credentials, registries, tags
+    preflight   ← query    tools, clean tree, credentials, registries, tags (for what they lack)
     build:P     ← query    artifacts under .releasekit/dist/ (target: artifacts.json)
     upload:P    ← build:P, preflight, verify:D for each internal dependency D
     verify:P    ← upload:P poll the registry, compare checksums (target: receipt)
@@ -33,7 +33,7 @@ from releasekit_tasks.publish import actions, trusted
 from releasekit_tasks.publish.release import Release
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
-from releasekit_tasks.workspace import Workspace, collect_cached
+from releasekit_tasks.workspace import Workspace, collect_cached, gc_paused
 
 T = TypeVar("T")
 
@@ -85,6 +85,11 @@ class ReleaseSet:
 
 @functools.cache
 def release_set(root: Path) -> ReleaseSet:
+    with gc_paused():
+        return _release_set(root)
+
+
+def _release_set(root: Path) -> ReleaseSet:
     try:
         workspace = collect_cached(root)
         graph = build_graph(workspace.packages.values())
@@ -93,15 +98,17 @@ def release_set(root: Path) -> ReleaseSet:
         chosen, pulled = select(graph, selection)
     except RKError as err:
         return ReleaseSet({}, {}, {}, err.render())
+    selected = chosen | pulled
     wanted = [
         pid
         for pid in graph.nodes
-        if pid in chosen | pulled
+        if pid in selected
         and graph.nodes[pid].publishable
         and graph.nodes[pid].version
         and not graph.nodes[pid].no_publish  # exclude_publish: versioned, never uploaded
     ]
-    releases = {pid: make_release(workspace, graph, pid) for pid in wanted}
+    run = run_options(workspace)
+    releases = {pid: make_release(workspace, graph, pid, run) for pid in wanted}
     # A release unit's members are released together: none waits for another.
     deps = {
         pid: [d for d in graph.deps[pid] if d in releases and not graph.same_unit(pid, d)]
@@ -125,12 +132,49 @@ def _raise_as_dodo_error(func: Callable[..., T], *args: Any) -> T:
         raise InvalidDodoFile(err.render()) from None
 
 
-def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
+@dataclass(frozen=True)
+class RunOptions:
+    """The options of this run that every release carries (read once, not per package)."""
+
+    dry_run: bool
+    poll_timeout: float
+    retries: int
+    trusted_publishing: str
+
+
+def run_options(workspace: Workspace) -> RunOptions:
+    return RunOptions(
+        dry_run=option("dry_run", "0") not in ("", "0", "false", "no"),
+        poll_timeout=float(option("poll_timeout", "300")),
+        retries=int(option("retries", "5")),
+        trusted_publishing=trusted.mode(
+            option("trusted_publishing", workspace.config.trusted_publishing)
+        ),
+    )
+
+
+@functools.cache
+def _label_option(name: str) -> str | None:
+    """``registry_<label>``-style options: None when not given."""
+    value = option(name, "\0")
+    return None if value == "\0" else value
+
+
+def make_release(
+    workspace: Workspace, graph: Graph, pid: str, run: RunOptions | None = None
+) -> Release:
+    """The plain-data release of ``pid``; ``run`` (this run's options) is read when not given."""
+    run = run or run_options(workspace)
     package = graph.nodes[pid]
     eco = workspace.config.ecosystems[package.label]
     ecosystem = get_ecosystem(package.ecosystem)
-    registry = option(f"registry_{package.label}", package.registry)
-    upload_url = option(f"upload_url_{package.label}", eco.upload_url or "")
+    registry = _label_option(f"registry_{package.label}")
+    if registry is None:
+        registry = package.registry
+    upload_url = _label_option(f"upload_url_{package.label}")
+    if upload_url is None:
+        upload_url = eco.upload_url or ""
+    sumdb = _label_option(f"sumdb_{package.label}")
     # Soft edges (extras, peer/optional deps) are pinned too: the published metadata must be right.
     pins = tuple(
         (graph.nodes[dep].name, graph.nodes[dep].version or "")
@@ -155,36 +199,41 @@ def make_release(workspace: Workspace, graph: Graph, pid: str) -> Release:
             package, tag_format(package, workspace.config), toplevel(workspace.config)
         ),
         proxy_dir=str(eco.proxy_dir) if eco.proxy_dir else "",
-        sumdb=option(f"sumdb_{package.label}", eco.sumdb or ""),
+        sumdb=(eco.sumdb or "") if sumdb is None else sumdb,
         private=eco.private or "",
-        dry_run=option("dry_run", "0") not in ("", "0", "false", "no"),
-        poll_timeout=float(option("poll_timeout", "300")),
-        retries=int(option("retries", "5")),
-        trusted_publishing=trusted.mode(
-            option("trusted_publishing", workspace.config.trusted_publishing)
-        ),
+        dry_run=run.dry_run,
+        poll_timeout=run.poll_timeout,
+        retries=run.retries,
+        trusted_publishing=run.trusted_publishing,
     )
 
 
 @functools.cache
 def tracked_files(root: Path) -> dict[str, list[str]]:
-    """Tracked files per package folder (one git call), for build's file_dep."""
+    """Tracked files per package folder (one git call), for build's file_dep.
+
+    Plain strings, not Path objects: a thousand packages have tens of thousands of files.
+    """
     releases = release_set(root).releases
-    folders = {Path(r.path): pid for pid, r in releases.items()}
-    result: dict[str, list[str]] = {pid: [] for pid in releases}
     top = repo_toplevel(root)
     if top is None:
         return {pid: [r.manifest] for pid, r in releases.items()}
+    prefix = str(top) + os.sep
+    # Package folder relative to the repository ("" for the root) -> package id.
+    folders = {
+        r.path.removeprefix(prefix) if r.path != str(top) else "": pid
+        for pid, r in releases.items()
+    }
+    result: dict[str, list[str]] = {pid: [] for pid in releases}
     for name in git(top, "ls-files", "-z").split("\0"):
-        if not name:
-            continue
-        path = top / name
-        for parent in path.parents:
-            owner = folders.get(parent)
+        folder = name
+        while name:
+            folder = folder.rpartition("/")[0]
+            owner = folders.get(folder)
             if owner is not None:
-                result[owner].append(str(path))
+                result[owner].append(prefix + name)
                 break
-            if parent == top:
+            if not folder:
                 break
     return result
 
@@ -250,6 +299,7 @@ def task_preflight() -> dict:
         return broken
     return {
         "actions": [(actions.preflight, [list(releases.values()), str(root)])],
+        "task_dep": ["query"],  # what the registries hold already needs no checks
         "uptodate": [False],
         "verbosity": 2,
     }
@@ -380,7 +430,12 @@ def _forge(root: Path) -> str:
 
 def _published(releases: dict[str, Release]) -> dict[str, dict[str, str]]:
     return {
-        pid: {"name": r.name, "version": r.version, "registry": r.registry, "ecosystem": r.ecosystem}
+        pid: {
+            "name": r.name,
+            "version": r.version,
+            "registry": r.registry,
+            "ecosystem": r.ecosystem,
+        }
         for pid, r in releases.items()
     }
 

@@ -41,12 +41,18 @@ class Go(Ecosystem):
     required_metadata = ("license", "readme")
     checksum_key = "h1"
     upload_checks_registry = False
+    uses_tag_format = False
     # Go modules may require each other in a cycle (opentelemetry-go: otel ↔ otel/metric):
     # the go command builds them, so the cycle is one release unit.
     allows_cycles = True
     # Release tags are the go command's `<module dir>/vX.Y.Z`, not a tag_format.
     fixed_tags = True
     covers_nested = True
+    github_setup = ({"uses": "actions/setup-go@v6", "with": {"go-version": "stable"}},)
+    gitlab_setup = (
+        'curl -fsSL "https://go.dev/dl/go${RK_GO_VERSION}.linux-amd64.tar.gz" | tar -C /usr/local -xz',
+        'export PATH="/usr/local/go/bin:$PATH"',
+    )
 
     def detect(self, folder: Path) -> bool:
         return discover.detect(folder)
@@ -116,10 +122,10 @@ class Go(Ecosystem):
         # A private module (no dot in its path: genkit's samples) is never fetched by path.
         return findings(package, repo_root) if package.publishable else []
 
-    def preflight(self, release: Release) -> None:
+    def preflight(self, releases: list[Release]) -> None:
         from releasekit_tasks.ecosystems.go.publish import preflight
 
-        preflight(release)
+        preflight(releases)
 
     def build(self, release: Release) -> list[dict]:
         from releasekit_tasks.ecosystems.go.publish import build

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releasekit_tasks import vcs
@@ -66,11 +66,22 @@ def tag_prefix(module_dir: Path, module_path: str, repo_root: Path) -> str:
     """The tag prefix of a module: its folder in the repository plus ``/``
     (``"plugins/foo/"``), ``""`` for the root module. A trailing ``vN`` folder
     of a ``/vN`` module is dropped: ``foo/v2`` is tagged ``foo/v2.0.0``."""
-    rel = PurePosixPath(Path(os.path.relpath(module_dir, repo_root)).as_posix())
+    rel = relative(module_dir, repo_root)
+    rel = "" if rel == "." else rel
     major = major_suffix(module_path)
-    if major is not None and rel.name == f"v{major}":
-        rel = rel.parent
-    return "" if rel == PurePosixPath(".") else f"{rel}/"
+    if major is not None and rel.rpartition("/")[2] == f"v{major}":
+        rel = rel.rpartition("/")[0]
+    return f"{rel}/" if rel else ""
+
+
+def relative(path: Path, root: Path) -> str:
+    """``os.path.relpath`` as POSIX, without its two ``getcwd`` calls for the common
+    case of a folder inside ``root`` (a thousand modules ask)."""
+    text, top = str(path), str(root)
+    if text == top:
+        return "."
+    rel = text[len(top) + 1 :] if text.startswith(top + os.sep) else os.path.relpath(text, top)
+    return rel.replace(os.sep, "/")
 
 
 def tag_for(prefix: str, version: str) -> str:
@@ -118,7 +129,7 @@ def discover(eco: EcosystemConfig, root: RootConfig) -> list[Package]:
     members = _members(mods)
     repo = root.root.resolve()
     versions = _Versions(repo, root.versions_file)
-    repo_license = _first_file(vcs.repo_toplevel(repo) or repo, "LICENSE")
+    repo_license = _first_files(vcs.repo_toplevel(repo) or repo, "LICENSE").get("LICENSE")
     packages = []
     for mod in mods:
         folder = mod.path.parent
@@ -221,28 +232,31 @@ def _fetchable(module: str) -> tuple[bool, str]:
     )
 
 
-def _first_file(folder: Path, prefix: str) -> Path | None:
-    """The first file (by name) in ``folder`` whose name starts with ``prefix``, any case."""
+def _first_files(folder: Path, *prefixes: str) -> dict[str, Path]:
+    """Prefix -> the first file (by name) in ``folder`` whose name starts with it, any
+    case; one directory listing for all the prefixes."""
+    found: dict[str, str] = {}
     try:
-        names = sorted(
-            e.name for e in os.scandir(folder) if e.name.upper().startswith(prefix) and e.is_file()
-        )
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                upper = entry.name.upper()
+                for prefix in prefixes:
+                    if (
+                        upper.startswith(prefix)
+                        and (prefix not in found or entry.name < found[prefix])
+                        and entry.is_file()
+                    ):
+                        found[prefix] = entry.name
     except OSError:
-        return None
-    return folder / names[0] if names else None
+        return {}
+    return {prefix: folder / name for prefix, name in found.items()}
 
 
 def _metadata(folder: Path, repo_license: Path | None, repo_root: Path) -> dict[str, str]:
     """readme / license: the files' paths relative to the repository root (POSIX)."""
-    found = {
-        "readme": _first_file(folder, "README"),
-        "license": _first_file(folder, "LICENSE") or repo_license,
-    }
-    return {
-        key: Path(os.path.relpath(path, repo_root)).as_posix()
-        for key, path in found.items()
-        if path is not None
-    }
+    files = _first_files(folder, "README", "LICENSE")
+    found = {"readme": files.get("README"), "license": files.get("LICENSE") or repo_license}
+    return {key: relative(path, repo_root) for key, path in found.items() if path is not None}
 
 
 class _Versions:
@@ -255,7 +269,7 @@ class _Versions:
         self._tags: dict[str, list[str]] | None = None
 
     def of(self, folder: Path, module: str) -> tuple[str | None, str]:
-        key = Path(os.path.relpath(folder, self.repo)).as_posix()
+        key = relative(folder, self.repo)
         if key in self.pinned:
             return self._checked(key, self.pinned[key]), "versions file"
         toplevel = vcs.repo_toplevel(self.repo)

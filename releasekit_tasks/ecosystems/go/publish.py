@@ -67,6 +67,22 @@ def build(release: Release) -> list[dict]:
     ]
 
 
+def check_registry_config(release: Release) -> None:
+    """Uploads to a private registry are read back from its GOPROXY, never the public one."""
+    from urllib.parse import urlsplit
+
+    from releasekit_tasks.http import redact_url
+
+    if release.upload_url and urlsplit(release.registry).hostname == "proxy.golang.org":
+        raise RKError(
+            "RK-CONFIG-VALUE",
+            f"{release.id}: uploads go to {redact_url(release.upload_url)}, but `registry` "
+            "is the public proxy, which never serves a private registry's modules",
+            fix="set `registry` to the private registry's GOPROXY endpoint "
+            '(Artifact Keeper: registry = "https://HOST/go/REPO")',
+        )
+
+
 def proxy_state(release: Release, *, deep: bool = True) -> dict[str, str]:
     """``{"<v>.zip": h1, "<v>.mod": h1}`` as the proxy serves them ({} if it lacks the version).
 
@@ -75,26 +91,22 @@ def proxy_state(release: Release, *, deep: bool = True) -> dict[str, str]:
     from releasekit_tasks.ecosystems.go import registry as goproxy
     from releasekit_tasks.ecosystems.go.artifacts import read_headers
     from releasekit_tasks.ecosystems.go.modzip import h1_hash_gomod, h1_hash_zip
-    from releasekit_tasks.http import make_client
+    from releasekit_tasks.http import shared_client
 
+    check_registry_config(release)  # before any request: the query runs first
     headers = read_headers(release.registry, release.token_env)
     retry: RetryOptions = {"retries": release.retries}
-    with make_client(headers=headers) as client:
-        if goproxy.info(client, release.registry, release.name, release.version, **retry) is None:
-            return {}
-        if not deep:
-            return {"info": release.version}
-        with tempfile.TemporaryDirectory(prefix="rk-goproxy-") as tmp:
-            zip_path = goproxy.fetch_zip(
-                client,
-                release.registry,
-                release.name,
-                release.version,
-                Path(tmp) / "m.zip",
-                **retry,
-            )
-            zip_h1 = h1_hash_zip(zip_path)
-        mod = goproxy.fetch_mod(client, release.registry, release.name, release.version, **retry)
+    client = shared_client(headers)
+    if goproxy.info(client, release.registry, release.name, release.version, **retry) is None:
+        return {}
+    if not deep:
+        return {"info": release.version}
+    with tempfile.TemporaryDirectory(prefix="rk-goproxy-") as tmp:
+        zip_path = goproxy.fetch_zip(
+            client, release.registry, release.name, release.version, Path(tmp) / "m.zip", **retry
+        )
+        zip_h1 = h1_hash_zip(zip_path)
+    mod = goproxy.fetch_mod(client, release.registry, release.name, release.version, **retry)
     return {f"{release.version}.zip": zip_h1, f"{release.version}.mod": h1_hash_gomod(mod)}
 
 
@@ -109,23 +121,22 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
     if sumdb is None:
         return state
     from releasekit_tasks.ecosystems.go.artifacts import check_sumdb, read_headers
-    from releasekit_tasks.http import make_client
+    from releasekit_tasks.http import shared_client
 
     # The checksum database learns the version from the proxy: until it answers, the
     # release is not verified (verify polls); other hashes there are a hard error.
-    with make_client() as client:
-        found = check_sumdb(
-            client,
-            sumdb,
-            release.name,
-            release.version,
-            zip_h1,
-            state[f"{release.version}.mod"],
-            retries=release.retries,
-            state_dir=release.state_dir / "sumdb",
-            proxy=release.registry,
-            proxy_headers=read_headers(release.registry, release.token_env),
-        )
+    found = check_sumdb(
+        shared_client(),
+        sumdb,
+        release.name,
+        release.version,
+        zip_h1,
+        state[f"{release.version}.mod"],
+        retries=release.retries,
+        state_dir=release.state_dir / "sumdb",
+        proxy=release.registry,
+        proxy_headers=read_headers(release.registry, release.token_env),
+    )
     if found is None:
         return {}
     return {**state, "sumdb": json.dumps(found, sort_keys=True)}
@@ -152,14 +163,21 @@ def _tag_commit(repo: Path, tag: str) -> str | None:
     return out or None
 
 
-def _remote_tag_commit(repo: Path, tag: str) -> str | None:
-    if "origin" not in git(repo, "remote").split():
-        return None
-    out = git(repo, "ls-remote", "--tags", "origin", f"refs/tags/{tag}", f"refs/tags/{tag}^{{}}")
-    refs = {
-        ref: sha for sha, ref in (line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+def _has_origin(repo: Path) -> bool:
+    return "origin" in git(repo, "remote").split()
+
+
+def _remote_tags(repo: Path, *patterns: str) -> dict[str, str]:
+    """Tags on origin matching ``patterns`` -> commit (annotated tags peeled); {} without origin."""
+    if not _has_origin(repo):
+        return {}
+    out = git(repo, "ls-remote", "--tags", "origin", *patterns)
+    refs = {ref: sha for sha, _, ref in (line.partition("\t") for line in out.splitlines())}
+    return {
+        ref.removeprefix("refs/tags/"): refs.get(f"{ref}^{{}}", sha)
+        for ref, sha in refs.items()
+        if ref.startswith("refs/tags/") and not ref.endswith("^{}")
     }
-    return refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
 
 
 def tag_drift(release: Release, tag: str) -> str | None:
@@ -189,24 +207,18 @@ def tag_drift(release: Release, tag: str) -> str | None:
     return None
 
 
-def preflight(release: Release) -> None:
-    """Before any upload: the tag may not point elsewhere, and a private registry's
-    credentials (token or .netrc) are there."""
-    check_tag(release)
-    if release.upload_url:
-        from urllib.parse import urlsplit
+def preflight(releases: list[Release]) -> None:
+    """Before any upload: no tag may point elsewhere, a private registry's `registry` is
+    its GOPROXY, and its credentials (token or .netrc) are there."""
 
+    check_tags(releases)
+    for release in releases:
+        if not release.upload_url:
+            continue
         from releasekit_tasks.ecosystems.go.artifacts import upload_headers
         from releasekit_tasks.http import redact_url
 
-        if urlsplit(release.registry).hostname == "proxy.golang.org":
-            raise RKError(
-                "RK-CONFIG-VALUE",
-                f"{release.id}: uploads go to {redact_url(release.upload_url)}, but `registry` "
-                "is the public proxy, which never serves a private registry's modules",
-                fix="set `registry` to the private registry's GOPROXY endpoint "
-                '(Artifact Keeper: registry = "https://HOST/go/REPO")',
-            )
+        check_registry_config(release)
 
         if not upload_headers(release.upload_url, release.token_env):
             raise RKError(
@@ -217,20 +229,28 @@ def preflight(release: Release) -> None:
             )
 
 
-def check_tag(release: Release) -> None:
-    """A release tag may exist only if it already points at the release commit."""
-    repo = _repo(release)
+def check_tags(releases: list[Release]) -> None:
+    """A release tag may exist only if it already points at the release commit.
+
+    One local tag listing and one ``git ls-remote`` for all the modules.
+    """
+    if not releases:
+        return
+    from releasekit_tasks.prepare.history import all_tags
+
+    repo = _repo(releases[0])
     head = git(repo, "rev-parse", "HEAD").strip()
-    for where, commit in (
-        ("local", _tag_commit(repo, release.tag)),
-        ("origin", _remote_tag_commit(repo, release.tag)),
-    ):
-        if commit is not None and commit != head:
-            raise RKError(
-                "RK-GO-TAG-MOVED",
-                f"tag {release.tag} ({where}) points at {commit[:12]}, not the release commit {head[:12]}",
-                path=repo,
-            )
+    patterns = [p for r in releases for p in (f"refs/tags/{r.tag}", f"refs/tags/{r.tag}^{{}}")]
+    local, remote = all_tags(repo), _remote_tags(repo, *patterns)
+    for release in releases:
+        for where, tags in (("local", local), ("origin", remote)):
+            commit = tags.get(release.tag)
+            if commit is not None and commit != head:
+                raise RKError(
+                    "RK-GO-TAG-MOVED",
+                    f"tag {release.tag} ({where}) points at {commit[:12]}, not the release commit {head[:12]}",
+                    path=repo,
+                )
 
 
 def _in_tree(release: Release) -> bool:
@@ -248,11 +268,11 @@ def _in_tree(release: Release) -> bool:
 def upload(release: Release) -> None:
     """Tag the release commit and push the tag; in private mode, write the GOPROXY tree."""
     repo = _repo(release)
-    check_tag(release)
+    check_tags([release])
     if _tag_commit(repo, release.tag) is None:
         git(repo, "tag", "-a", release.tag, "-m", f"{release.name} {release.version}", "HEAD")
         print(f"tagged {release.tag}")
-    if "origin" in git(repo, "remote").split() and _remote_tag_commit(repo, release.tag) is None:
+    if _has_origin(repo) and release.tag not in _remote_tags(repo, f"refs/tags/{release.tag}"):
         try:
             git(repo, "push", "origin", f"refs/tags/{release.tag}")
         except subprocess.CalledProcessError as exc:

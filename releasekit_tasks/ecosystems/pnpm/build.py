@@ -76,12 +76,11 @@ def check_tarball(tarball: Path) -> None:
 def remote_integrity(release: Release) -> str | None:
     """npm's ``dist.integrity`` of this version, or None when the registry lacks it."""
     from releasekit_tasks.ecosystems.pnpm import registry as npm
-    from releasekit_tasks.http import make_client
+    from releasekit_tasks.http import shared_client
 
-    with make_client() as client:
-        dist = npm.version_dist(
-            client, release.registry, release.name, release.version, token=_token(release)
-        )
+    dist = npm.version_dist(
+        shared_client(), release.registry, release.name, release.version, token=_token(release)
+    )
     return dist.get("integrity") if dist else None
 
 

@@ -430,8 +430,41 @@ def _yaml_field(config_path: Path, key: str, problem: str) -> RKError:
     )
 
 
+# The usual pnpm-workspace.yaml: comments, `packages:` and one glob per `- ` item
+# (plain, or quoted without escapes). Read without PyYAML, whose import costs more
+# than the rest of the discovery; anything else goes to PyYAML.
+_SIMPLE_LINE = re.compile(
+    r"""[ \t]*(?:\#.*)?|packages:(?:[ \t]+(?:\#.*)?)?"""
+    r"""| +-[ \t]+(?:'(?P<single>[^'\n]*)'|"(?P<double>[^"\\\n]*)"|(?P<plain>[A-Za-z0-9._/][^#'":\s]*))"""
+    r"""(?:[ \t]+(?:\#.*)?)?"""
+)
+
+
+def _simple_workspace(text: str) -> dict[str, Any] | None:
+    packages: list[str] = []
+    header = False
+    for line in text.splitlines():
+        m = _SIMPLE_LINE.fullmatch(line)
+        if m is None:
+            return None
+        item = next((g for g in m.group("single", "double", "plain") if g is not None), None)
+        if line.startswith("packages:"):
+            if header:
+                return None  # a repeated key: PyYAML says what it means
+            header = True
+        elif item is not None and header:
+            packages.append(item)
+        elif item is not None:
+            return None
+    return {"packages": packages} if header else None
+
+
 def _load_yaml(path: Path) -> dict[str, Any]:
-    import yaml  # lazy: only pnpm workspaces pay for it
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    simple = _simple_workspace(text)
+    if simple is not None:
+        return simple
+    import yaml  # lazy: only unusual workspace files pay for it
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:

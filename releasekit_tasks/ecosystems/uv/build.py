@@ -109,10 +109,9 @@ def check_wheel_pins(wheel: Path, pins: dict[str, str], mode: str) -> None:
 def remote_files(release: Release) -> dict[str, str]:
     """filename -> sha256 of what the index holds for this version."""
     from releasekit_tasks.ecosystems.uv import registry as pypi
-    from releasekit_tasks.http import make_client
+    from releasekit_tasks.http import shared_client
 
-    with make_client() as client:
-        return pypi.version_files(client, release.registry, release.name, release.version)
+    return pypi.version_files(shared_client(), release.registry, release.name, release.version)
 
 
 def upload(release: Release, files: list[Path]) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
+import re
 import subprocess
 import tomllib
 from collections import ChainMap
@@ -28,8 +29,6 @@ from collections.abc import Container, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from releasekit_tasks.errors import RKError
@@ -198,16 +197,15 @@ def _package(label: str, folder: Path, doc: dict[str, Any]) -> Package:
             path=manifest,
             line=_line_containing(manifest, "[project]"),
         )
-    try:
-        name = canonicalize_name(raw_name, validate=True)
-    except InvalidName:
+    if not _NAME.fullmatch(raw_name):
         raise RKError(
             "RK-MANIFEST-FIELD",
             f"[project] name `{raw_name}` is not a valid Python package name",
             path=manifest,
             line=key_line(manifest, "name"),
             fix="use letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit",
-        ) from None
+        )
+    name = canonicalize_name(raw_name)
     version, version_source = _version(project, manifest)
     classifiers = _string_list(project.get("classifiers", []), manifest, "project.classifiers")
     private = next((c for c in classifiers if c.startswith(PRIVATE_CLASSIFIER_PREFIX)), None)
@@ -290,7 +288,7 @@ def _dependencies(
     for kind, text in declared:
         try:
             name, spec = _parse_requirement(text)
-        except InvalidRequirement as exc:
+        except ValueError as exc:  # packaging's InvalidRequirement
             raise RKError(
                 "RK-MANIFEST-PARSE",
                 f"invalid requirement `{text}` ({kind}): {exc}",
@@ -317,9 +315,32 @@ def _group_entries(entries: Any, manifest: Path, group: str) -> list[str]:
     return requirements
 
 
+# PEP 508 names and PEP 503 normalization, as packaging.utils has them: importing that
+# (and the platform tags it brings) would cost more than reading a hundred manifests.
+_NAME = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[-_.]+")
+# The usual requirement: a name, maybe one bound on a release version (`acme-core>=0.3`).
+_SIMPLE_REQUIREMENT = re.compile(
+    r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:(==|!=|<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)*))?\s*"
+)
+
+
+def canonicalize_name(name: str) -> str:
+    return _SEPARATORS.sub("-", name).lower()
+
+
 @functools.cache
 def _parse_requirement(text: str) -> tuple[str, str]:
-    """(normalized name, constraint) of a PEP 508 string; cached because members repeat them."""
+    """(normalized name, constraint) of a PEP 508 string; cached because members repeat them.
+
+    The usual shapes are read with one regex; anything else (extras, markers, several
+    bounds, URLs) by packaging, which raises InvalidRequirement (a ValueError)."""
+    simple = _SIMPLE_REQUIREMENT.fullmatch(text)
+    if simple:
+        name, operator, version = simple.groups()
+        return canonicalize_name(name), f"{operator}{version}" if operator else ""
+    from packaging.requirements import Requirement
+
     requirement = Requirement(text)
     spec = f"@ {requirement.url}" if requirement.url else str(requirement.specifier)
     return canonicalize_name(requirement.name), spec

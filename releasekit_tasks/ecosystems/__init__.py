@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
     from releasekit_tasks.model import Dependency, Package
     from releasekit_tasks.publish.release import Release
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
 ENTRY_POINT_GROUP = "releasekit_tasks.ecosystems"
 BUILTIN = {
@@ -238,6 +238,12 @@ class Ecosystem:
             f"the {self.kind} ecosystem cannot take a release back",
             fix="take the version back by hand on its registry",
         )
+
+    def tag_drift(self, release: Release, tag: str) -> str | None:
+        """When the registry serves ``release.version``: does ``tag`` still build what it
+        serves? A message when not (the tag moved after the release); None when it does
+        or cannot be told (``doit doctor``)."""
+        return None
 
     def served_versions(self, release: Release) -> list[str] | None:
         """Every version of the package the registry serves (``doit doctor``); None when

@@ -113,25 +113,37 @@ def infer(
     per_template: dict[str, dict[str, list[str]]] = {}
     if package_templates:
         for template in PACKAGE_CANDIDATES:
+            forms: dict[tuple[str, str], int] = {}
+            for m in members:
+                pair = tagformat.affixes(template, name=m.name, label=label, dir=m.dir)
+                forms[pair] = forms.get(pair, 0) + 1
             found = {
                 m.name: [
                     t for t in _tags_of(template, m, label, index, is_version) if t not in taken
                 ]
                 for m in publishable
+                # a form two members share (`{short}`: mcp and @genkit-ai/mcp) proves nothing
+                if forms[tagformat.affixes(template, name=m.name, label=label, dir=m.dir)] == 1
             }
             found = {name: ts for name, ts in found.items() if ts}
             if found:
-                first = next(iter(found.values()))
                 scored.append(
-                    Evidence(template, len(found), sum(map(len, found.values())), max(first))
+                    Evidence(
+                        template,
+                        len(found),
+                        sum(map(len, found.values())),
+                        _example(template, label, publishable, found),
+                    )
                 )
                 per_template[template] = found
     scored.sort(key=lambda e: (-e.packages, -e.tags))
     if scored:
         result.tag_format = scored[0]
+        primary = {t for ts in per_template[scored[0].template].values() for t in ts}
         for runner_up in scored[1:]:
             # A second convention: tags of other packages, or of other versions.
-            if runner_up.tags >= 2 and runner_up.packages * 4 >= scored[0].packages:
+            own = {t for ts in per_template[runner_up.template].values() for t in ts} - primary
+            if len(own) >= 2 and runner_up.packages * 4 >= scored[0].packages:
                 result.secondary_tag_format = runner_up
                 break
     for evidence in (result.tag_format, result.secondary_tag_format):
@@ -177,6 +189,18 @@ def infer(
         len(publishable) > 1 and len(shared) == 1 and result.umbrella_tag is not None
     )
     return result
+
+
+def _example(template: str, label: str, members: list[Member], found: dict[str, list[str]]) -> str:
+    """A tag of a member at its current version (what users recognise), else any one."""
+    for member in members:
+        if member.name in found and member.version:
+            tag = tagformat.render(
+                template, name=member.name, version=member.version, label=label, dir=member.dir
+            )
+            if tag in found[member.name]:
+                return tag
+    return min(next(iter(found.values())))
 
 
 def latest(tags: Iterable[str], dates: dict[str, int]) -> str:

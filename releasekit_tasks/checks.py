@@ -9,7 +9,9 @@ from pathlib import Path
 from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import CATALOGUE
 from releasekit_tasks.graph import (
+    SOFT,
     Graph,
+    edge_kind,
     find_cycles,
     release_units,
     self_dependencies,
@@ -103,13 +105,34 @@ def _package_findings(graph: Graph, package: Package, repo_root: Path) -> list[F
         target = graph.nodes.get(f"{package.label}/{dep.name}")
         if target is None or target is package:
             continue
+        # A released package (it has a version) pins its internal dependencies at build;
+        # one whose version releasekit cannot know would be pinned to nothing.
+        pins_nothing = package.version is not None and target.version is None
+        if package.publishable and pins_nothing and ships_with_package(dep):
+            found.append(
+                Finding(
+                    "RK-MANIFEST-FIELD",
+                    "error",
+                    target.id,
+                    f"its version is not known ({target.version_source or 'no version'}), "
+                    f"but {package.id} pins it when it is built",
+                    target.manifest,
+                )
+            )
         uploads = package.publishable and not package.no_publish
         if uploads and ships_with_package(dep) and (not target.publishable or target.no_publish):
-            add(
-                "RK-CHECK-PRIVATE-DEP",
-                "error",
-                f"depends on unpublishable {target.id} ({target.reason or target.no_publish})",
-            )
+            why = target.reason or target.no_publish
+            if edge_kind(package, dep) == SOFT:
+                # An extra / peer on it: publishing works, installing that option does not.
+                add(
+                    "RK-CHECK-PRIVATE-DEP",
+                    "warning",
+                    f"its {dep.kind} dependency {target.id} is never uploaded ({why})",
+                )
+            else:
+                add(
+                    "RK-CHECK-PRIVATE-DEP", "error", f"depends on unpublishable {target.id} ({why})"
+                )
         if target.version is not None:
             mismatch = ecosystem.constraint_mismatch(dep, target.version)
             if mismatch:

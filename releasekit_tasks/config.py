@@ -445,7 +445,6 @@ def _version_files(entries: list[Any], path: Path) -> tuple[tuple[str, str], ...
             not isinstance(entry, dict)
             or set(entry) != {"path", "pattern"}
             or not all(isinstance(v, str) for v in entry.values())
-            or entry["pattern"].count("{version}") != 1
         ):
             raise RKError(
                 "RK-CONFIG-VALUE",
@@ -454,6 +453,14 @@ def _version_files(entries: list[Any], path: Path) -> tuple[tuple[str, str], ...
                 path=path,
                 line=key_line(path, "version_files"),
                 fix='version_files = [{path = "src/pkg/__init__.py", pattern = \'__version__ = "{version}"\'}]',
+            )
+        if entry["pattern"].count("{version}") != 1:
+            raise RKError(
+                "RK-CONFIG-VALUE",
+                f"the `version_files` pattern {entry['pattern']!r} must hold `{{version}}` exactly once",
+                path=path,
+                line=key_line(path, "version_files"),
+                fix="e.g. pattern = '__version__ = \"{version}\"'",
             )
         result.append((entry["path"], entry["pattern"]))
     return tuple(result)

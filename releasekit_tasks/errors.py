@@ -67,6 +67,15 @@ CATALOGUE: dict[str, CodeInfo] = {
         "package names, globs or `group:<name>`; a group must be defined in the same "
         "ecosystem's groups table or set as a package's `group`.",
     ),
+    "RK-OPTION-INVALID": CodeInfo(
+        "a command-line option (or its RELEASEKIT_<NAME> variable) has an invalid value",
+        "pass a value of the form shown in the message (README, Options)",
+        "Options are doit variables (`name=value`) or `RELEASEKIT_<NAME>` environment "
+        "variables. All of them are checked when the tasks load: numbers must parse and "
+        "be in range (`retries` ≥ 0, `poll_concurrency` ≥ 1, `poll_timeout` > 0), flags are "
+        "1/0/true/false/yes/no, `bump` is auto/patch/minor/major, and `ecosystem=` names "
+        "a label or kind from releasekit.toml. Nothing runs until they are.",
+    ),
     "RK-ECOSYSTEM-UNKNOWN": CodeInfo(
         "unknown ecosystem kind",
         "set `kind` to uv, pnpm or go, or install the plugin that provides it",
@@ -117,6 +126,13 @@ CATALOGUE: dict[str, CodeInfo] = {
         "A `workspace:` range must name a member of the same workspace (pnpm refuses "
         "to install otherwise); a `catalog:` range must name an entry of the default "
         "catalog or of `catalogs.<name>` in pnpm-workspace.yaml.",
+    ),
+    "RK-WORKSPACE-RANGE": CodeInfo(
+        "a workspace: range is not a version range",
+        "write workspace:*, workspace:^, workspace:~ or workspace:<semver range>",
+        "pnpm replaces `workspace:` ranges with real ones when it packs; what follows "
+        "`workspace:` (after an optional alias@) must be `*`, `^`, `~` or a SemVer range, "
+        "or `pnpm install` and `pnpm pack` refuse the workspace.",
     ),
     # --- graph ---------------------------------------------------------------
     "RK-GRAPH-CYCLE": CodeInfo(
@@ -227,6 +243,13 @@ CATALOGUE: dict[str, CodeInfo] = {
         "use only the characters Go allows in module paths (no `!`, ASCII only)",
         "Proxy URLs escape each uppercase letter as `!` plus its lowercase form, so `!` "
         "and non-ASCII characters cannot appear in module paths or versions.",
+    ),
+    "RK-GO-REPLACE-MISSING": CodeInfo(
+        "a local replace in go.mod or go.work points at a folder without a go.mod",
+        "correct the path after `=>` (relative to the file), or remove the replace",
+        "A `replace old => ../dir` directive makes the go command build `../dir` instead of "
+        "the required version; the folder must exist and hold a go.mod, or every build, "
+        "`go mod tidy` and publish of the module fails.",
     ),
     "RK-GO-ZIP-INVALID": CodeInfo(
         "a file cannot go into a Go module zip",
@@ -421,6 +444,34 @@ CATALOGUE: dict[str, CodeInfo] = {
         "After the versions are written, `uv lock --upgrade-package`, `pnpm install "
         "--lockfile-only` or `go mod tidy` bring the lockfiles in line (D-2). Their "
         "failure stops prepare before any commit.",
+    ),
+    "RK-TAG-CONFLICT": CodeInfo(
+        "a release tag points at one commit here and at another on the remote",
+        "decide which commit the release is, then delete the other tag; never move a pushed tag",
+        "`doit tag` pushes every selected release tag the remote lacks, also ones an earlier "
+        "run created but could not push. A tag with the same name at different commits "
+        "locally and on the remote means two different releases claim one version; "
+        "releasekit refuses to guess which one is right.",
+    ),
+    "RK-GIT-NO-REPO": CodeInfo(
+        "the repository root is not inside a git repository",
+        "run releasekit in a git checkout (`git init` and commit, or clone the repository)",
+        "Next versions come from the commits since each package's last release tag, and "
+        "releases are tagged at HEAD: both need git.",
+    ),
+    "RK-GIT-NO-COMMIT": CodeInfo(
+        "the git repository has no commit yet",
+        "commit the workspace first (`git add -A && git commit`)",
+        "Versions are decided and tagged at HEAD; a repository without a commit has no HEAD.",
+    ),
+    "RK-GIT-SHALLOW": CodeInfo(
+        "the checkout is a shallow clone",
+        "fetch the whole history: `git fetch --unshallow --tags`; in GitHub Actions set "
+        "`fetch-depth: 0` on actions/checkout (GitLab: GIT_DEPTH: 0)",
+        "A shallow clone (CI's default: depth 1) lacks the commits and tags before its "
+        "depth. Every package would look like a first release, at a version that may "
+        "already be tagged, with the wrong changelog. Everything that reads history "
+        "(doit plan, version, prepare, tag) refuses it instead of guessing.",
     ),
     "RK-GIT-PUSH": CodeInfo(
         "the release branch could not be pushed",

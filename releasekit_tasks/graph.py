@@ -58,6 +58,9 @@ class Graph:
     units: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # cycles the ecosystem cannot release (errors), one path per strongly connected component
     cycles: list[list[str]] = field(default_factory=list)
+    # id -> the members released at its level: its unit, merged with the units it forms a
+    # cycle with (opentelemetry-go's module sets require each other); absent: alone
+    tiers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __contains__(self, package_id: str) -> bool:
         return package_id in self.nodes
@@ -66,7 +69,11 @@ class Graph:
         return self.units.get(package_id, (package_id,))
 
     def same_unit(self, a: str, b: str) -> bool:
-        return a == b or b in self.units.get(a, ())
+        """True when ``a`` and ``b`` are released at one level, neither waiting for the other."""
+        return a == b or b in self.tiers.get(a, ())
+
+    def tier_of(self, package_id: str) -> tuple[str, ...]:
+        return self.tiers.get(package_id, (package_id,))
 
 
 def build_graph(packages: Iterable[Package]) -> Graph:
@@ -110,10 +117,31 @@ def build_graph(packages: Iterable[Package]) -> Graph:
         if package.unit:
             configured.setdefault(package.unit, set()).add(pid)
     groups += [ids for ids in configured.values() if len(ids) > 1]
-    for ids in _merge_overlapping(groups):
+    merged = _merge_overlapping(groups)
+    for ids in merged:
         unit = tuple(pid for pid in nodes if pid in ids)
         for pid in unit:
             graph.units[pid] = unit
+    # Units may require each other in turn: such a loop of units shares one level.
+    rep = {pid: graph.units.get(pid, (pid,))[0] for pid in nodes}
+    condensed: dict[str, list[str]] = {r: [] for r in set(rep.values())}
+    for pid, ds in deps.items():
+        for d in ds:
+            if rep[d] != rep[pid] and rep[d] not in condensed[rep[pid]]:
+                condensed[rep[pid]].append(rep[d])
+    tiers = [set(ids) for ids in merged]
+    for loop in strongly_connected(sorted(condensed), condensed):
+        looped = {pid for pid in nodes if rep[pid] in loop}
+        if not any(pid in graph.units for pid in looped):
+            continue  # a plain cycle: reported above
+        if all(allows_cycles(nodes[m].ecosystem) for m in looped):
+            tiers.append(looped)
+        else:
+            graph.cycles.append(_cycle_path(deps, looped))
+    for ids in _merge_overlapping(tiers):
+        tier = tuple(pid for pid in nodes if pid in ids)
+        for pid in tier:
+            graph.tiers[pid] = tier
     return graph
 
 
@@ -266,7 +294,7 @@ def levels(graph: Graph) -> list[list[str]]:
     A release unit is one node: all its members share a level. Members of a
     cycle that is an error are left out (``assert_valid`` reports it first).
     """
-    rep = {pid: graph.unit_of(pid)[0] for pid in graph.nodes}
+    rep = {pid: graph.tier_of(pid)[0] for pid in graph.nodes}
     out: dict[str, set[str]] = {}
     remaining: dict[str, int] = {}
     for pid in graph.nodes:
@@ -385,6 +413,16 @@ def select(graph: Graph, selection: Selection) -> tuple[set[str], set[str]]:
         wanted = set(selection.groups)
         chosen = {pid for pid in chosen if wanted & set(_groups(graph.nodes[pid]))}
     if selection.ecosystems:
+        known = {p.label for p in graph.nodes.values()} | {
+            p.ecosystem for p in graph.nodes.values()
+        }
+        unknown = [e for e in selection.ecosystems if e not in known]
+        if unknown:
+            raise RKError(
+                "RK-OPTION-INVALID",
+                f"no ecosystem {', '.join(unknown)}; ecosystems: {', '.join(sorted(known))}",
+                fix="select an ecosystem label or kind from releasekit.toml",
+            )
         chosen = {
             pid
             for pid in chosen
@@ -414,4 +452,9 @@ def subgraph(graph: Graph, ids: set[str]) -> Graph:
             if pid in ids
         },
         [c for c in graph.cycles if all(pid in ids for pid in c)],
+        {
+            pid: tuple(m for m in tier if m in ids)
+            for pid, tier in graph.tiers.items()
+            if pid in ids
+        },
     )

@@ -60,7 +60,7 @@ def _ascii(graph: Graph) -> str:
             walk(child, child_prefix, i == len(children) - 1, False)
 
     for pid in graph.nodes:
-        if all(graph.same_unit(pid, d) for d in graph.deps[pid]) and pid == graph.unit_of(pid)[0]:
+        if all(graph.same_unit(pid, d) for d in graph.deps[pid]) and pid == graph.tier_of(pid)[0]:
             walk(pid, "", True, True)
     return "\n".join(lines)
 

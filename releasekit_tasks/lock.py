@@ -50,14 +50,20 @@ class Lock:
     path: Path
     holder: Holder
     replaced: Holder | None = None  # the stale lock this one took over, if any
+    created_dir: bool = False  # .releasekit/ did not exist before this lock
 
     def release(self) -> None:
-        """Remove the lock file if it is still ours (a stale-lock reclaim may have taken it)."""
+        """Remove the lock file if it is still ours (a stale-lock reclaim may have taken it),
+        and .releasekit/ too when the lock created it and nothing else landed there:
+        a run that wrote nothing leaves nothing."""
         if os.getpid() != self.holder.pid:
             return  # a forked worker (doit -n) inherits this object; it is not the holder
         text = _read(self.path)
         if text is not None and _parse(text) == self.holder:
             self.path.unlink(missing_ok=True)
+        if self.created_dir:
+            with contextlib.suppress(OSError):
+                self.path.parent.rmdir()  # only succeeds when empty
 
     def __enter__(self) -> Lock:
         return self
@@ -74,6 +80,7 @@ class Lock:
 def acquire(root: Path, purpose: str, *, max_age: timedelta = DEFAULT_MAX_AGE) -> Lock:
     """Take ``root/.releasekit/lock`` or raise RK-LOCK-HELD naming its live holder."""
     path = root / LOCK_PATH
+    created_dir = not path.parent.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     me = Holder(os.getpid(), socket.gethostname(), _now(), purpose, secrets.token_hex(8))
     replaced: Holder | None = None
@@ -81,7 +88,7 @@ def acquire(root: Path, purpose: str, *, max_age: timedelta = DEFAULT_MAX_AGE) -
     # lock vanish); a few turns only repeat if other processes race for it.
     for _ in range(5):
         if _create(path, me):
-            return Lock(path, me, replaced)
+            return Lock(path, me, replaced, created_dir)
         text = _read(path)
         if text is None:
             continue  # released between our attempt and our read

@@ -26,6 +26,7 @@ ORIGINAL_CONFIG = "releasekit.toml"
 RELEASE_PLEASE_CONFIG = "release-please-config.json"
 RELEASE_PLEASE_MANIFEST = ".release-please-manifest.json"
 CHANGESET_DIR = ".changeset"
+MULTIMOD_CONFIG = "versions.yaml"  # go.opentelemetry.io/build-tools/multimod
 
 
 @dataclass
@@ -85,6 +86,11 @@ def find_sources(root: Path) -> list[str]:
         found.append(RELEASE_PLEASE_CONFIG)
     if (root / CHANGESET_DIR / "config.json").is_file():
         found.append(f"{CHANGESET_DIR}/config.json")
+    multimod = root / MULTIMOD_CONFIG
+    if multimod.is_file() and "module-sets:" in multimod.read_text(
+        encoding="utf-8", errors="replace"
+    ):
+        found.append(MULTIMOD_CONFIG)
     return found
 
 
@@ -93,6 +99,8 @@ def migrate(root: Path, source: str, draft: Draft) -> Report:
         return from_original_releasekit(root / source, draft)
     if source == RELEASE_PLEASE_CONFIG:
         return from_release_please(root, draft)
+    if source == MULTIMOD_CONFIG:
+        return from_multimod(root, draft)
     return from_changesets(root, draft)
 
 
@@ -221,6 +229,10 @@ def _original_workspace(
             continue  # the original's "unset"
         draft.set(label, new, value, f"from {where} {key} in {path.name}")
         report.mapped.append((f"{where} {key}", f"[ecosystems.{label}] {new}"))
+    if "synchronize" not in table and "synchronize" in table_out:
+        # A policy, not a fact: the original tool's default (independent) stands.
+        del table_out["synchronize"]
+        report.mapped.append((f"{where} (no synchronize)", "independent versions, as before"))
     groups = table.get("groups")
     if isinstance(groups, dict) and groups:
         draft.ecosystems[label]["groups"] = {g: list(v) for g, v in groups.items()}
@@ -399,6 +411,56 @@ def from_changesets(root: Path, draft: Draft) -> Report:
     if pending:
         report.mapped.append(
             (f"{len(pending)} pending changeset(s)", "read by `doit version` as a bump source")
+        )
+    return report
+
+
+# --- multimod (opentelemetry-go's versions.yaml) ------------------------------------
+
+
+def from_multimod(root: Path, draft: Draft) -> Report:
+    """Module sets share one version: each becomes a release unit; excluded modules, exclude."""
+    import yaml
+
+    path = root / MULTIMOD_CONFIG
+    report = Report(MULTIMOD_CONFIG)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise RKError(
+            "RK-MANIFEST-PARSE", f"invalid YAML: {exc}".replace("\n", " "), path=path
+        ) from None
+    label = next((lbl for lbl, t in draft.ecosystems.items() if t["kind"] == "go"), None)
+    if label is None or not isinstance(data, dict):
+        report.unsupported.append(("(all)", "no Go workspace found"))
+        return report
+    table = draft.ecosystems[label]
+    for name, module_set in (data.get("module-sets") or {}).items():
+        modules = list((module_set or {}).get("modules") or [])
+        version = (module_set or {}).get("version", "?")
+        if len(modules) > 1:
+            table.setdefault("release_units", []).append(modules)
+            draft.why[(label, "release_units")] = f"multimod module sets ({MULTIMOD_CONFIG})"
+            report.mapped.append(
+                (
+                    f"module-sets.{name} ({len(modules)} modules, {version})",
+                    f"[ecosystems.{label}] release_units: one version for the set",
+                )
+            )
+        else:
+            report.mapped.append((f"module-sets.{name}", "a single module: released on its own"))
+    excluded = list(data.get("excluded-modules") or [])
+    if excluded:
+        table["exclude"] = sorted(set(table.get("exclude", [])) | set(excluded))
+        draft.why[(label, "exclude")] = f"multimod excluded-modules ({MULTIMOD_CONFIG})"
+        report.mapped.append(("excluded-modules", f"[ecosystems.{label}] exclude"))
+    refs = [m for m, cfg in (data.get("modules") or {}).items() if (cfg or {}).get("version-refs")]
+    if refs:
+        report.unsupported.append(
+            (
+                f"modules.*.version-refs ({len(refs)} modules)",
+                "set `version_files` (path + pattern) in the module's releasekit.toml",
+            )
         )
     return report
 

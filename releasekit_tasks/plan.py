@@ -42,7 +42,9 @@ def make_plan(
     level = level_of(graph)
     tree = {pid: n for n, ids in enumerate(release_trees(graph)) for pid in ids}
     position = {pid: n for n, pid in enumerate(graph.nodes)}
-    ordered = sorted(graph.nodes, key=lambda pid: (level[pid], position[pid]))
+    # A package on a cycle (outside the selection) has no level: it sorts last, as -1.
+    level = {pid: level.get(pid, -1) for pid in graph.nodes}
+    ordered = sorted(graph.nodes, key=lambda pid: (level[pid] < 0, level[pid], position[pid]))
     rows = []
     for order, pid in enumerate(ordered, start=1):
         package = graph.nodes[pid]

@@ -37,6 +37,24 @@ ROOT_DEFAULTS = {
     "umbrella_tag": "v{version}",
     "publish_from": "local",
 }
+# Folders whose never-released members init keeps off the registries (exclude_publish).
+SAMPLE_DIRS = frozenset(
+    {
+        "testapps",
+        "testapp",
+        "samples",
+        "sample",
+        "examples",
+        "example",
+        "demos",
+        "demo",
+        "e2e",
+        "fixtures",
+        "playground",
+        "tests",
+        "test",
+    }
+)
 # Draft keys that are not configuration: init turns them into files or lists.
 _DRAFT_ONLY = ("package_tag_formats", "release_please_members", "fixed_groups")
 
@@ -194,7 +212,9 @@ def infer_draft(root: Path) -> tuple[Draft, list[str], dict[str, list[Member]]]:
     tags, dates = _tags(root)
     index = index_tags(tags)
     taken: set[str] = set()
-    for label, kind, rel in workspaces:
+    # The kind's own label first: it claims the tags both could read (genkit's v1.33.0).
+    ordered = sorted(workspaces, key=lambda w: w[0] != default_label(w[1]))
+    for label, kind, rel in ordered:
         draft.ecosystems[label] = {"kind": kind, "workspace_root": rel}
         try:
             found = _members(root, label, kind, rel)
@@ -208,7 +228,7 @@ def infer_draft(root: Path) -> tuple[Draft, list[str], dict[str, list[Member]]]:
             f"[{label}] {kind} workspace at {rel}/: {len(found)} members, "
             f"{len(publishable)} publishable"
         )
-        if get_ecosystem(kind).fixed_tags:
+        if not get_ecosystem(kind).uses_tag_format:
             # Go: tags follow the go command's path-prefixed rule; nothing to choose.
             own = [t for m in publishable for t in _path_prefixed_tags(m, tags)]
             taken.update(own)
@@ -270,15 +290,49 @@ def _apply_inferred(
             why = "every publishable member is at one version, which has an umbrella tag"
             draft.set(label, "synchronize", True, why)
             notes.append(f"[{label}] synchronize = true: {why}")
-    if result.untagged and result.claimed:
-        last = latest(result.claimed, dates)
+    untagged = set(result.untagged)
+    samples = [
+        m.name for m in publishable if m.name in untagged and SAMPLE_DIRS & set(m.dir.split("/"))
+    ]
+    if samples:
         why = (
-            f"{len(result.untagged)} publishable members have no tag of their own "
-            f"({', '.join(result.untagged[:3])}{' …' if len(result.untagged) > 3 else ''}); "
+            f"never released, and in a sample/test folder ({', '.join(sorted(samples)[:3])}"
+            f"{' …' if len(samples) > 3 else ''}): versioned, not uploaded — review"
+        )
+        draft.set(label, "exclude_publish", sorted(samples), why)
+        notes.append(f"[{label}] exclude_publish = {len(samples)} members: {why}")
+    # Samples count too: without a boundary their history is the whole repository's.
+    counted = result.untagged
+    if counted and result.claimed:
+        last = _last_release(result, label, dates)
+        why = (
+            f"{len(counted)} publishable members have no tag of their own "
+            f"({', '.join(counted[:3])}{' …' if len(counted) > 3 else ''}); "
             f"their next release counts from the latest release, {last}"
         )
         draft.set(label, "bootstrap_sha", tags[last], why)
         notes.append(f"[{label}] bootstrap_sha = {tags[last][:12]}: {why}")
+
+
+def _last_release(result: Inferred, label: str, dates: dict[str, int]) -> str:
+    """The umbrella tag of the highest version, else the most recent release tag."""
+    from releasekit_tasks import tagformat
+
+    if result.umbrella_tag is not None:
+        before, after = tagformat.affixes(result.umbrella_tag.template, label=label)
+        umbrellas = [
+            t for t in result.claimed if tagformat.version_of(t, before, after) is not None
+        ]
+        finals = [
+            t for t in umbrellas if "-" not in (tagformat.version_of(t, before, after) or "-")
+        ]
+        if finals:
+            return max(finals, key=lambda t: _numeric(tagformat.version_of(t, before, after) or ""))
+    return latest(result.claimed, dates)
+
+
+def _numeric(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in re.split(r"[.+-]", version))
 
 
 # --- the file ------------------------------------------------------------------

@@ -12,12 +12,25 @@ from releasekit_tasks.errors import RKError
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file, turning syntax errors into RK-CONFIG-PARSE with the line."""
+    return parse_toml(path, "RK-CONFIG-PARSE")
+
+
+def parse_toml(path: Path, code: str) -> dict[str, Any]:
+    """Read and parse a TOML file; any failure is ``code`` naming the file (and line).
+
+    Not UTF-8, a syntax error, nesting deeper than the parser's recursion limit
+    or an unreadable file: never a traceback.
+    """
+    from releasekit_tasks.textfile import read_utf8
+
+    text = read_utf8(path, code)
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = line_from_message(str(exc))
-        raise RKError("RK-CONFIG-PARSE", f"invalid TOML: {exc}", path=path, line=line) from None
+        where = line_from_message(str(exc))
+        raise RKError(code, f"invalid TOML: {exc}", path=path, line=where) from None
+    except RecursionError:
+        raise RKError(code, "invalid TOML: arrays or tables nested too deeply", path=path) from None
 
 
 def line_from_message(message: str) -> int | None:

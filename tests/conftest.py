@@ -33,6 +33,8 @@ def tool_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
         GOCACHE=str(gopath / "cache"),
         UV_CACHE_DIR=os.environ.get("UV_CACHE_DIR", str(REPO / ".tools" / "uv-cache")),
         npm_config_store_dir=str(tmp_path_factory.mktemp("pnpm-store")),
+        # Loopback registries take no OIDC tokens, even when the tests run in CI.
+        RELEASEKIT_TRUSTED_PUBLISHING="never",
     )
 
 

@@ -854,7 +854,7 @@ class FakeGitLab(FakeForge):
             )
         self.counter += 1
         mr = {
-            "iid": self.counter,
+            "iid": len(self.mrs) + 1,  # iids count merge requests, per project
             "title": body["title"],
             "description": body.get("description") or "",
             "state": "opened",

@@ -104,7 +104,10 @@ def append(phase, count=False, **extra):
 
 def watched():
     files = [p for p in os.environ.get("RK_SHIM_WATCH", "").split(os.pathsep) if p]
-    return {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in files}
+    return {
+        p: hashlib.sha256(open(p, "rb").read()).hexdigest() if os.path.exists(p) else None
+        for p in files
+    }
 
 
 def parent():

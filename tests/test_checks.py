@@ -270,12 +270,16 @@ def test_private_packages_may_depend_on_private_ones_and_lack_metadata() -> None
         ("<1", "1.0", True),
         ("", "1.0", False),  # no constraint
         ("@ file:///repo/lib", "1.0", False),  # a direct reference has no version constraint
-        (">=2", None, False),  # dynamic version: nothing to compare
     ],
 )
 def test_uv_constraints(spec: str, version: str | None, bad: bool) -> None:
     found = codes(pkg("app", "1.0", dep("lib", spec)), pkg("lib", version))
     assert found == (["RK-CHECK-VERSION-MISMATCH"] if bad else [])
+
+
+def test_a_pinned_dependency_with_a_dynamic_version_is_an_error() -> None:
+    """Nothing to compare, but the dependent's build would pin an empty version."""
+    assert codes(pkg("app", "1.0", dep("lib", ">=2")), pkg("lib", None)) == ["RK-MANIFEST-FIELD"]
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from releasekit_tasks.forges import PENDING, PUBLISHED, TAGGED
 from releasekit_tasks.prepare.changelog import extract_manifest
+from tests.forge_fakes import FakeGitLab
 from tests.forge_fixtures import *  # noqa: F403 — the github fixture
 from tests.forge_fixtures import GitHubContract
 from tests.publishing import Published
@@ -32,7 +33,7 @@ def git(root: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def doit(root: Path, env: dict[str, str], *args: str) -> str:
+def doit(root: Path, env: dict[str, str], *args: str, status: int = 0) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "doit", *args],
         cwd=root,
@@ -42,7 +43,11 @@ def doit(root: Path, env: dict[str, str], *args: str) -> str:
         timeout=600,
     )
     output = result.stdout + result.stderr
-    assert result.returncode == 0, f"doit {' '.join(args)} exited {result.returncode}\n{output}"
+    for key, value in env.items():
+        assert "TOKEN" not in key or value not in output, f"{key} printed by doit {args}"
+    assert result.returncode == status, (
+        f"doit {' '.join(args)} exited {result.returncode}\n{output}"
+    )
     return output
 
 
@@ -75,7 +80,10 @@ def test_release_loop_on_github(published: Published, github: GitHubContract) ->
     assert "no merged Release PR for this commit" in out and len(fake.dispatches) == 1
     out = doit(root, env, "tag")
     assert f"tag  {ns}-core-v0.3.0" in out
-    assert fake.prs == {} and fake.releases == {}  # no Release PR: no forge releases
+    # No Release PR: a forge release per new tag, its notes from CHANGELOG.md (none yet).
+    initial = {r["tag_name"]: r for r in fake.releases.values()}
+    assert fake.prs == {} and f"{ns}-core-v0.3.0" in initial
+    assert initial[f"{ns}-core-v0.3.0"]["body"].strip() == f"{ns}-core 0.3.0"
 
     # A feature lands: prepare opens the Release PR.
     commit(
@@ -111,7 +119,7 @@ def test_release_loop_on_github(published: Published, github: GitHubContract) ->
     core_tag = f"{ns}-core-v0.4.0"
     assert git(root, "rev-list", "-n1", core_tag) == merge_sha
     assert git(published.remote.path, "rev-list", "-n1", core_tag) == merge_sha
-    releases = {r["tag_name"]: r for r in fake.releases.values()}
+    releases = {r["tag_name"]: r for r in fake.releases.values() if r["tag_name"] not in initial}
     assert (
         core_tag in releases and f"go/core/{versions[f'go/example.com/{ns}/go/core']}" in releases
     )
@@ -145,3 +153,51 @@ def test_release_loop_on_github(published: Published, github: GitHubContract) ->
     # Nothing left to release: prepare makes no branch and there is no open PR to close.
     out = doit(root, env, "prepare")
     assert "nothing to release" in out
+
+
+def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> None:
+    """prepare → MR → prepare again → merge → tag (releases, label) → a change and its
+    revert: nothing to release, and prepare closes the stale MR."""
+    root = published.root
+    gitlab.remote = published.remote.path
+    ns = published.ns
+    config = root / "releasekit.toml"
+    config.write_text('forge = "gitlab"\nrepo = "acme/monorepo"\n' + config.read_text())
+    git(root, "config", "user.email", "dev@example.test")
+    git(root, "config", "user.name", "Dev")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "chore: talk to the forge")
+    git(root, "push", "-q", "origin", "main")
+    env = {"CI_API_V4_URL": gitlab.url + "/api/v4", "GITLAB_TOKEN": gitlab.token}
+    doit(root, env, "tag")  # the versions of the sample, tagged as released
+    # No Release PR merged: each new package tag still gets its forge release.
+    first_releases = dict(gitlab.releases)
+    assert f"{ns}-core-v0.3.0" in first_releases
+
+    core = f"py/packages/{ns}-core/src/{ns.replace('-', '_')}_core/__init__.py"
+    commit(root, core, "feat(core): add x")
+    assert "pr       opened #1" in doit(root, env, "prepare")
+    commit(root, "go/core/core.go", "fix: handle nil")
+    assert "pr       updated #1" in doit(root, env, "prepare")
+    assert len(gitlab.mrs) == 1 and gitlab.mrs[1]["labels"] == [PENDING]
+
+    merge_sha = gitlab.merge(1)
+    # Not pulled yet: the merge commit is not here, and HEAD has the old versions.
+    out = doit(root, env, "tag", status=1)
+    assert "RK-MANIFEST-STALE" in out and "is not here" in out
+    assert gitlab.releases == first_releases  # the refused tag made no release
+    git(root, "pull", "-q", "--ff-only", "origin", "main")
+    out = doit(root, env, "tag")
+    assert "pr       #1 merged" in out
+    assert git(root, "rev-list", "-n1", f"{ns}-core-v0.4.0") == merge_sha
+    assert f"{ns}-core-v0.4.0" in gitlab.releases
+    assert gitlab.mrs[1]["labels"] == [TAGGED]
+
+    # A feature and its revert: nothing to release any more, so the new MR is closed.
+    commit(root, core, "feat(core): add y")
+    assert "pr       opened #2" in doit(root, env, "prepare")
+    git(root, "revert", "--no-edit", "HEAD")
+    git(root, "push", "-q", "origin", "main")
+    out = doit(root, env, "prepare")
+    assert "nothing to release" in out and "pr       closed #2" in out
+    assert gitlab.mrs[2]["state"] == "closed"

@@ -302,3 +302,167 @@ def test_gitlab_dispatch_and_drafts_only_warn(
         gl.create_release("v1", "v1", "", prerelease=False, draft=True)
     out = capsys.readouterr().out
     assert "no repository_dispatch" in out and "no draft releases" in out
+
+
+# --- configuration and trusted publishing -------------------------------------------------
+
+
+def test_forge_keys_in_releasekit_toml(tmp_path: Path) -> None:
+    from releasekit_tasks.config import load_root_config
+
+    (tmp_path / "releasekit.toml").write_text(
+        'forge = "github"\nrepo = "acme/monorepo"\ndispatch = ["acme/docs"]\n'
+        'stale_release_pr = "leave"\nrelease_draft = true\n'
+    )
+    config = load_root_config(tmp_path)
+    assert (config.forge, config.repo, config.dispatch) == (
+        "github",
+        "acme/monorepo",
+        ("acme/docs",),
+    )
+    assert ForgeConfig.of(config) == ForgeConfig("github", "acme/monorepo", None, ("acme/docs",))
+    for text, code in [
+        ('forge = "gitea"\n', "RK-CONFIG-VALUE"),
+        ('dispatch = ["not a repo"]\n', "RK-CONFIG-VALUE"),
+        ('dispatch = "acme/docs"\n', "RK-CONFIG-TYPE"),
+        ('trusted_publishing = "sometimes"\n', "RK-CONFIG-VALUE"),
+    ]:
+        (tmp_path / "releasekit.toml").write_text(text)
+        with pytest.raises(RKError) as err:
+            load_root_config(tmp_path)
+        assert err.value.code == code and err.value.line == 1
+
+
+def test_trusted_publishing_only_where_the_ci_offers_an_id_token() -> None:
+    from releasekit_tasks.publish import trusted
+
+    github = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}
+    assert trusted.mode("automatic", {}) == "never"  # a laptop, the loopback tests
+    assert trusted.mode("automatic", github) == "automatic"
+    assert trusted.mode("automatic", {"PYPI_ID_TOKEN": "jwt"}) == "automatic"  # GitLab
+    assert trusted.mode("never", github) == "never"
+    assert trusted.mode("always", {}) == "always"
+
+
+# --- the flow: titles, release notes, the stale Release PR --------------------------------
+
+
+def _manifest(*versions: tuple[str, str, str], umbrella: str = ""):
+    from releasekit_tasks.prepare.manifest import ChangeNote, PlannedRelease, ReleaseManifest
+
+    releases = [
+        PlannedRelease(
+            id=f"{eco}/{name}", name=name, ecosystem={"py": "uv", "js": "pnpm"}[eco], label=eco,
+            path=name, manifest=f"{name}/pyproject.toml", old_version="1.0.0",
+            new_version=version, bump="minor",
+            notes=[ChangeNote("feat", f"{name} grows", sha="a" * 40)],
+        )
+        for eco, name, version in versions
+    ]  # fmt: skip
+    return ReleaseManifest(
+        head="b" * 40, synchronize=bool(umbrella), prerelease="", releases=releases,
+        umbrella_tag=umbrella,
+    )  # fmt: skip
+
+
+def test_titles_and_release_notes(tmp_path: Path) -> None:
+    from releasekit_tasks.config import RootConfig
+    from releasekit_tasks.forges import flow
+
+    config = RootConfig(root=tmp_path, pr_title_template="release {version} ({count}) → {base}")
+    synced = _manifest(
+        ("py", "core", "2.0.0rc1"), ("js", "web", "2.0.0-rc.1"), umbrella="v2.0.0-rc.1"
+    )
+    assert flow.pr_title(config, synced, "rk", "main") == "release  (2) → main"  # two spellings
+    plain = RootConfig(root=tmp_path)
+    assert flow.pr_title(plain, synced, "rk", "main") == "chore(release): v2.0.0-rc.1"
+    one = _manifest(("py", "core", "1.1.0"))
+    assert flow.pr_title(plain, one, "rk", "main") == "chore(release): 1 package"
+    with pytest.raises(RKError) as err:
+        flow.pr_title(RootConfig(root=tmp_path, pr_title_template="{nope}"), one, "rk", "main")
+    assert err.value.code == "RK-CONFIG-VALUE"
+
+    tags = flow.release_tags(synced, {"py/core": "core-v2.0.0rc1"}, config, "2026-01-01")
+    assert [(t.tag, t.name, t.prerelease) for t in tags] == [
+        ("core-v2.0.0rc1", "core 2.0.0rc1", True),  # js/web is not selected: no tag
+        ("v2.0.0-rc.1", "v2.0.0-rc.1", True),  # the umbrella, with every package's notes
+    ]
+    assert "core grows" in tags[0].notes and "web grows" in tags[1].notes
+    final = flow.release_tags(one, {"py/core": "core-v1.1.0"}, config, "2026-01-01")
+    assert [t.prerelease for t in final] == [False]
+    payload = flow.dispatch_payload({"py/core": {"version": "1.1.0", "registry": "r"}}, "c" * 40)
+    assert payload == {
+        "packages": ["py/core"], "versions": {"py/core": "1.1.0"},
+        "registries": {"py/core": "r"}, "sha": "c" * 40,
+    }  # fmt: skip
+    assert len(payload) <= 10  # GitHub's limit on client_payload's top-level keys
+
+
+def test_stale_release_pr_closed_or_left(
+    github: GitHubContract, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from releasekit_tasks.config import RootConfig
+    from releasekit_tasks.forges import flow
+
+    with github_client(github) as gh:
+        pr = gh.open_pr("releasekit/release", "main", "t", "b", (PENDING,))
+    leave = RootConfig(root=tmp_path, forge="github", stale_release_pr="leave")
+    flow.stale_release_pr(leave, "releasekit/release", dry_run=False, env=github.env())
+    assert github.fake.prs[pr.number]["state"] == "open"
+    close = RootConfig(root=tmp_path, forge="github")
+    flow.stale_release_pr(close, "releasekit/release", dry_run=True, env=github.env())
+    assert github.fake.prs[pr.number]["state"] == "open"
+    flow.stale_release_pr(close, "releasekit/release", dry_run=False, env=github.env())
+    assert github.fake.prs[pr.number]["state"] == "closed"
+    out = capsys.readouterr().out
+    assert (
+        "left open" in out and f"would close #{pr.number}" in out and f"closed #{pr.number}" in out
+    )
+    # Without a token: one warning, nothing else.
+    flow.stale_release_pr(
+        close, "releasekit/release", dry_run=False, env={"GITHUB_REPOSITORY": "o/r"}
+    )
+    assert "warning  github: no token" in capsys.readouterr().out
+
+
+def test_long_bodies_lose_notes_never_the_manifest() -> None:
+    from releasekit_tasks.forges.flow import fit_body
+    from releasekit_tasks.prepare.changelog import embed_manifest, extract_manifest
+
+    manifest = _manifest(*(("py", f"p{i}", "1.1.0") for i in range(40)))
+    body = embed_manifest("# Release\n" + "- a note line\n" * 5000, manifest)
+    assert fit_body(body, len(body)) == body
+    limit = len(body) - 60_000
+    short = fit_body(body, limit)
+    assert len(short) <= limit and "notes are cut here" in short
+    assert extract_manifest(short) == manifest  # tag reads it back whole
+    with pytest.raises(RKError) as err:
+        fit_body(body, 1000)
+    assert err.value.code == "RK-FORGE-RESPONSE" and "group=" in err.value.fix
+
+
+def test_labels_only_move_forward(github: GitHubContract) -> None:
+    from releasekit_tasks.forges import PUBLISHED
+    from releasekit_tasks.forges.flow import _relabel
+
+    with github_client(github) as gh:
+        pr = gh.open_pr("releasekit/release", "main", "t", "b", (PENDING,))
+        _relabel(gh, pr, TAGGED, dry_run=False)
+        assert github.fake.prs[pr.number]["labels"] == [TAGGED]
+        pr = gh.find_open_pr("releasekit/release", "main")
+        assert pr is not None
+        _relabel(gh, pr, PUBLISHED, dry_run=False)
+        pr = gh.find_open_pr("releasekit/release", "main")
+        assert pr is not None
+        _relabel(gh, pr, TAGGED, dry_run=False)  # `doit tag` rerun after the publish
+        _relabel(gh, pr, PUBLISHED, dry_run=False)  # and a second publish
+    assert github.fake.prs[pr.number]["labels"] == [PUBLISHED]
+
+
+def test_changelog_section_of_a_version() -> None:
+    from releasekit_tasks.prepare.changelog import section_of
+
+    text = "# Changelog\n\n## 1.2.0 (2026-01-02)\n\n- b\n\n## v1.1.0\n\n- a\n"
+    assert section_of(text, "1.2.0") == "## 1.2.0 (2026-01-02)\n\n- b\n"
+    assert section_of(text, "v1.1.0") == "## v1.1.0\n\n- a\n"
+    assert section_of(text, "1.0.0") is None and section_of("", "1.0.0") is None

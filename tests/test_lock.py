@@ -54,7 +54,19 @@ def test_acquire_writes_the_holder_and_release_removes_it(tmp_path: Path) -> Non
         since = datetime.fromisoformat(data["since"])
         assert abs(datetime.now(UTC) - since) < timedelta(minutes=1)
         assert lock.replaced is None
-    assert list((tmp_path / ".releasekit").iterdir()) == []  # no private files left either
+    # No private files left either, and the folder the lock created is gone with it.
+    assert not (tmp_path / ".releasekit").exists()
+
+
+def test_release_keeps_a_state_folder_that_existed_or_holds_files(tmp_path: Path) -> None:
+    (tmp_path / ".releasekit").mkdir()
+    with acquire(tmp_path, "publish"):
+        pass
+    assert list((tmp_path / ".releasekit").iterdir()) == []
+    other = tmp_path / "other"
+    with acquire(other, "publish"):
+        (other / ".releasekit" / "doit.sqlite3").write_text("state")
+    assert [p.name for p in (other / ".releasekit").iterdir()] == ["doit.sqlite3"]
 
 
 def test_a_live_holder_blocks_a_second_acquirer(tmp_path: Path) -> None:

@@ -297,3 +297,15 @@ def test_bump_and_changelog_write_the_working_tree_including_version_files(repo)
     result = doit(repo, "bump", check=False)
     assert "RK-VERSION-PATTERN" in result.stdout + result.stderr
     assert user_files(repo) == before
+
+
+def test_a_failed_push_leaves_no_worktree_and_no_branch(repo):
+    """issue 13: a failed prepare removes its worktree and the branch it created."""
+    git(repo, "remote", "set-url", "origin", str(repo.parent / "missing.git"))
+    result = doit(repo, "prepare", check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "RK-GIT-PUSH" in result.stdout + result.stderr
+    assert BRANCH not in git(repo, "branch", "--list")
+    assert not (repo / ".releasekit/release-worktree").exists()
+    assert "release-worktree" not in git(repo, "worktree", "list")
+    assert git(repo, "status", "--porcelain") == ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -82,7 +83,11 @@ def assert_as_committed(root: Path) -> None:
             ["git", "show", f"HEAD:{name}"], cwd=root, capture_output=True, check=True
         ).stdout
         assert (root / name).read_bytes() == committed, name
-    assert not list((root / ".releasekit" / "journal").glob("*.json"))
+    # Pins happen in the staging worktree; no journal entry may name a checkout file.
+    stage = (root / ".releasekit" / "stage").resolve()
+    for entry in (root / ".releasekit" / "journal").glob("*.json"):
+        target = Path(json.loads(entry.read_text())["path"])
+        assert target.is_relative_to(stage), target
 
 
 def upload_history(logs: list[Path]) -> dict[str, list[str]]:
@@ -164,29 +169,30 @@ def assert_next_run_does_nothing(pub: Published, shims: Path, log: Path, *args: 
 def test_killed_while_a_uv_manifest_is_pinned(
     published: Published, shims: Path, tmp_path: Path
 ) -> None:
+    """SIGKILL mid-build: the pin is in the staging worktree, so `git status` of the
+    checkout is clean at once, not only after the next run (issue 13)."""
     pub, ns = published, published.ns
     pub.ecosystems = ("py",)
-    manifest = pub.root / "py" / "packages" / f"{ns}-http" / "pyproject.toml"
+    rel = Path("py") / "packages" / f"{ns}-http" / "pyproject.toml"
+    manifest = pub.root / rel
+    staged = pub.root / ".releasekit" / "stage" / rel
     committed = manifest.read_bytes()
     logs = [tmp_path / f"run{i}.jsonl" for i in range(3)]
     args = ("publish", "ecosystem=py")
 
     # SIGKILL while uv builds acme-http, whose pyproject pins acme-core: no finally runs.
     kill_at = f"uv build@{ns}-http"
-    killed(*run_doit(pub.root, *args, shims=shims, log=logs[0], kill_at=kill_at, watch=(manifest,)))
-    pinned = manifest.read_bytes()
-    assert pinned != committed, "the kill must leave the manifest pinned, or this proves nothing"
-    assert f'"{ns}-core==0.3.0"' in pinned.decode()
-    assert len(list((pub.root / ".releasekit" / "journal").glob("*.json"))) == 1
+    watch = (manifest, staged)
+    killed(*run_doit(pub.root, *args, shims=shims, log=logs[0], kill_at=kill_at, watch=watch))
+    assert_as_committed(pub.root)  # right after the kill
+    assert manifest.read_bytes() == committed
+    pinned = staged.read_bytes()
+    assert f'"{ns}-core==0.3.0"' in pinned.decode(), "killed while pinned, or this proves nothing"
     kill = next(r for r in read_shim_log(logs[0]) if r["phase"] == "kill")
-    assert kill["watch"] == {str(manifest): sha256(pinned)}
+    assert kill["watch"] == {str(manifest): sha256(committed), str(staged): sha256(pinned)}
 
     status, out = run_doit(pub.root, *args, shims=shims, log=logs[1], watch=(manifest,))
     assert status == 0, out
-    assert f"restored {manifest}" in out
-    # Restored as the run started: preflight's first tool call already saw the committed bytes.
-    first = next(r for r in read_shim_log(logs[1]) if r["argv"] == ["--version"])
-    assert first["watch"] == {str(manifest): sha256(committed)}
     assert_as_committed(pub.root)
     assert_uploaded_once(pub, logs[:2])
     assert_all_published(pub)
@@ -198,7 +204,8 @@ def test_killed_after_an_upload_of_each_ecosystem_before_its_verify(
 ) -> None:
     pub = published
     logs = [tmp_path / f"run{i}.jsonl" for i in range(5)]
-    kills = ("uv publish:after", "pnpm publish:after", "git push:after")
+    # Go tags go first in doit's order, then the uv and the pnpm uploads.
+    kills = ("git push:after", "uv publish:after", "pnpm publish:after")
     for log, kill_at in zip(logs[:3], kills, strict=True):
         killed(*run_doit(pub.root, "publish", shims=shims, log=log, kill_at=kill_at))
         # Uploaded, never verified: the state a re-run must finish without uploading again.
@@ -240,13 +247,15 @@ def test_killed_mid_level_in_parallel(published: Published, shims: Path, tmp_pat
 def test_sigterm_during_a_pinned_build_restores_at_once(
     published: Published, shims: Path, tmp_path: Path, jobs: str
 ) -> None:
-    """SIGTERM to the group (a cancelled CI job) while uv builds: restored before dying.
+    """SIGTERM to the group (a cancelled CI job) while uv builds: the checkout was never
+    touched (the pin is in the staging worktree), and the stage is restored before dying.
 
     With ``-n 0`` (doit's default) the main process holds the pin, with ``-n 2`` a worker.
     """
     pub, ns = published, published.ns
-    manifest = pub.root / "py" / "packages" / f"{ns}-cli" / "pyproject.toml"
-    committed = manifest.read_bytes()
+    rel = Path("py") / "packages" / f"{ns}-cli" / "pyproject.toml"
+    manifest = pub.root / ".releasekit" / "stage" / rel
+    committed = (pub.root / rel).read_bytes()
     log = tmp_path / "run0.jsonl"
     kill_at = f"uv build@{ns}-cli:pause"
     args = ("-n", jobs, "publish", "ecosystem=py")
@@ -261,6 +270,7 @@ def test_sigterm_during_a_pinned_build_restores_at_once(
         assert manifest.read_bytes() != committed, "paused while pinned"
         assert pause["watch"] == {str(manifest): sha256(manifest.read_bytes())}
         assert (pause["ppid"] == proc.pid) == (jobs == "0"), "which process runs the build"
+        assert_as_committed(pub.root)  # the checkout, while the build runs
         os.killpg(proc.pid, signal.SIGTERM)
         status = proc.wait(timeout=30)
     except BaseException:
@@ -269,9 +279,9 @@ def test_sigterm_during_a_pinned_build_restores_at_once(
         proc.wait()
         raise
     assert status == -signal.SIGTERM, log.with_suffix(".out").read_text()
+    assert_as_committed(pub.root)
     # With -n 2 the pinning worker may outlive the main process by a moment.
     wait_for(lambda: manifest.read_bytes() == committed or None, timeout=10)
-    assert_as_committed(pub.root)
 
 
 # --- the journal itself ------------------------------------------------------------------

@@ -99,19 +99,21 @@ def test_init_reads_genkit_as_it_is(genkit: Path) -> None:
         "py/genkit-plugin-google-genai",
         "py/genkit-plugin-flask",
         "py/genkit-plugin-mistral",
-        "py/provider-google-genai-hello",
         "js/@genkit-ai/core",
         "js/@genkit-ai/ai",
         "js/genkit",
         "js/@genkit-ai/google-genai",
         "js/@genkit-ai/express",
-        "js/basic",
-        "js/rag",
         "genkit-tools/@genkit-ai/tools-common",
         "genkit-tools/@genkit-ai/telemetry-server",
         "genkit-tools/genkit-cli",
         "go/github.com/acme/genkit/go",
     }
+    # never-released members in sample/test folders are versioned, not uploaded (init says so)
+    for pid in ("js/basic", "js/rag", "py/provider-google-genai-hello"):
+        assert rows[pid]["status"] == "excluded"
+        assert rows[pid]["reason"].startswith("exclude_publish: ")
+    assert "in a sample/test folder" in out
     # the unnamed private root of genkit-tools/ is skipped; the uv root without a build is not
     # publishable; the Go samples (no dot in their path) are private
     assert rows["py/genkit-workspace"]["status"] == "private"
@@ -263,6 +265,25 @@ def test_go_modules_requiring_each_other_are_one_release_unit(tmp_path: Path) ->
     assert "[unit]" in doit(root, "graph").stdout
 
 
+def test_multimod_module_sets_are_migrated_as_release_units(tmp_path: Path) -> None:
+    root = realworld.otel_like(tmp_path / "otel", multimod=True)
+    out = init(root)
+    assert "migrated versions.yaml" in out
+    assert "module-sets.stable-v1 (5 modules, v1.2.0) → [ecosystems.go] release_units" in out
+    assert "unsupported  modules.*.version-refs (1 modules)" in out
+    go = config_of(root)["ecosystems"]["go"]
+    assert go["exclude"] == ["go.opentelemetry.io/otel/internal/tools"]
+    assert len(go["release_units"]) == 1 and len(go["release_units"][0]) == 5
+    commit_all(root)
+    rows = plan(root)
+    stable = [
+        pid for pid in rows if pid != "go/go.opentelemetry.io/otel/schema" and "tools" not in pid
+    ]
+    assert {rows[pid]["next"] for pid in stable} == {"v1.2.1"}  # the whole set moves together
+    assert {rows[pid]["level"] for pid in stable} == {0}
+    assert rows["go/go.opentelemetry.io/otel/internal/tools"]["status"] == "excluded"
+
+
 def test_a_cycle_the_ecosystem_cannot_release_stays_an_error(tmp_path: Path) -> None:
     root = realworld.genkit_like(tmp_path / "g", history=False)
     init(root)
@@ -277,6 +298,11 @@ def test_a_cycle_the_ecosystem_cannot_release_stays_an_error(tmp_path: Path) -> 
         "error[RK-GRAPH-CYCLE] py/genkit: cycle: py/genkit → py/genkit-plugin-flask → py/genkit"
         in check.stdout
     )
+    # the plan of the whole repository names the cycle; a selection without it still plans
+    whole = doit(root, "plan", check=False)
+    assert whole.returncode != 0 and "RK-GRAPH-CYCLE" in whole.stdout + whole.stderr
+    rows = plan(root, "--package", "js/genkit")
+    assert rows["js/genkit"]["status"] == "publishable"
 
 
 # --- vite -----------------------------------------------------------------------
@@ -411,3 +437,19 @@ def test_plan_on_a_genkit_sized_history_is_fast(tmp_path: Path) -> None:
     assert rows["py/kit-plugin-000"]["next"] == "1.0.1"
     assert rows["js/@kit/core"]["next"] is None
     assert cpu < 2.0, f"doit plan took {cpu:.2f} s of CPU"
+
+
+def test_doit_tag_names_secondary_and_per_ecosystem_umbrella_tags(tmp_path: Path) -> None:
+    root = realworld.genkit_like(tmp_path / "g", original_config=True)
+    init(root)
+    commit_all(root)
+    out = doit(root, "tag", "dry_run=1", "push=0").stdout
+    # the secondary convention is tagged too; the primary already exists
+    assert "would tag  js/@genkit-ai/core-v1.2.0" in out
+    assert "would tag  @genkit-ai/core@1.2.0" not in out
+    # a member released only under the umbrella gets its own tag ({label} filled in)
+    assert "would tag  py/genkit-plugin-flask-v0.6.0" in out
+    # js-cli synchronizes on its own: its umbrella, with its label
+    assert "would tag  js-cli/v1.2.0" in out
+    # never a tag for what is not released at all; the Go module's tag exists
+    assert "go/v1.7.0" not in out

@@ -158,11 +158,15 @@ def test_member_source_overrides_root_source(tmp_path: Path) -> None:
     assert edges(packages["plugin"]) == {("runtime", "genkit", True)}
 
 
-def test_workspace_source_for_a_non_member_is_external(tmp_path: Path) -> None:
+def test_workspace_source_for_a_non_member_is_refused(tmp_path: Path) -> None:
+    """uv refuses it ("references a workspace ... but is not a workspace member")."""
     uv_workspace(
         tmp_path, {"packages/a": member("a", deps=["ghost"])}, sources={"ghost": WORKSPACE}
     )
-    assert edges(discover_workspace(tmp_path, "py")[0]) == {("runtime", "ghost", False)}
+    with pytest.raises(RKError) as caught:
+        discover_workspace(tmp_path, "py")
+    assert caught.value.code == "RK-WORKSPACE-UNRESOLVED"
+    assert "ghost" in caught.value.message
 
 
 def test_marker_guarded_source_list_and_legacy_dev_dependencies(tmp_path: Path) -> None:

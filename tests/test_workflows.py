@@ -15,11 +15,22 @@ import yaml
 
 from releasekit_tasks.__main__ import main
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.workflows import workflow_text, write_workflow
+from releasekit_tasks.forges.workflows import workflow_text, write_workflow
 from tests.publishing import Published
 
 REPO = Path(__file__).resolve().parents[1]
 ACTIONLINT = REPO / ".venv" / "bin" / "actionlint"
+CHECK_JSONSCHEMA = REPO / ".venv" / "bin" / "check-jsonschema"
+
+
+def schema_check(path: Path, schema: str) -> None:
+    """The file against the CI's published JSON schema (vendored by check-jsonschema)."""
+    result = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def git(root: Path, *args: str) -> str:
@@ -51,6 +62,7 @@ def test_github_workflow_lints_clean(sample: Path, mode: str) -> None:
     lines = write_workflow(sample, "github", mode, force=True)
     assert lines[0].endswith(".github/workflows/releasekit.yml")
     actionlint(sample)
+    schema_check(sample / ".github/workflows/releasekit.yml", "vendor.github-workflows")
     doc = yaml.safe_load((sample / ".github/workflows/releasekit.yml").read_text())
     jobs = doc["jobs"]
     assert doc["permissions"] == {}  # least: each job declares its own
@@ -61,7 +73,11 @@ def test_github_workflow_lints_clean(sample: Path, mode: str) -> None:
     for job in jobs.values():
         checkout = job["steps"][0]
         assert checkout["uses"] == "actions/checkout@v5" and checkout["with"]["fetch-depth"] == 0
-    assert jobs["release"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert jobs["release"]["permissions"] == {
+        "contents": "write",
+        "pull-requests": "write",
+        "issues": "write",
+    }
     publishers = [name for name in jobs if name.startswith("publish")]
     for name in publishers:
         assert jobs[name]["permissions"]["id-token"] == "write"  # trusted publishing
@@ -102,9 +118,12 @@ def test_setup_only_for_the_ecosystems_present(tmp_path: Path) -> None:
     assert main(["init", str(root), "--ci", "github", "--force"]) == 0
 
 
-def test_gitlab_ci_has_the_same_loop(sample: Path) -> None:
-    for mode in ("single", "per-level"):
-        doc = yaml.safe_load(workflow_text(sample, "gitlab", mode))
+def test_gitlab_ci_has_the_same_loop(sample: Path, tmp_path: Path) -> None:
+    for mode in ("single", "per-level", "per-package"):
+        text = workflow_text(sample, "gitlab", mode)
+        (tmp_path / ".gitlab-ci.yml").write_text(text)
+        schema_check(tmp_path / ".gitlab-ci.yml", "vendor.gitlab-ci")
+        doc = yaml.safe_load(text)
         assert doc["stages"] == ["release", "prepare", "publish", "announce"]
         assert doc["variables"]["GIT_DEPTH"] == "0"
         assert doc["release"]["artifacts"]["reports"]["dotenv"] == "release.env"

@@ -616,6 +616,13 @@ class ReleaseReporter(QuietTitleReporter):
                 outcome = f"blocked by {row.blocked_by}"
             elif row.stage in FINAL:
                 outcome = names.get(row.stage, row.stage)
+            elif "upload" in row.done:
+                # Its upload went through; the run ended before verify ran.
+                outcome = (
+                    "uploaded, not verified"
+                    if self.upload_note.get(row.id) != "dry run"
+                    else "dry run"
+                )
             else:
                 outcome = "not run"
             result.append((row, outcome))
@@ -623,7 +630,7 @@ class ReleaseReporter(QuietTitleReporter):
 
     def _tally(self) -> str:
         tally = dict.fromkeys(("published", "already there", "dry run", "failed", "blocked"), 0)
-        tally["not run"] = 0
+        tally["uploaded, not verified"] = tally["not run"] = 0
         for _, outcome in self.outcomes():
             key = "blocked" if outcome.startswith("blocked") else outcome
             tally[key] += 1

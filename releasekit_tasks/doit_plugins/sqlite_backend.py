@@ -21,6 +21,7 @@ the other's file.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,6 +57,7 @@ class DurableSqliteDB:
         # Opened on first need, and created only on the first write: a doit
         # command that fails on bad input (or only reads) leaves no file behind.
         self._conn: sqlite3.Connection | None = None
+        self.existed = Path(name).exists()  # False: this run creates the file (if it writes)
         self._db(create=False)  # an existing file is checked now (a corrupt one fails early)
 
     def _db(self, *, create: bool) -> sqlite3.Connection | None:
@@ -99,6 +101,21 @@ class DurableSqliteDB:
         finally:
             if self._conn is not None:
                 self._conn.close()
+
+    def discard_if_new(self) -> None:
+        """After a failed run: remove the state file if this run created it (and its
+        folder, when that is left empty), so a failing command leaves nothing behind.
+        Nothing is lost that matters: receipts and the registries say what is done."""
+        if self.existed:
+            return
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        path = Path(self.name)
+        for extra in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{extra}").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # only when empty
 
     def _task(self, task_id: str) -> dict[str, Any]:
         data = self._cache.get(task_id)

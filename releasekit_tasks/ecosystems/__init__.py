@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
     from releasekit_tasks.model import Dependency, Package
     from releasekit_tasks.publish.release import Release
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
 ENTRY_POINT_GROUP = "releasekit_tasks.ecosystems"
 BUILTIN = {
@@ -68,9 +68,16 @@ class Ecosystem:
     version_in_manifest: bool = True
     required_metadata: tuple[str, ...] = ("description", "license", "readme")
     checksum_key: str = "sha256"  # the artifact digest the registry's checksum is compared with
+    # False: the kind's tag names are fixed (Go's path-prefixed tags): no tag_format,
+    # no umbrella tag stands for one of its releases.
+    uses_tag_format: bool = True
     # True: upload asks the registry first and passes only the files it lacks,
     # refusing different bytes. False: upload is idempotent itself (Go's tag push).
     upload_checks_registry: bool = True
+    # True: install and build run in the staging worktree (publish/stage.py), so
+    # pins and tool temp files never touch the checkout. False: the build reads
+    # git itself (Go's module zip comes from `git archive HEAD`).
+    builds_in_stage: bool = True
     # True when the ecosystem builds and installs members that require each
     # other in a cycle (Go modules): such a cycle is a release unit, not an error.
     allows_cycles: bool = False
@@ -78,12 +85,20 @@ class Ecosystem:
     # but neither ordering nor propagating (extras, peer and optional deps). A
     # trailing ":" matches a prefix ("optional:" matches "optional:flask").
     soft_kinds: tuple[str, ...] = ()
-    # True when release tags follow a fixed rule, not tag_format (Go's path prefix):
-    # no umbrella tag stands for one of its releases either.
-    fixed_tags: bool = False
     # True when a workspace root also finds the workspaces below it (Go's nested
     # go.mod scan): init then takes the root once, not each folder.
     covers_nested: bool = False
+    # --- CI (init --ci): what a job installs, and the registry token ----------------
+    # The token's environment variable when `token_env` is unset, and the CI
+    # secret that fills it (empty: no token, e.g. Go's tags).
+    default_token_env: str = ""
+    token_secret: str = ""
+    pip_tools: tuple[str, ...] = ()  # pip-installed next to releasekit (uv)
+    # GitHub Actions steps that set the toolchain up (uses:/run: mappings),
+    # and the same as shell lines for a GitLab job on a Python + Node image.
+    github_setup: tuple[dict, ...] = ()
+    gitlab_setup: tuple[str, ...] = ()
+    gitlab_needs_node: bool = False
 
     # --- discovery --------------------------------------------------------------
 
@@ -186,8 +201,8 @@ class Ecosystem:
         """Run the install step in the workspace at ``root``."""
 
     def preflight(self, releases: list[Release]) -> None:
-        """Checks before any upload of these releases (not in dry runs, not for releases an
-        earlier run verified); RKError when one cannot go. One call per kind and run."""
+        """Checks before any upload of these releases (not in dry runs, only releases the
+        registry lacks); RKError when one cannot go. One call per kind and run."""
 
     def build(self, release: Release) -> list[dict]:
         """Build into ``release.dist_dir``: one dict per artifact with ``file`` and its digests
@@ -223,6 +238,12 @@ class Ecosystem:
             f"the {self.kind} ecosystem cannot take a release back",
             fix="take the version back by hand on its registry",
         )
+
+    def tag_drift(self, release: Release, tag: str) -> str | None:
+        """When the registry serves ``release.version``: does ``tag`` still build what it
+        serves? A message when not (the tag moved after the release); None when it does
+        or cannot be told (``doit doctor``)."""
+        return None
 
     def served_versions(self, release: Release) -> list[str] | None:
         """Every version of the package the registry serves (``doit doctor``); None when

@@ -22,7 +22,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from releasekit_tasks.config import RootConfig
-from releasekit_tasks.forges import PENDING, PUBLISHED, TAGGED, Forge, PullRequest, open_forge
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.forges import (
+    LABELS,
+    PENDING,
+    PUBLISHED,
+    TAGGED,
+    Forge,
+    PullRequest,
+    open_forge,
+)
+from releasekit_tasks.model import Package
 from releasekit_tasks.prepare import changelog
 from releasekit_tasks.prepare.manifest import PlannedRelease, ReleaseManifest
 
@@ -39,13 +49,54 @@ def pr_title(config: RootConfig, manifest: ReleaseManifest, branch: str, base: s
     count = len(manifest.releases)
     summary = manifest.umbrella_tag or f"{count} package" + ("s" if count != 1 else "")
     versions = {r.new_version for r in manifest.releases}
-    return config.pr_title_template.format(
-        summary=summary,
-        count=count,
-        version=versions.pop() if len(versions) == 1 else "",
-        branch=branch,
-        base=base,
+    try:
+        return config.pr_title_template.format(
+            summary=summary,
+            count=count,
+            version=versions.pop() if len(versions) == 1 else "",
+            branch=branch,
+            base=base,
+        )
+    except (KeyError, IndexError, ValueError) as exc:
+        raise RKError(
+            "RK-CONFIG-VALUE",
+            f"`pr_title_template` {config.pr_title_template!r} cannot be filled in: {exc!r}",
+            path=config.root / "releasekit.toml",
+            fix="use only {summary}, {version}, {count}, {branch} and {base}",
+        ) from None
+
+
+# GitHub's limit on a release body; GitLab's description limit is larger.
+RELEASE_NOTES_LIMIT = 125_000
+# The longest body each forge takes (GitHub answers 422 past it; GitLab's is 1,048,576).
+BODY_LIMITS = {"github": 65_536, "gitlab": 1_048_576}
+
+
+def fit_body(body: str, limit: int) -> str:
+    """``body`` within ``limit`` characters: the release notes are cut, the manifest never.
+
+    The notes are in each package's CHANGELOG.md too; the manifest is what
+    ``doit tag`` reads back, so a manifest too large for the forge is an error.
+    """
+    if len(body) <= limit:
+        return body
+    start = body.find(changelog.MANIFEST_BEGIN)
+    notes, block = (body[:start], body[start:]) if start >= 0 else (body, "")
+    note = (
+        f"\n\n… the release notes are cut here (the forge takes {limit:,} characters); "
+        "every package's notes are in its CHANGELOG.md.\n\n"
     )
+    room = limit - len(block) - len(note)
+    if room < 0:
+        raise RKError(
+            "RK-FORGE-RESPONSE",
+            f"the release manifest alone is {len(block):,} characters, more than the "
+            f"{limit:,} the forge takes in a pull request body",
+            fix="release in smaller groups (`doit prepare group=…`): one Release PR each",
+        )
+    cut = notes[:room]
+    cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
+    return cut + note + block
 
 
 def sync_release_pr(
@@ -60,6 +111,7 @@ def sync_release_pr(
     forge = open_forge(config, env, what="opening the Release PR", note=True)
     if forge is None:
         return None
+    body = fit_body(body, BODY_LIMITS.get(config.forge, BODY_LIMITS["github"]))
     with forge:
         base = forge.default_branch()
         title = pr_title(config, manifest, branch, base)
@@ -162,13 +214,15 @@ def _is_prerelease(release: PlannedRelease) -> bool:
 
 def publish_releases(
     config: RootConfig,
-    merged: MergedRelease,
+    merged: MergedRelease | None,
     tags: Iterable[ReleaseTag],
     *,
     dry_run: bool,
     env: Mapping[str, str] | None = None,
 ) -> None:
-    """The forge releases that are missing, then the PR relabelled tagged."""
+    """The forge releases that are missing, then the merged Release PR (if any) relabelled."""
+    if merged is None and (config.forge == "none" or not config.forge_releases):
+        return
     forge = open_forge(config, env, what="the forge releases")
     if forge is None:
         return
@@ -184,22 +238,39 @@ def publish_releases(
                 created = forge.create_release(
                     tag.tag,
                     tag.name,
-                    tag.notes,
+                    fit_body(tag.notes, RELEASE_NOTES_LIMIT),
                     prerelease=tag.prerelease,
                     draft=config.release_draft,
                 )
                 kind = " (draft)" if created.draft else ""
                 print(f"release  {tag.tag}{kind} {created.url}".rstrip())
-        _relabel(forge, merged.pr, TAGGED, dry_run)
+        if merged is not None:
+            _relabel(forge, merged.pr, TAGGED, dry_run)
+
+
+def checkout_release_tag(tag: str, package: Package, version: str) -> ReleaseTag:
+    """A tag made without a Release PR: its notes are the CHANGELOG.md section, if any."""
+    from releasekit_tasks.ecosystems import get_ecosystem
+
+    path = package.path / "CHANGELOG.md"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    notes = changelog.section_of(text, version) or f"{package.name} {version}\n"
+    pre = get_ecosystem(package.ecosystem).parse_version(version).pre is not None
+    return ReleaseTag(tag, f"{package.name} {version}", notes, pre)
 
 
 def _relabel(forge: Forge, pr: PullRequest, label: str, dry_run: bool) -> None:
-    if label in pr.labels and not (set(pr.labels) & (set((PENDING, TAGGED, PUBLISHED)) - {label})):
+    """Move the PR's label forward to ``label`` (pending → tagged → published), never back."""
+    stage = LABELS.index(label)
+    present = [LABELS.index(x) for x in pr.labels if x in LABELS]
+    if present and max(present) > stage:
+        return  # a rerun of an earlier stage: the PR is further along already
+    if present == [stage]:
         return
     if dry_run:
         print(f"would label #{pr.number} {label}")
         return
-    forge.set_labels(pr, (label,), tuple(x for x in (PENDING, TAGGED, PUBLISHED) if x != label))
+    forge.set_labels(pr, (label,), tuple(x for x in LABELS if x != label and x in pr.labels))
     print(f"label    #{pr.number} {label}")
 
 

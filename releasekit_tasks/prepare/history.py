@@ -2,10 +2,12 @@
 
 Tags: Go modules use the go command's fixed rule (``plugins/foo/v0.6.0``);
 other packages use ``tag_format`` (package, then ecosystem, then root config;
-placeholders ``{name}`` and ``{version}``).
+the placeholders of :mod:`releasekit_tasks.tagformat`), and ``secondary_tag_format``
+tags count too. A tag form two packages render alike belongs to neither.
 
 Commits: first-parent history since the package's boundary — its last release
-tag, else ``bootstrap_sha``, else the root commit. A merge commit on that line
+tag, else its ecosystem's umbrella tag at its current version, else the
+ecosystem's ``bootstrap_sha``, else the root commit. A merge commit on that line
 stands for the commits it brought in (each parsed on its own); only when none
 of them is conventional does the merge's own message count. A file belongs to
 the deepest package folder holding it, so a nested module's changes are not
@@ -27,7 +29,7 @@ from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Package
 from releasekit_tasks.prepare.conventional import ParsedCommit, parse
-from releasekit_tasks.vcs import git, repo_toplevel
+from releasekit_tasks.vcs import git, repo_toplevel, require_history
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ def package_tags(
     config: RootConfig,
     tags: dict[str, str],
     version_key: Callable[[str], tuple | None],
+    ambiguous: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[Tag]:
     """This package's release tags whose version parses, lowest version first.
 
@@ -160,6 +163,8 @@ def package_tags(
     found: dict[tuple, tuple[int, Tag]] = {}  # version key -> (template rank, tag)
     names = _sorted_names(tags)
     for rank, (before, after) in enumerate(_tag_affixes(package, config)):
+        if rank and (before, after) in ambiguous:
+            continue  # a secondary form two packages share (`{short}`: mcp, @genkit-ai/mcp)
         for name in _with_prefix(names, before):
             sha = tags[name]
             version = tagformat.version_of(name, before, after)
@@ -167,6 +172,17 @@ def package_tags(
             if key is not None and (key not in found or found[key][0] > rank):
                 found[key] = (rank, Tag(name, version or "", sha))
     return [found[key][1] for key in sorted(found)]
+
+
+def _shared_affixes(packages: list[Package], config: RootConfig) -> frozenset[tuple[str, str]]:
+    """Tag forms that more than one package renders the same (then no package owns them)."""
+    seen: dict[tuple[str, str], str] = {}
+    shared = set()
+    for package in packages:
+        for pair in _tag_affixes(package, config):
+            if seen.setdefault(pair, package.id) != package.id:
+                shared.add(pair)
+    return frozenset(shared)
 
 
 def umbrella_tags(
@@ -195,13 +211,16 @@ def read_histories(
     version_key: Callable[[str, str], tuple | None],  # (ecosystem, version); None: no version
     is_prerelease: Callable[[str, str], bool],  # (ecosystem, version)
 ) -> dict[str, PackageHistory]:
+    require_history(config.root)
     repo = toplevel(config)
     tags = all_tags(repo)
     histories: dict[str, PackageHistory] = {}
     umbrellas: dict[str, list[Tag]] = {}
+    resolved: dict[str, str] = {}
+    ambiguous = _shared_affixes(packages, config)
     for package in packages:
         key = functools.partial(version_key, package.ecosystem)
-        found = package_tags(package, config, tags, key)
+        found = package_tags(package, config, tags, key, ambiguous)
         if not found:
             # Released under its ecosystem's umbrella tag only (genkit's py/v0.6.0).
             if package.label not in umbrellas:
@@ -212,7 +231,7 @@ def read_histories(
                     for t in umbrellas[package.label]
                     if key(t.version) == key(package.version or "")
                 ]
-                if package.version and not get_ecosystem(package.ecosystem).fixed_tags
+                if package.version and get_ecosystem(package.ecosystem).uses_tag_format
                 else []
             )
         current = next((t for t in found if t.version == package.version), None)
@@ -223,12 +242,14 @@ def read_histories(
         if last is not None:
             boundary, boundary_name = last.sha, last.name
         elif bootstrap:
-            boundary = _resolve(repo, bootstrap)
+            if bootstrap not in resolved:  # one git call per distinct bootstrap_sha
+                resolved[bootstrap] = _resolve(repo, bootstrap)
+            boundary = resolved[bootstrap]
             boundary_name = f"bootstrap_sha {bootstrap}"
         else:
             boundary, boundary_name = None, ""
         histories[package.id] = PackageHistory(last, last_final, boundary, boundary_name)
-    folders = {_relative(p.path, repo): p.id for p in packages}
+    folders = Owners({_relative(p.path, repo).as_posix(): p.id for p in packages})
     wanted: dict[str | None, set[str]] = {}
     for pid, history in histories.items():
         wanted.setdefault(history.boundary, set()).add(pid)
@@ -259,13 +280,41 @@ def _relative(path: Path, repo: Path) -> PurePosixPath:
     return PurePosixPath(Path(os.path.relpath(path, repo)).as_posix())
 
 
-def _owner(file: str, folders: dict[PurePosixPath, str]) -> str | None:
+class Owners:
+    """File path → the id of the deepest package folder holding it, memoized.
+
+    A long history names the same files again and again (genkit: 36,000 file
+    entries over 41 logs); string prefixes, not Path objects, keep it cheap.
+    """
+
+    def __init__(self, folders: dict[str, str]) -> None:
+        self.folders = {("" if f == "." else f): pid for f, pid in folders.items()}
+        self.cache: dict[str, str | None] = {}
+
+    def __call__(self, file: str) -> str | None:
+        found = self.cache.get(file, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        owner = None
+        folder = file
+        while True:
+            cut = folder.rfind("/")
+            folder = folder[:cut] if cut != -1 else ""
+            if folder in self.folders:
+                owner = self.folders[folder]
+                break
+            if not folder:
+                break
+        self.cache[file] = owner
+        return owner
+
+
+_MISSING = object()
+
+
+def _owner(file: str, folders: Owners) -> str | None:
     """The id of the deepest package folder holding ``file``."""
-    path = PurePosixPath(file)
-    for parent in path.parents:
-        if parent in folders:
-            return folders[parent]
-    return None
+    return folders(file)
 
 
 _LOG_FORMAT = "--format=%x1e%H%x1f%P%x1f%B%x1f"
@@ -273,16 +322,18 @@ _LOG_FORMAT = "--format=%x1e%H%x1f%P%x1f%B%x1f"
 
 def _log(repo: Path, *args: str) -> list[tuple[str, list[str], str, list[str]]]:
     """(sha, parents, message, files) per commit, newest first."""
-    out = git(repo, "log", _LOG_FORMAT, "--name-only", "--no-renames", *args)
+    # -z: file names NUL-terminated and never quoted (spaces, quotes, non-ASCII).
+    out = git(repo, "log", _LOG_FORMAT, "--name-only", "--no-renames", "-z", *args)
     entries = []
     for record in out.split("\x1e")[1:]:
         sha, parents, message, files = record.split("\x1f")
-        entries.append((sha, parents.split(), message, [f for f in files.split("\n") if f]))
+        names = files.removeprefix("\0").removeprefix("\n").split("\0")
+        entries.append((sha, parents.split(), message, [f for f in names if f]))
     return entries
 
 
 def _commits_by_package(
-    repo: Path, boundary: str | None, folders: dict[PurePosixPath, str], pids: set[str]
+    repo: Path, boundary: str | None, folders: Owners, pids: set[str]
 ) -> dict[str, list[ParsedCommit]]:
     rev = f"{boundary}..HEAD" if boundary else "HEAD"
     result: dict[str, list[ParsedCommit]] = {}
@@ -304,7 +355,7 @@ def _commits_by_package(
 
 
 def _merged_commits(
-    repo: Path, parents: list[str], folders: dict[PurePosixPath, str]
+    repo: Path, parents: list[str], folders: Owners
 ) -> dict[str, list[ParsedCommit]]:
     """The commits a merge brought in (reachable from its other parents only), by package."""
     excluded = [f"^{parents[0]}"]

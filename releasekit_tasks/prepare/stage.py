@@ -14,21 +14,25 @@ from __future__ import annotations
 
 import datetime
 import shutil
+import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.forges import flow as forge_flow
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.prepare import MANIFEST_FILE, changelog
 from releasekit_tasks.prepare.bump import plan_edits, write_edits
 from releasekit_tasks.prepare.decide import Decision, VersionOptions, decide
-from releasekit_tasks.prepare.history import tag_names, umbrella_tag
+from releasekit_tasks.prepare.history import all_tags, tag_names, umbrella_tag
 from releasekit_tasks.prepare.manifest import ReleaseManifest
 from releasekit_tasks.publish.actions import _failing, check_clean
 from releasekit_tasks.publish.journal import write_atomically
-from releasekit_tasks.vcs import git, list_tags
+from releasekit_tasks.vcs import git, require_history
 from releasekit_tasks.workspace import Workspace, collect
+
+if TYPE_CHECKING:
+    from releasekit_tasks.forges.flow import MergedRelease
 
 PR_BODY = "release-pr.md"
 WORKTREE = "release-worktree"
@@ -59,6 +63,7 @@ def options_from(values: dict) -> VersionOptions:
 
 def _checked_graph(root: Path, workspace: Workspace) -> Graph:
     """The graph of a committed checkout: versions are decided and tagged at HEAD."""
+    require_history(root)
     check_clean(root)
     graph = build_graph(workspace.packages.values())
     assert_valid(graph)
@@ -163,6 +168,8 @@ def _report(edits, tree: Path, dry_run: bool) -> None:
 
 @_failing
 def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_run: bool) -> None:
+    from releasekit_tasks.forges import flow as forge_flow  # not on the `doit list` path
+
     repo = Path(root)
     workspace = collect(repo)
     manifest = _manifest(repo, workspace, values, dry_run)
@@ -175,18 +182,31 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
         for path in _changelog_edits(manifest, workspace.config, repo, write=False):
             print(f"would write  {path.relative_to(repo)}")
         print(f"would commit on {branch} and push it to {remote}")
+        if workspace.config.forge != "none" and push:
+            print(f"would open or update the Release PR of {branch} on {workspace.config.forge}")
         return
     tree = state_dir(repo) / WORKTREE
+    before = git(repo, "rev-parse", "-q", "--verify", f"refs/heads/{branch}", check=False).strip()
     _fresh_worktree(repo, tree, branch, manifest.head)
-    edits = plan_edits(manifest, workspace, tree)
-    write_edits(edits)
-    _changelog_edits(manifest, workspace.config, tree)
-    git(tree, "add", "-A")
-    git(tree, "commit", "-q", "--no-verify", "-m", commit_message(manifest))
-    sha = git(tree, "rev-parse", "HEAD").strip()
-    print(f"commit   {sha[:12]} on {branch}")
-    if push:
-        _push(tree, remote, branch)
+    try:
+        edits = plan_edits(manifest, workspace, tree)
+        write_edits(edits)
+        _changelog_edits(manifest, workspace.config, tree)
+        git(tree, "add", "-A")
+        git(tree, "commit", "-q", "--no-verify", "-m", commit_message(manifest))
+        sha = git(tree, "rev-parse", "HEAD").strip()
+        print(f"commit   {sha[:12]} on {branch}")
+        if push:
+            _push(tree, remote, branch)
+    except BaseException:
+        # A failed prepare leaves nothing behind: no worktree, and the release
+        # branch as it was (gone, if this run created it).
+        _remove_worktree(repo, tree)
+        if before:
+            git(repo, "branch", "-f", branch, before, check=False)
+        else:
+            git(repo, "branch", "-D", branch, check=False)
+        raise
     body = changelog.embed_manifest(
         changelog.release_notes(manifest, today(), workspace.config.repo_url), manifest
     )
@@ -201,23 +221,29 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
 
 @_failing
 def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch: str = "") -> None:
-    """Tag every selected package whose current version has no tag yet, at HEAD
-    (after the Release PR merged), plus the umbrella tag of a synchronized release.
+    """Tag every selected package's current version at HEAD (after the Release PR merged),
+    plus the umbrella tag of a synchronized release, and push every one of those tags
+    the remote lacks — made now or by an earlier run whose push failed.
 
-    With a forge, the merged Release PR of ``branch`` decides instead: its
-    manifest names the versions, the tags go on its merge commit, and each tag
-    gets a forge release."""
+    A version tagged already (locally or on the remote) keeps its tag. A tag that
+    points at one commit here and at another on the remote is refused
+    (RK-TAG-CONFLICT): releases never move. With a forge, the merged Release PR of
+    ``branch`` decides instead: its manifest names the versions, the tags go on its
+    merge commit, and each tag gets a forge release."""
+    from releasekit_tasks.forges import flow as forge_flow  # not on the `doit list` path
+
     repo = Path(root)
     workspace = collect(repo)
     graph = _checked_graph(repo, workspace)
     chosen, pulled = select(graph, options_from(values).selection)
-    existing = set(list_tags(repo))
     head = git(repo, "rev-parse", "HEAD").strip()
     merged = forge_flow.merged_release_pr(workspace.config, branch, head) if branch else None
+    existing = set(all_tags(repo))
     if merged is not None:
         _tag_release_pr(repo, workspace, chosen | pulled, existing, merged, remote, push, dry_run)
         return
-    wanted: list[tuple[str, str]] = []  # (tag, message)
+    wanted: dict[str, str] = {}  # tag -> message, for every selected current version
+    releases: list[forge_flow.ReleaseTag] = []  # forge releases of the package tags made now
     config = workspace.config
     shared: dict[str, set[str]] = {}  # sync domain -> versions
     for pid in graph.nodes:
@@ -227,28 +253,74 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch:
         domain = config.policy(package.label).sync_domain
         if domain is not None:
             shared.setdefault(domain, set()).add(package.version.removeprefix("v"))
-        for name in tag_names(package, config, package.version):
-            if name not in existing:
-                wanted.append((name, f"{package.name} {package.version}"))
+        names = tag_names(package, config, package.version)
+        if config.forge != "none" and names[0] not in existing:
+            releases.append(forge_flow.checkout_release_tag(names[0], package, package.version))
+        for name in names:
+            wanted.setdefault(name, f"{package.name} {package.version}")
     for domain, versions_seen in shared.items():
         if len(versions_seen) == 1:
             umbrella = umbrella_tag(config, domain, versions_seen.pop())
-            if umbrella not in existing:
-                wanted.append((umbrella, f"release {umbrella}"))
+            wanted.setdefault(umbrella, f"release {umbrella}")
     _make_tags(repo, wanted, "HEAD", remote, push, dry_run)
+    if releases and (push or dry_run):  # no Release PR: releases for the new tags
+        forge_flow.publish_releases(config, None, releases, dry_run=dry_run)
 
 
 def _make_tags(
-    repo: Path, wanted: list[tuple[str, str]], target: str, remote: str, push: bool, dry_run: bool
+    repo: Path, wanted: dict[str, str], target: str, remote: str, push: bool, dry_run: bool
 ) -> None:
-    for name, message in wanted:
+    """Create the ``wanted`` tags (name -> message) that exist neither here nor on the
+    remote, at ``target``; push every one the remote lacks; refuse a tag that points
+    at different commits here and on the remote."""
+    local = all_tags(repo)
+    remote_tags = _remote_tags(repo, remote) if push and wanted else None
+    for name in wanted:
+        here, there = local.get(name), (remote_tags or {}).get(name)
+        if here and there and here != there:
+            raise RKError(
+                "RK-TAG-CONFLICT",
+                f"tag {name} points at {here[:12]} here and at {there[:12]} on {remote}",
+                path=repo,
+                fix=f"releases never move: find out which is right, then delete the other "
+                f"(`git tag -d {name}` and `git fetch {remote} tag {name}`, or fix the remote)",
+            )
+    create = [n for n in wanted if n not in local and n not in (remote_tags or {})]
+    to_push = [n for n in wanted if remote_tags is not None and n not in remote_tags]
+    for name in create:
         print(f"{'would tag' if dry_run else 'tag'}  {name}")
         if not dry_run:
-            git(repo, "tag", "-a", name, "-m", message, target)
-    if not wanted:
-        print("every selected version is tagged already")
-    elif push and not dry_run:
-        _push_refs(repo, remote, [f"refs/tags/{name}" for name, _ in wanted])
+            git(repo, "tag", "-a", name, "-m", wanted[name], target)
+    for name in (n for n in to_push if n not in create):
+        print(f"{'would push' if dry_run else 'push'}  {name} (tagged earlier, not on {remote})")
+    if not create and not to_push:
+        print("every selected version is tagged already" + (f" (on {remote} too)" if push else ""))
+    elif to_push and not dry_run:
+        _push_refs(repo, remote, [f"refs/tags/{name}" for name in to_push])
+        print(f"pushed   {len(to_push)} tag(s) → {remote}")
+
+
+def _remote_tags(repo: Path, remote: str) -> dict[str, str]:
+    """Tag -> commit on ``remote`` (annotated tags peeled): one ``git ls-remote``."""
+    _require_remote(repo, remote)
+    try:
+        out = git(repo, "ls-remote", "--tags", remote)
+    except subprocess.CalledProcessError as exc:
+        raise RKError(
+            "RK-GIT-PUSH",
+            f"cannot list the tags of {remote}: {(exc.stderr or '').strip()}",
+            path=repo,
+            fix="check the remote's URL and your access to it, or pass push=0",
+        ) from None
+    tags: dict[str, str] = {}
+    for line in out.splitlines():
+        sha, _, ref = line.partition("\t")
+        name = ref.removeprefix("refs/tags/")
+        if name.endswith("^{}"):
+            tags[name[:-3]] = sha  # the peeled commit wins over the tag object
+        else:
+            tags.setdefault(name, sha)
+    return tags
 
 
 def _tag_release_pr(
@@ -256,32 +328,44 @@ def _tag_release_pr(
     workspace: Workspace,
     selected: set[str],
     existing: set[str],
-    merged: forge_flow.MergedRelease,
+    merged: MergedRelease,
     remote: str,
     push: bool,
     dry_run: bool,
 ) -> None:
     """Tags from the merged Release PR's manifest, on its merge commit; then forge releases."""
+    from releasekit_tasks.forges import flow as forge_flow  # not on the `doit list` path
+
     manifest, pr = merged.manifest, merged.pr
     print(f"pr       #{pr.number} merged: tagging the versions in its manifest")
+    head = git(repo, "rev-parse", "HEAD").strip()
     target = "HEAD"
     if pr.merge_sha and git(repo, "cat-file", "-t", pr.merge_sha, check=False).strip() == "commit":
         target = pr.merge_sha
     elif pr.merge_sha:
         print(f"warning  the merge commit {pr.merge_sha[:12]} is not here (fetch it): tagging HEAD")
     tags: dict[str, str] = {}  # package id -> tag
-    wanted: list[tuple[str, str]] = []
+    wanted: dict[str, str] = {}
     for release in manifest.releases:
         package = workspace.packages.get(release.id)
         if package is None or release.id not in selected:
             continue
+        if target in ("HEAD", head) and package.version not in (None, release.new_version):
+            raise RKError(
+                "RK-MANIFEST-STALE",
+                f"the merged Release PR #{pr.number} releases {release.id} "
+                f"{release.new_version}, but this checkout has {package.version}",
+                path=package.manifest,
+                fix="run `doit tag` on the Release PR's merge commit (or fix the PR body)",
+            )
         names = tag_names(package, workspace.config, release.new_version)
         tags[release.id] = names[0]
-        wanted += [(n, f"{release.name} {release.new_version}") for n in names if n not in existing]
-    if manifest.umbrella_tag and manifest.umbrella_tag not in existing:
-        wanted.append((manifest.umbrella_tag, f"release {manifest.umbrella_tag}"))
+        for name in names:
+            wanted.setdefault(name, f"{release.name} {release.new_version}")
+    if manifest.umbrella_tag:
+        wanted.setdefault(manifest.umbrella_tag, f"release {manifest.umbrella_tag}")
     _make_tags(repo, wanted, target, remote, push, dry_run)
-    if not push and wanted:
+    if not push and any(n not in existing for n in wanted):
         print("note     push=0: no forge releases for tags the remote does not have")
         return
     forge_flow.publish_releases(
@@ -318,7 +402,7 @@ def _push(tree: Path, remote: str, branch: str) -> None:
     print(f"push     {branch} → {remote}")
 
 
-def _push_refs(repo: Path, remote: str, refs: list[str], *, force: bool = False) -> None:
+def _require_remote(repo: Path, remote: str) -> None:
     if remote not in git(repo, "remote").split():
         raise RKError(
             "RK-GIT-PUSH",
@@ -326,6 +410,10 @@ def _push_refs(repo: Path, remote: str, refs: list[str], *, force: bool = False)
             path=repo,
             fix="add the remote (git remote add origin URL), pass remote=NAME, or push=0",
         )
+
+
+def _push_refs(repo: Path, remote: str, refs: list[str], *, force: bool = False) -> None:
+    _require_remote(repo, remote)
     flags = ["--force"] if force else ["--atomic"]
     out = git(repo, "push", *flags, "--porcelain", remote, *refs, check=False)
     if "Done" not in out:

@@ -146,14 +146,16 @@ def preflight(releases: list[Release], root: str) -> None:
                 f"{release.id}: ${release.token_env} is not set",
                 fix=f"export {release.token_env}=… (the token for {release.registry})",
             )
-    retries = max((r.retries for r in pending), default=5)
-    for registry in sorted({r.registry for r in pending if not r.registry.startswith("file:")}):
-        _check_reachable(registry, retries)
-        print(f"reach  {registry}")
+    # The ecosystems' own checks (configuration, tags) before the registries: a
+    # misconfiguration is reported as itself, not as the wrong registry being down.
     for kind in kinds:
         todo = [r for r in pending if r.ecosystem == kind and not r.dry_run]
         if todo:
             get_ecosystem(kind).preflight(todo)
+    retries = max((r.retries for r in pending), default=5)
+    for registry in sorted({r.registry for r in pending if not r.registry.startswith("file:")}):
+        _check_reachable(registry, retries)
+        print(f"reach  {registry}")
 
 
 def check_clean(root: Path) -> None:
@@ -184,6 +186,14 @@ def _check_reachable(registry: str, retries: int) -> None:
 
 
 @_failing
+def stage(root: str) -> None:
+    from releasekit_tasks.publish.stage import refresh
+
+    tree = refresh(Path(root))
+    print(f"staged HEAD in {tree}: builds read from there, never from the checkout")
+
+
+@_failing
 def install(kind: str, folder: str) -> None:
     get_ecosystem(kind).install(Path(folder))
 
@@ -195,7 +205,13 @@ def build(release: Release) -> None:
         return
     if release.dist_dir.exists():
         shutil.rmtree(release.dist_dir)
-    artifacts = _ecosystem(release).build(release)
+    ecosystem = _ecosystem(release)
+    if ecosystem.builds_in_stage:
+        from releasekit_tasks.publish.stage import staged
+
+        artifacts = ecosystem.build(staged(release))
+    else:
+        artifacts = ecosystem.build(release)
     write_json(
         release.artifacts_file,
         {"id": release.id, "version": release.version, "artifacts": artifacts},
@@ -244,11 +260,32 @@ def upload(release: Release) -> None:
     if not missing:
         print(f"{release.id} {release.version}: the registry already has these exact bytes")
         return
-    files = [release.dist_dir / a["file"] for a in missing]
-    ecosystem.upload(release, files)
-    print(
-        f"uploaded {', '.join(f.name for f in files)} to {release.upload_url or release.registry}"
+    from releasekit_tasks.publish.retry import upload_with_retries
+
+    by_name = {a["file"]: a for a in missing}
+
+    def send(names: list[str]) -> None:
+        ecosystem.upload(release, [release.dist_dir / n for n in names])
+
+    def missing_after(names: list[str]) -> list[str]:
+        remote = remote_state(release)
+        return [
+            n
+            for n in names
+            if not _compare(release, by_name[n], _remote_sum(release, remote, by_name[n]))
+        ]
+
+    target = release.upload_url or release.registry
+    attempts = upload_with_retries(
+        send,
+        missing_after,
+        list(by_name),
+        retries=release.retries,
+        url=target,
+        token_env=release.token_env or "",
     )
+    tries = f" ({attempts} attempts)" if attempts > 1 else ""
+    print(f"uploaded {', '.join(by_name)} to {target}{tries}")
 
 
 def receipt_covers(receipt: str, artifacts_file: str) -> bool:

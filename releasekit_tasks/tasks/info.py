@@ -22,6 +22,7 @@ from releasekit_tasks.graph import (
     dependencies_of,
     dependents_of,
     resolve_package,
+    select,
     subgraph,
 )
 from releasekit_tasks.tasks.loading import load_graph, repo_root, selection, selection_params
@@ -37,8 +38,10 @@ def show_plan(
 ) -> TaskFailed | None:
     try:
         graph = load_graph(Path(root))
-        assert_valid(graph)
         chosen = selection(group, package, ecosystem)
+        # Only what was asked for must be sound: a cycle elsewhere does not block --package.
+        picked, pulled = select(graph, chosen)
+        assert_valid(graph if chosen.is_everything else subgraph(graph, picked | pulled))
         rows = plan.make_plan(graph, chosen, _next_versions(Path(root), graph, chosen))
     except RKError as err:
         return TaskFailed(err.render())

@@ -10,8 +10,22 @@ from releasekit_tasks.workspace import collect_cached
 
 
 def repo_root() -> Path:
-    """doit runs task creators with the dodo.py folder as the working directory."""
-    return Path(os.environ.get("RELEASEKIT_ROOT", os.getcwd())).resolve()
+    """doit runs task creators with the dodo.py folder as the working directory.
+
+    Every task creator starts here, so the options are validated here too: a bad
+    one stops the command at load (exit 3) with RK-OPTION-INVALID.
+    """
+    from doit.exceptions import InvalidDodoFile
+
+    from releasekit_tasks import options
+    from releasekit_tasks.errors import RKError
+
+    root = Path(os.environ.get("RELEASEKIT_ROOT", os.getcwd())).resolve()
+    try:
+        options.validated(root)
+    except RKError as err:
+        raise InvalidDodoFile(err.render()) from None
+    return root
 
 
 def load_graph(root: Path) -> Graph:

@@ -17,32 +17,27 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from releasekit_tasks import options
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.forges.flow import release_branch
 from releasekit_tasks.prepare import MANIFEST_FILE
 from releasekit_tasks.tasks.loading import repo_root
-from releasekit_tasks.tasks.publish import option
 from releasekit_tasks.vcs import git, repo_toplevel
 from releasekit_tasks.workspace import collect_cached
 
-_TRUE = ("1", "true", "yes")
-
-
-def _flag(name: str, default: str = "0") -> bool:
-    return option(name, default).lower() in _TRUE
+_flag = options.flag
 
 
 def option_values() -> dict:
     def listed(name: str) -> list[str]:
-        return [v for v in option(name).split(",") if v]
+        return list(options.listed(name))
 
     return {
         "group": listed("group"),
         "package": listed("package"),
         "ecosystem": listed("ecosystem"),
-        "prerelease": option("prerelease"),
-        "bump": option("bump", "auto"),
+        "prerelease": options.text("prerelease"),
+        "bump": options.text("bump"),
         "force": _flag("force"),
     }
 
@@ -52,7 +47,7 @@ def fingerprint(root: str, values: dict) -> str:
     config = Path(root) / "releasekit.toml"
     parts = [
         repr(sorted(values.items())),
-        config.read_text(encoding="utf-8") if config.is_file() else "",
+        hashlib.sha256(config.read_bytes()).hexdigest() if config.is_file() else "",
     ]
     if repo_toplevel(Path(root)) is not None:
         parts.append(git(Path(root), "rev-parse", "HEAD", check=False).strip())
@@ -82,7 +77,8 @@ def _release_branch(root: Path, values: dict) -> str:
         branch = collect_cached(root).config.release_branch
     except RKError:  # a broken workspace fails in the version task, with its RK code
         branch = RootConfig.release_branch
-    return release_branch(branch, values["group"])
+    groups = values["group"]  # (forges.flow.release_branch, without importing the forges here)
+    return f"{branch}-{'-'.join(groups)}" if groups else branch
 
 
 def task_version() -> dict:
@@ -137,8 +133,8 @@ def task_prepare() -> dict:
                     str(root),
                     values,
                     _release_branch(root, values),
-                    option("remote", "origin"),
-                    _flag("push", "1"),
+                    options.text("remote"),
+                    _flag("push"),
                     _flag("dry_run"),
                 ],
             )
@@ -161,8 +157,8 @@ def task_tag() -> dict:
                     "tag",
                     str(root),
                     values,
-                    option("remote", "origin"),
-                    _flag("push", "1"),
+                    options.text("remote"),
+                    _flag("push"),
                     _flag("dry_run"),
                     _release_branch(root, values),
                 ],

@@ -25,12 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from releasekit_tasks import options
 from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.prepare.history import tag_format, toplevel
 from releasekit_tasks.publish import actions, trusted
 from releasekit_tasks.publish.release import Release
+from releasekit_tasks.publish.stage import staged_path
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
 from releasekit_tasks.workspace import Workspace, collect_cached, gc_paused
@@ -61,8 +63,7 @@ def option(name: str, default: str = "") -> str:
     return str(value)
 
 
-def _listed(name: str) -> tuple[str, ...]:
-    return tuple(v for v in option(name).split(",") if v)
+_listed = options.listed
 
 
 def doit_command(argv: list[str]) -> str:
@@ -98,6 +99,17 @@ def _release_set(root: Path) -> ReleaseSet:
         chosen, pulled = select(graph, selection)
     except RKError as err:
         return ReleaseSet({}, {}, {}, err.render())
+    # What the ecosystems' tools would refuse halfway through a publish is refused
+    # now, before anything is built: the errors `doit check` reports, for the selection.
+    from releasekit_tasks.checks import run_checks
+
+    blocking = [
+        f
+        for f in run_checks(graph, root)
+        if f.severity == "error" and (f.package in chosen | pulled or not f.package)
+    ]
+    if blocking:
+        return ReleaseSet({}, {}, {}, "\n".join(f.render() for f in blocking))
     selected = chosen | pulled
     wanted = [
         pid
@@ -144,9 +156,9 @@ class RunOptions:
 
 def run_options(workspace: Workspace) -> RunOptions:
     return RunOptions(
-        dry_run=option("dry_run", "0") not in ("", "0", "false", "no"),
-        poll_timeout=float(option("poll_timeout", "300")),
-        retries=int(option("retries", "5")),
+        dry_run=options.flag("dry_run"),
+        poll_timeout=options.seconds("poll_timeout"),
+        retries=options.integer("retries"),
         trusted_publishing=trusted.mode(
             option("trusted_publishing", workspace.config.trusted_publishing)
         ),
@@ -283,7 +295,7 @@ def task_query() -> dict:
         "actions": [
             (
                 actions.query_registries,
-                [list(releases.values()), str(_state(root)), int(option("poll_concurrency", "16"))],
+                [list(releases.values()), str(_state(root)), options.integer("poll_concurrency")],
             )
         ],
         "uptodate": [False],
@@ -306,18 +318,36 @@ def task_preflight() -> dict:
 
 def task_install() -> Iterator[dict]:
     """Install each workspace whose ecosystem needs it before building (pnpm: link the workspace)."""
-    for label, (kind, folder) in release_set(repo_root()).installs.items():
-        step = get_ecosystem(kind).install_step(Path(folder))
+    root = repo_root()
+    for label, (kind, folder) in release_set(root).installs.items():
+        ecosystem = get_ecosystem(kind)
+        where = staged_path(root, folder) if ecosystem.builds_in_stage else Path(folder)
+        step = ecosystem.install_step(where)
         if step is None:
             continue
         yield {
             "name": label,
-            "actions": [(actions.install, [kind, folder])],
+            "actions": [(actions.install, [kind, str(where)])],
             "file_dep": step.file_dep,
             "targets": step.targets,
+            "task_dep": ["stage"] if ecosystem.builds_in_stage else [],
             "doc": step.doc,
             "verbosity": 2,
         }
+
+
+def task_stage() -> dict:
+    """A worktree of HEAD at .releasekit/stage: builds pin and write there, never in the checkout."""
+    root, releases, _ = _releases()
+    broken = _broken(root)
+    if broken:
+        return broken
+    return {
+        "actions": [(actions.stage, [str(root)])] if releases else [],
+        "task_dep": ["preflight"],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
 
 
 def task_build() -> Iterator[dict]:
@@ -333,7 +363,7 @@ def task_build() -> Iterator[dict]:
             "actions": [(actions.build, [release])],
             "file_dep": files.get(pid, []),
             "targets": [str(release.artifacts_file)],
-            "task_dep": ["preflight", "query", *setup],
+            "task_dep": ["preflight", "query", "stage", *setup],
             "doc": f"build {release.name} {release.version}",
             "verbosity": 2,
         }

@@ -463,9 +463,43 @@ OTEL_TAGS = (
 )
 
 
-def otel_like(root: Path) -> Path:
-    """Go modules at the repository root requiring each other in cycles, tagged, then a fix."""
+OTEL_VERSIONS_YAML = f"""\
+# multimod: module sets share one version
+module-sets:
+  stable-v1:
+    version: v1.2.0
+    modules:
+      - {OTEL}
+      - {OTEL}/metric
+      - {OTEL}/sdk
+      - {OTEL}/sdk/metric
+      - {OTEL}/exporters/stdout
+  experimental-schema:
+    version: v0.0.3
+    modules:
+      - {OTEL}/schema
+excluded-modules:
+  - {OTEL}/internal/tools
+modules:
+  {OTEL}/exporters/stdout:
+    version-refs:
+      - ./version.go
+"""
+
+
+def otel_like(root: Path, *, multimod: bool = False) -> Path:
+    """Go modules at the repository root requiring each other in cycles, tagged, then a fix.
+
+    ``multimod`` adds opentelemetry-go's versions.yaml (module sets) and a tools
+    module it excludes.
+    """
     import os
+
+    if multimod:
+        write(root / "versions.yaml", OTEL_VERSIONS_YAML)
+        go_module(
+            root, "internal/tools", f"{OTEL}/internal/tools", files={"tools.go": go_file("tools")}
+        )
 
     folders = {path: folder for folder, (path, _, _) in OTEL_MODULES.items()}
     for folder, (path, requires, files) in OTEL_MODULES.items():

@@ -34,6 +34,7 @@ from releasekit_tasks import vcs
 from releasekit_tasks.ecosystems.go.modfile import (
     GoMod,
     GoWork,
+    Replace,
     Require,
     is_valid_go_version,
     major_suffix,
@@ -42,6 +43,7 @@ from releasekit_tasks.ecosystems.go.modfile import (
     semver_key,
     version_fits_path,
 )
+from releasekit_tasks.ecosystems.go.modzip import check_module_path
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Dependency, Package
 from releasekit_tasks.prepare.versions_file import read_versions
@@ -126,6 +128,10 @@ def discover(eco: EcosystemConfig, root: RootConfig) -> list[Package]:
             fix="point `workspace_root` at the folder holding go.work or the Go modules",
         )
     mods = [read_gomod(d / "go.mod") for d in dirs]
+    for mod in mods:
+        _check_module(mod)
+    if work is not None:
+        _check_replaces(work.path, work.replaces)
     members = _members(mods)
     repo = root.root.resolve()
     versions = _Versions(repo, root.versions_file)
@@ -160,6 +166,37 @@ def discover(eco: EcosystemConfig, root: RootConfig) -> list[Package]:
             )
         )
     return packages
+
+
+def _check_module(mod: GoMod) -> None:
+    """What the go command refuses later, found now: an invalid module path, and a
+    local ``replace`` whose folder holds no go.mod."""
+    # A path without a dot in its first element cannot be fetched: such a module is
+    # private (see _fetchable), not invalid; the proxy's rules apply to the others.
+    reason = check_module_path(mod.module) if _fetchable(mod.module)[0] else None
+    if reason:
+        raise RKError(
+            "RK-GO-PATH-INVALID",
+            f"module path {mod.module!r} is invalid: {reason}",
+            path=mod.path,
+            line=mod.module_line,
+        )
+    _check_replaces(mod.path, mod.replaces)
+
+
+def _check_replaces(file: Path, replaces: list[Replace]) -> None:
+    for r in replaces:
+        if not r.is_local:
+            continue
+        folder = Path(os.path.normpath(file.parent / r.new_path))
+        if not (folder / "go.mod").is_file():
+            missing = "does not exist" if not folder.exists() else "has no go.mod"
+            raise RKError(
+                "RK-GO-REPLACE-MISSING",
+                f"`replace {r.old_path} => {r.new_path}`: {folder} {missing}",
+                path=file,
+                line=r.line,
+            )
 
 
 def _read_work(ws: Path) -> GoWork | None:

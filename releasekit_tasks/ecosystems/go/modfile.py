@@ -347,7 +347,19 @@ def _directives(
                 "RK-MANIFEST-PARSE", f"unknown directive: {verb}", path=path, line=stmt.line
             )
         if verb not in known:
-            continue  # a directive from a newer Go: skip it (and its block)
+            # Perhaps a directive from a newer Go: skip it (and its block) if the
+            # go command here accepts the file, else it is its error (a typo such as
+            # `usee ./x` would otherwise drop a module silently).
+            refused = go_refuses(path, "work" if "use" in known else "mod")
+            if refused:
+                message, where = refused
+                raise RKError(
+                    "RK-MANIFEST-PARSE",
+                    f"unknown directive: {verb} (go: {message})",
+                    path=path,
+                    line=where or stmt.line,
+                )
+            continue
         if isinstance(stmt, _Line):
             yield verb, stmt.tokens[1:], stmt, None
             continue
@@ -639,12 +651,40 @@ def parse_gowork(text: str, path: Path) -> GoWork:
     return work
 
 
-def _read(path: Path) -> str:
+@functools.cache
+def go_refuses(path: Path, kind: str) -> tuple[str, int | None] | None:
+    """The go command's own verdict on a go.mod (``kind`` "mod") or go.work ("work"):
+    (its message, the line) when it refuses the file, None when it accepts it or
+    is not installed. ``go mod edit -json`` parses offline in ~50 ms."""
+    import os
+    import subprocess
+
+    if not path.is_file():
+        return None
+    env = {**os.environ, "GOTOOLCHAIN": "local", "GOWORK": "off", "GOFLAGS": ""}
     try:
-        return path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise RKError("RK-MANIFEST-PARSE", "not valid UTF-8", path=path, line=line) from None
+        result = subprocess.run(
+            ["go", kind, "edit", "-json", str(path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=path.parent,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode == 0:
+        return None
+    found = re.search(r":(\d+): (.+)", result.stderr)
+    if found:
+        return found.group(2).strip(), int(found.group(1))
+    return result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "refused", None
+
+
+def _read(path: Path) -> str:
+    from releasekit_tasks.textfile import read_utf8
+
+    return read_utf8(path)
 
 
 def read_gomod(path: Path) -> GoMod:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
     from releasekit_tasks.model import Dependency, Package
     from releasekit_tasks.publish.release import Release
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
 LOCKFILE = "pnpm-lock.yaml"
 
@@ -34,6 +34,14 @@ class Pnpm(Ecosystem):
     checksum_key = "integrity"
     # A peer or optional dependency on a member is installed by the user, not with the package.
     soft_kinds = ("peer", "optional")
+    default_token_env = "NPM_TOKEN"
+    token_secret = "NPM_TOKEN"
+    github_setup = (
+        {"uses": "actions/setup-node@v5", "with": {"node-version": "24"}},
+        {"run": "npm install --global pnpm@10"},
+    )
+    gitlab_setup = ("npm install --global pnpm@10",)
+    gitlab_needs_node = True
 
     def detect(self, folder: Path) -> bool:
         return discover.detect(folder)

@@ -118,6 +118,10 @@ def upload(release: Release, tarball: Path) -> None:
     if release.trusted_publishing != "never":
         cmd += ["--provenance"]  # a signed provenance statement from the CI's OIDC token
     with npm_env(release) as (env, token):
+        # releasekit retries uploads itself, asking the registry what arrived first
+        # (publish/retry.py); npm's own retry of the PUT would be refused as a
+        # duplicate when the first one arrived but its answer was lost.
+        env["npm_config_fetch_retries"] = "0"
         run_tool(
             cmd,
             cwd=Path(release.path),

@@ -15,7 +15,6 @@ name is fetched from the registry, so it is external.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from releasekit_tasks import semver
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Dependency, Package
+from releasekit_tasks.textfile import load_json, read_utf8
 
 if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
@@ -60,6 +60,8 @@ def discover(eco: EcosystemConfig, root: RootConfig) -> list[Package]:
             path=config_path,
         )
     config = _load_yaml(config_path)
+    if (workspace_root / MANIFEST).is_file():
+        _load_json(workspace_root / MANIFEST)  # pnpm refuses an invalid root package.json
     patterns = _string_list(config.get("packages", ["."]), config_path, "packages")
     catalogs = _catalogs(config, config_path)
 
@@ -362,6 +364,7 @@ def _workspace_target(
         match = WORKSPACE_SPEC.fullmatch(spec)
         name = (match.group("alias") if match else None) or dep
         target = name if name in members else None
+        _check_workspace_range(package, dep, spec, match.group("version") if match else rest)
     if target is None:
         raise RKError(
             "RK-WORKSPACE-UNRESOLVED",
@@ -372,6 +375,24 @@ def _workspace_target(
             fix="add that package to the workspace, or use a registry version range",
         )
     return target
+
+
+def _check_workspace_range(package: Package, dep: str, spec: str, version: str) -> None:
+    """``workspace:*``, ``^``, ``~`` or a SemVer range; pnpm refuses anything else."""
+    from releasekit_tasks import semver
+
+    if version in ("*", "^", "~", ""):
+        return
+    try:
+        semver.parse_range(version)
+    except ValueError:
+        raise RKError(
+            "RK-WORKSPACE-RANGE",
+            f"`{package.name}` depends on `{dep}` with {spec!r}: {version!r} is not a "
+            "version range",
+            path=package.manifest,
+            line=_json_key_line(package.manifest, dep),
+        ) from None
 
 
 def _catalog_range(
@@ -467,8 +488,11 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     import yaml  # lazy: only unusual workspace files pay for it
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    text = read_utf8(path)  # pnpm reads UTF-8; YAML's own UTF-16 detection would not
     try:
-        data = yaml.load(path.read_bytes(), Loader=loader)  # a safe loader, C when built
+        data = yaml.load(text, Loader=loader)  # a safe loader, C when built
+    except RecursionError:
+        raise RKError("RK-MANIFEST-PARSE", "invalid YAML: nested too deeply", path=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         raise RKError(
@@ -490,14 +514,7 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 
 
 def _load_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_bytes())
-    except json.JSONDecodeError as exc:
-        raise RKError(
-            "RK-MANIFEST-PARSE", f"invalid JSON: {exc.msg}", path=path, line=exc.lineno
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise RKError("RK-MANIFEST-PARSE", f"not UTF-8 text: {exc}", path=path) from None
+    data = load_json(path)
     if not isinstance(data, dict):
         raise RKError("RK-MANIFEST-FIELD", "package.json must be a JSON object", path=path, line=1)
     return data

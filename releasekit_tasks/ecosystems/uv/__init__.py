@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.model import Dependency, Package
     from releasekit_tasks.prepare.versions import Version
     from releasekit_tasks.publish.release import Release
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
 
 class Uv(Ecosystem):
@@ -34,6 +34,9 @@ class Uv(Ecosystem):
     # An extra (`optional:<extra>`) is installed only when asked for: genkit's core
     # offers its plugins as extras while each plugin requires the core.
     soft_kinds = ("optional:",)
+    default_token_env = "UV_PUBLISH_TOKEN"
+    token_secret = "PYPI_TOKEN"
+    pip_tools = ("uv",)
 
     def detect(self, folder: Path) -> bool:
         return discover.detect(folder)

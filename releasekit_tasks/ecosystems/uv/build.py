@@ -124,6 +124,9 @@ def upload(release: Release, files: list[Path]) -> None:
     elif not env.get("UV_PUBLISH_PASSWORD"):
         # An index without authentication (pypiserver -a . -P .) still wants a user.
         env["UV_PUBLISH_USERNAME"], env["UV_PUBLISH_PASSWORD"] = "releasekit", "unused"
+    # releasekit retries uploads itself, asking the index what arrived first
+    # (publish/retry.py); uv's own retry would resend an upload that arrived.
+    env["UV_HTTP_RETRIES"] = "0"
     run_tool(
         [
             "uv",

@@ -105,7 +105,9 @@ def discover_workspace(workspace_root: Path, label: str) -> list[Package]:
         members.append((package, doc))
 
     names = by_name.keys()
+    _check_sources(root_doc, root_manifest, names)
     for package, doc in members:
+        _check_sources(doc, package.manifest, names)
         # A member's own [tool.uv.sources] entry replaces the root's for that name.
         sources = ChainMap(_sources(doc, package.manifest), root_sources)
         package.dependencies = _dependencies(doc, package.manifest, names, sources)
@@ -352,6 +354,60 @@ def _sources(doc: dict[str, Any], manifest: Path) -> dict[str, bool]:
     return {canonicalize_name(name): _is_workspace(value) for name, value in sources.items()}
 
 
+# The keys uv reads in a [tool.uv.sources] entry (uv's own schema).
+_SOURCE_KINDS = ("workspace", "path", "git", "url", "index")
+
+
+def _check_sources(doc: dict[str, Any], manifest: Path, members: Container[str]) -> None:
+    """What ``uv lock`` would refuse in ``[tool.uv.sources]``, with the file and line.
+
+    An entry is a table (or a list of marker-guarded tables) naming one source
+    kind; ``workspace`` is a boolean naming a member; ``path`` names a folder or
+    file that exists. A malformed entry would otherwise drop the edge silently.
+    """
+    sources = _table(_uv_table(doc, manifest).get("sources", {}), manifest, "tool.uv.sources")
+    for name, source in sources.items():
+        line = key_line(manifest, name)
+        for option in source if isinstance(source, list) else [source]:
+            kinds = [k for k in _SOURCE_KINDS if isinstance(option, dict) and k in option]
+            if not isinstance(option, dict) or len(kinds) != 1:
+                raise RKError(
+                    "RK-MANIFEST-FIELD",
+                    f"[tool.uv.sources] `{name}` must be a table with one of "
+                    f"{', '.join(_SOURCE_KINDS)} (found {option!r})",
+                    path=manifest,
+                    line=line,
+                    fix=f"write `{name} = {{ workspace = true }}` for a workspace member",
+                )
+            workspace = option.get("workspace")
+            if "workspace" in option and not isinstance(workspace, bool):
+                raise RKError(
+                    "RK-MANIFEST-FIELD",
+                    f"[tool.uv.sources] `{name}`: `workspace` must be true or false, "
+                    f"not {workspace!r}",
+                    path=manifest,
+                    line=line,
+                )
+            if workspace is True and canonicalize_name(name) not in members:
+                raise RKError(
+                    "RK-WORKSPACE-UNRESOLVED",
+                    f"[tool.uv.sources] `{name}` is workspace-sourced, but no workspace "
+                    "member has that name",
+                    path=manifest,
+                    line=line,
+                    fix="correct the name, or add the package to [tool.uv.workspace] members",
+                )
+            target = option.get("path")
+            if isinstance(target, str) and not (manifest.parent / target).exists():
+                raise RKError(
+                    "RK-WORKSPACE-UNRESOLVED",
+                    f"[tool.uv.sources] `{name}` points at {target!r}, which does not exist",
+                    path=manifest,
+                    line=line,
+                    fix="correct the path (relative to this pyproject.toml)",
+                )
+
+
 def _is_workspace(source: Any) -> bool:
     # A source is one table or a list of marker-guarded tables.
     options = source if isinstance(source, list) else [source]
@@ -405,6 +461,10 @@ def read_pyproject(path: Path) -> dict[str, Any]:
         if line is None and "end of document" in str(exc):
             line = text.count("\n") + (not text.endswith("\n"))  # the last line
         raise RKError("RK-MANIFEST-PARSE", f"invalid TOML: {exc}", path=path, line=line) from None
+    except RecursionError:
+        raise RKError(
+            "RK-MANIFEST-PARSE", "invalid TOML: arrays or tables nested too deeply", path=path
+        ) from None
 
 
 def _line_containing(path: Path, text: str) -> int | None:

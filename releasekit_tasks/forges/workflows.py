@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from releasekit_tasks.config import RootConfig, load_root_config
+from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 
 CI_FILES = {"github": ".github/workflows/releasekit.yml", "gitlab": ".gitlab-ci.yml"}
@@ -44,10 +45,11 @@ JOB_MODES = ("single", "per-level", "per-package")
 # Current majors: all run on Node 24 (actionlint rejects the Node 20 ones).
 CHECKOUT = "actions/checkout@v5"
 SETUP_PYTHON = "actions/setup-python@v6"
-SETUP_NODE = "actions/setup-node@v5"
-SETUP_GO = "actions/setup-go@v6"
 UPLOAD = "actions/upload-artifact@v6"
 DOWNLOAD = "actions/download-artifact@v7"
+
+# Push the release branch and tags; open, edit and label the Release PR.
+FORGE_PERMISSIONS = {"contents": "write", "pull-requests": "write", "issues": "write"}
 
 # The seed's manual inputs → the doit variable each one sets (as RELEASEKIT_<NAME>).
 INPUTS: dict[str, dict[str, Any]] = {
@@ -108,6 +110,14 @@ BOT = (
     'git config user.name "github-actions[bot]"\n'
     'git config user.email "41898282+github-actions[bot]@users.noreply.github.com"\n'
 )
+# Released: this run made tags (the merged Release PR's), or HEAD carries release tags
+# (a rerun after the tags were pushed but the publish failed).
+TAG_SCRIPT = (
+    'before="$(git tag | wc -l)"\n'
+    "doit tag\n"
+    'if [ "$(git tag | wc -l)" != "$before" ] || [ -n "$(git tag --points-at HEAD)" ]; '
+    "then released=true; else released=false; fi\n"
+)
 JOBS_FLAG = 'n="${RK_CONCURRENCY:-0}"; [ "$n" = 0 ] && n="$(nproc)"\n'
 
 
@@ -124,11 +134,10 @@ def _tokens(config: RootConfig, kinds: set[str] | None = None) -> dict[str, str]
     for eco in config.ecosystems.values():
         if kinds is not None and eco.kind not in kinds:
             continue
-        default = {"uv": ("UV_PUBLISH_TOKEN", "PYPI_TOKEN"), "pnpm": ("NPM_TOKEN", "NPM_TOKEN")}
-        if eco.token_env:
-            env[eco.token_env] = _secret(eco.token_env)
-        elif eco.kind in default:
-            var, secret = default[eco.kind]
+        kind = get_ecosystem(eco.kind)
+        var = eco.token_env or kind.default_token_env
+        secret = eco.token_env or kind.token_secret
+        if var and secret:
             env[var] = _secret(secret)
     return env
 
@@ -175,13 +184,11 @@ def publish_jobs(root: Path, mode: str) -> list[tuple[str, list[str], list[str],
 
 def _setup(kinds: list[str] | set[str], install: str) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = [{"uses": SETUP_PYTHON, "with": {"python-version": "3.12"}}]
-    if "pnpm" in kinds:
-        steps.append({"uses": SETUP_NODE, "with": {"node-version": "24"}})
-        steps.append({"run": "npm install --global pnpm@10"})
-    if "go" in kinds:
-        steps.append({"uses": SETUP_GO, "with": {"go-version": "stable"}})
-    tools = f"{install} uv" if "uv" in kinds else install
-    steps.append({"run": f"python -m pip install {tools}"})
+    tools = [install]
+    for kind in sorted(kinds):
+        steps += get_ecosystem(kind).github_setup
+        tools += get_ecosystem(kind).pip_tools
+    steps.append({"run": f"python -m pip install {' '.join(tools)}"})
     return steps
 
 
@@ -235,7 +242,7 @@ def github_workflow(
         "release": {
             "if": "github.event_name == 'push' || inputs.action == 'release'",
             "runs-on": "ubuntu-latest",
-            "permissions": {"contents": "write", "pull-requests": "write"},
+            "permissions": FORGE_PERMISSIONS,
             "outputs": {"released": "${{ steps.rk-tag.outputs.released }}"},
             "steps": [
                 _checkout(),
@@ -244,9 +251,7 @@ def github_workflow(
                 {
                     "id": "rk-tag",
                     "env": forge_token,
-                    "run": "doit tag\n"
-                    'if [ -n "$(git tag --points-at HEAD)" ]; then released=true; else released=false; fi\n'
-                    'echo "released=$released" >> "$GITHUB_OUTPUT"\n',
+                    "run": TAG_SCRIPT + 'echo "released=$released" >> "$GITHUB_OUTPUT"\n',
                 },
             ],
         },
@@ -254,7 +259,7 @@ def github_workflow(
             "needs": ["release"],
             "if": "!cancelled() && !failure() && (github.event_name == 'push' || inputs.action == 'prepare')",
             "runs-on": "ubuntu-latest",
-            "permissions": {"contents": "write", "pull-requests": "write"},
+            "permissions": FORGE_PERMISSIONS,
             # A newer push supersedes a running prepare: it leaves nothing behind.
             "concurrency": {
                 "group": "releasekit-prepare-${{ github.ref }}",
@@ -271,6 +276,7 @@ def github_workflow(
     publish_permissions = {
         "contents": "write",  # Go tags
         "pull-requests": "write",  # the published label
+        "issues": "write",  # labels are issue labels
         "id-token": "write",  # trusted publishing / provenance
     }
     publish_env = {
@@ -304,7 +310,7 @@ def github_workflow(
             "needs": ["release", *(name for name, *_ in spread)],
             "if": released,
             "runs-on": "ubuntu-latest",
-            "permissions": {"contents": "read", "pull-requests": "write"},
+            "permissions": {"contents": "read", "pull-requests": "write", "issues": "write"},
             "env": {"GITHUB_TOKEN": publish_env["GITHUB_TOKEN"]},
             "steps": [
                 _checkout(),
@@ -370,10 +376,6 @@ GITLAB_VARIABLES = {
 
 RELEASE_RULE = '$RK_ACTION == "release" || $CI_PIPELINE_SOURCE == "push"'
 PREPARE_RULE = '$RK_ACTION == "prepare" || $CI_PIPELINE_SOURCE == "push"'
-GO_SETUP = [
-    'curl -fsSL "https://go.dev/dl/go${RK_GO_VERSION}.linux-amd64.tar.gz" | tar -C /usr/local -xz',
-    'export PATH="/usr/local/go/bin:$PATH"',
-]
 
 
 def _gitlab_setup(kinds: list[str] | set[str], install: str) -> list[str]:
@@ -381,10 +383,11 @@ def _gitlab_setup(kinds: list[str] | set[str], install: str) -> list[str]:
         "git config user.name releasekit",
         "git config user.email releasekit@noreply.gitlab.com",
     ]
-    if "pnpm" in kinds:
-        lines.append("npm install --global pnpm@10")
-    tools = f"{install} uv" if "uv" in kinds else install
-    lines.append(f"python -m pip install {tools}")
+    tools = [install]
+    for kind in sorted(kinds):
+        lines += get_ecosystem(kind).gitlab_setup
+        tools += get_ecosystem(kind).pip_tools
+    lines.append(f"python -m pip install {' '.join(tools)}")
     return lines
 
 
@@ -400,20 +403,15 @@ def gitlab_ci(config: RootConfig, mode: str = "single", install: str = "releasek
         "workflow": {"rules": [{"if": f"{on_main} || {manual}"}]},
     }
     tool_image = "python:3.12"
-    if "pnpm" in kinds or "go" in kinds:
+    if any(get_ecosystem(kind).gitlab_needs_node for kind in kinds):
         tool_image = "nikolaik/python-nodejs:python3.12-nodejs24"
-    go_setup = [
-        "curl -fsSL https://go.dev/dl/go1.25.0.linux-amd64.tar.gz | tar -C /usr/local -xz",
-        'export PATH="/usr/local/go/bin:$PATH"',
-    ]
     doc["release"] = {
         "stage": "release",
         "image": image,
         "rules": [{"if": RELEASE_RULE}],
         "script": [
             *_gitlab_setup([], install),
-            "doit tag",
-            'if [ -n "$(git tag --points-at HEAD)" ]; then echo "RK_RELEASED=true" > release.env; else echo "RK_RELEASED=false" > release.env; fi',
+            TAG_SCRIPT + 'echo "RK_RELEASED=$released" > release.env\n',
         ],
         "artifacts": {"reports": {"dotenv": "release.env"}},
     }
@@ -425,7 +423,6 @@ def gitlab_ci(config: RootConfig, mode: str = "single", install: str = "releasek
         "interruptible": True,
         "script": [
             *_gitlab_setup(kinds, install),
-            *(go_setup if "go" in kinds else []),
             "doit prepare",
         ],
     }
@@ -445,7 +442,6 @@ def gitlab_ci(config: RootConfig, mode: str = "single", install: str = "releasek
             "script": [
                 guard,
                 *_gitlab_setup(kinds, install),
-                *(go_setup if "go" in kinds else []),
                 JOBS_FLAG.strip(),
                 'doit -n "$n" publish',
             ],
@@ -467,7 +463,6 @@ def gitlab_ci(config: RootConfig, mode: str = "single", install: str = "releasek
             "script": [
                 guard,
                 *_gitlab_setup(kinds_here, install),
-                *(go_setup if "go" in kinds_here else []),
                 JOBS_FLAG.strip(),
                 f"doit -n \"$n\" {targets} 'package={','.join(ids)}'",
             ],

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from releasekit_tasks.ecosystems import BUILTIN, get_ecosystem
 from releasekit_tasks.errors import RKError
 
 ORIGINAL_CONFIG = "releasekit.toml"
@@ -241,9 +242,13 @@ def _original_workspace(
         )
 
 
+def _kind_of(source: str) -> str | None:
+    """The built-in kind whose packages another tool's configuration (``source``) releases."""
+    return next((k for k in BUILTIN if source in get_ecosystem(k).migration_sources), None)
+
+
 # --- release-please -----------------------------------------------------------
 
-_RP_KINDS = {"python": "uv", "node": "pnpm", "go": "go"}
 _RP_UNSUPPORTED = {
     "separate-pull-requests": "one Release PR per run (`group=` gives a branch per group)",
     "changelog-sections": "changelog sections are fixed (breaking, features, fixes …)",
@@ -305,18 +310,19 @@ def from_release_please(root: Path, draft: Draft) -> Report:
         rel = folder.strip("/") or "."
         key = f"packages.{folder!r}"
         label = draft.label_holding(rel)
-        kind = _RP_KINDS.get(entry.get("release-type", config.get("release-type", "")))
+        release_type = entry.get("release-type", config.get("release-type", ""))
+        kind = _kind_of(f"release-please:{release_type}")
         if label is None or kind is None or draft.ecosystems[label]["kind"] != kind:
             report.unsupported.append((key, "no uv/pnpm/Go workspace of that type holds it"))
             continue
         listed.setdefault(label, set()).add(rel)
         component = entry.get("component") or entry.get("package-name") or Path(rel).name
         short = component.rsplit("/", 1)[-1]
-        if kind == "go":
+        if not get_ecosystem(kind).uses_tag_format:
             report.mapped.append((key, f"[ecosystems.{label}] (Go tags are path-prefixed)"))
             continue
         if with_component:
-            placeholder = "{short}" if kind == "pnpm" else "{name}"
+            placeholder = "{short}" if get_ecosystem(kind).scoped_names else "{name}"
             fmt = f"{placeholder}{separator}{v}{{version}}"
         else:
             fmt = f"{v}{{version}}"
@@ -355,7 +361,7 @@ def from_changesets(root: Path, draft: Draft) -> Report:
     report = Report(f"{CHANGESET_DIR}/config.json")
     config = _read_json(path)
     label = draft.label_for(".", "pnpm") or next(
-        (lbl for lbl, t in draft.ecosystems.items() if t["kind"] == "pnpm"), None
+        (lbl for lbl, t in draft.ecosystems.items() if t["kind"] == _kind_of("changesets")), None
     )
     if label is None:
         report.unsupported.append(("(all)", "no pnpm workspace found"))
@@ -430,7 +436,8 @@ def from_multimod(root: Path, draft: Draft) -> Report:
         raise RKError(
             "RK-MANIFEST-PARSE", f"invalid YAML: {exc}".replace("\n", " "), path=path
         ) from None
-    label = next((lbl for lbl, t in draft.ecosystems.items() if t["kind"] == "go"), None)
+    kind = _kind_of("multimod")
+    label = next((lbl for lbl, t in draft.ecosystems.items() if t["kind"] == kind), None)
     if label is None or not isinstance(data, dict):
         report.unsupported.append(("(all)", "no Go workspace found"))
         return report

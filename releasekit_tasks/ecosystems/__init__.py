@@ -88,6 +88,12 @@ class Ecosystem:
     # True when a workspace root also finds the workspaces below it (Go's nested
     # go.mod scan): init then takes the root once, not each folder.
     covers_nested: bool = False
+    # True when names carry a scope (npm's @scope/name) that short tag forms drop:
+    # a tag component migrated from another tool is then `{short}`, else `{name}`.
+    scoped_names: bool = False
+    # Other tools' release configurations whose packages are of this kind, for
+    # init's migration: "changesets", "multimod", "release-please:<release-type>".
+    migration_sources: tuple[str, ...] = ()
     # --- CI (init --ci): what a job installs, and the registry token ----------------
     # The token's environment variable when `token_env` is unset, and the CI
     # secret that fills it (empty: no token, e.g. Go's tags).

@@ -29,6 +29,8 @@ class Pnpm(Ecosystem):
     manifest_name = discover.MANIFEST
     workspace_markers = (discover.WORKSPACE_FILE,)
     default_label = "js"
+    scoped_names = True
+    migration_sources = ("changesets", "release-please:node")
     default_registry = "https://registry.npmjs.org/"
     version_command = ("pnpm", "--version")
     checksum_key = "integrity"

@@ -28,6 +28,7 @@ class Uv(Ecosystem):
     manifest_name = discover.MANIFEST
     workspace_markers = ("pyproject.toml",)
     default_label = "py"
+    migration_sources = ("release-please:python",)
     default_registry = "https://pypi.org/simple/"
     version_command = ("uv", "--version")
     checksum_key = "sha256"

@@ -168,6 +168,12 @@ def main() -> int:
         doit(repo, "tag")
         doit(repo, "-n", args.jobs, "publish")
 
+        step("doctor: do the tags, the manifests and the registries agree?")
+        doit(repo, "doctor")
+
+        step("Go maintenance: which modules a go-directive run would raise (dry run)")
+        doit(repo, "go-directive", "dry_run=1")
+
         step("installing what was published, with the real clients")
         python_said = use_python(out, pypi_url + "simple/")
         npm_said = use_npm(out, npm_url, npm_port)

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             lines = init(args.root, force=args.force, dry_run=args.dry_run)
         if args.ci:
-            from releasekit_tasks.workflows import write_workflow
+            from releasekit_tasks.forges.workflows import write_workflow
 
             lines += write_workflow(
                 args.root,

@@ -245,10 +245,19 @@ def get_if_exists(
     headers: Mapping[str, str] | None = None,
     **retry: Unpack[RetryOptions],
 ) -> httpx.Response | None:
-    """GET ``url``: the 2xx response, ``None`` for 404/410, RK-REGISTRY-RESPONSE otherwise."""
+    """GET ``url``: the 2xx response, ``None`` for 404/410, RK-PREFLIGHT-CREDENTIALS for
+    401/403 (credentials missing or refused), RK-REGISTRY-RESPONSE otherwise."""
     response = request_with_retries(client, "GET", url, headers=headers, **retry)
     if response.status_code in NOT_FOUND:
         return None
+    if response.status_code in (401, 403):
+        raise RKError(
+            "RK-PREFLIGHT-CREDENTIALS",
+            f"GET {redact_url(url)} answered HTTP {response.status_code}: the registry wants "
+            "credentials it did not get (or refused them)",
+            fix="set the token (token_env) or add the host to ~/.netrc "
+            "(machine HOST login USER password TOKEN; NETRC names another file)",
+        )
     if not response.is_success:
         raise RKError(
             "RK-REGISTRY-RESPONSE",

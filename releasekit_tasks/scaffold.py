@@ -228,7 +228,7 @@ def infer_draft(root: Path) -> tuple[Draft, list[str], dict[str, list[Member]]]:
             f"[{label}] {kind} workspace at {rel}/: {len(found)} members, "
             f"{len(publishable)} publishable"
         )
-        if get_ecosystem(kind).fixed_tags:
+        if not get_ecosystem(kind).uses_tag_format:
             # Go: tags follow the go command's path-prefixed rule; nothing to choose.
             own = [t for m in publishable for t in _path_prefixed_tags(m, tags)]
             taken.update(own)

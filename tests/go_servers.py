@@ -27,6 +27,7 @@ import json
 import ssl
 import tempfile
 import threading
+import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -48,7 +49,15 @@ from releasekit_tasks.ecosystems.go.proxy_tree import (
 )
 from releasekit_tasks.ecosystems.go.sumdb import Log, Signer, Tile, generate_key
 
-__all__ = ["GoRegistry", "SumDBServer", "go_registry", "make_certificate", "sumdb_server"]
+__all__ = [
+    "GoRegistry",
+    "SumDBProxy",
+    "SumDBServer",
+    "go_registry",
+    "make_certificate",
+    "sumdb_proxy",
+    "sumdb_server",
+]
 
 
 class _Quiet(BaseHTTPRequestHandler):
@@ -200,6 +209,51 @@ def sumdb_server(
         yield db
 
 
+@dataclass
+class SumDBProxy:
+    """A GOPROXY over a static tree that also carries a checksum database's traffic at
+    ``/sumdb/<name>/…`` (as proxy.golang.org carries sum.golang.org's)."""
+
+    tree: Path
+    db: SumDBServer
+    url: str = ""
+    requests: list[str] = field(default_factory=list)
+
+
+class _SumDBProxyHandler(_Quiet):
+    server: ThreadingHTTPServer
+
+    def do_GET(self) -> None:
+        state: SumDBProxy = self.server.state  # type: ignore[attr-defined]
+        path = self.path.split("?", 1)[0]
+        state.requests.append(path)
+        prefix = f"/sumdb/{state.db.name}/"
+        if path.startswith(prefix):
+            rest = path[len(prefix) :]
+            if rest == "supported":
+                self._send(200)
+                return
+            try:
+                with urllib.request.urlopen(f"{state.db.url}/{rest}", timeout=10) as upstream:
+                    self._send(200, upstream.read(), upstream.headers.get_content_type())
+            except urllib.error.HTTPError as err:
+                self._send(err.code, err.read())
+            return
+        target = (state.tree / unquote(path).lstrip("/")).resolve()
+        if ".." in path.split("/") or not target.is_file():
+            self._send(404, b"not found\n")
+            return
+        self._send(200, target.read_bytes(), "application/octet-stream")
+
+
+@contextmanager
+def sumdb_proxy(tree: Path, db: SumDBServer) -> Iterator[SumDBProxy]:
+    state = SumDBProxy(tree=tree, db=db)
+    with _serving(_SumDBProxyHandler, state) as port:
+        state.url = f"http://127.0.0.1:{port}"
+        yield state
+
+
 # --- private Go registry (Artifact Keeper API) --------------------------------------------
 
 
@@ -253,6 +307,9 @@ class GoRegistry:
     repo: str = "private"
     cert: Path = Path()
     url: str = ""
+    # Artifact Keeper keeps go.mod as its own artifact: an API upload of the zip alone
+    # serves no .mod until one is PUT at the GOPROXY path. False reproduces that.
+    mod_from_zip: bool = True
     uploads: list[dict[str, str]] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -321,6 +378,29 @@ class _RegistryHandler(_Quiet):
 
     do_HEAD = do_GET
 
+    def do_PUT(self) -> None:
+        """``PUT /go/<repo>/<escaped module>/@v/<version>.mod`` (Artifact Keeper's GOPROXY)."""
+        reg = self.registry
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path = unquote(self.path.split("?", 1)[0])
+        reg.requests.append(f"PUT {path}")
+        prefix = f"/go/{reg.repo}/"
+        if not path.startswith(prefix) or not path.endswith(".mod") or "/@v/" not in path:
+            self._send(405, b"PUT is only supported for .mod files here\n")
+            return
+        if not reg.authorized(self.headers.get("Authorization")):
+            self._deny()
+            return
+        target = reg.root / reg.repo / path[len(prefix) :]
+        if ".." in path.split("/") or not target.parent.is_dir():
+            self._send(404, b"no such module version\n")
+            return
+        if target.exists():
+            self._send(409, b"go.mod already exists\n")
+            return
+        target.write_bytes(body)
+        self._send(201, b"Created")
+
     def do_POST(self) -> None:
         reg = self.registry
         length = int(self.headers.get("Content-Length") or 0)
@@ -368,6 +448,8 @@ class _RegistryHandler(_Quiet):
                 return
             now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             write_version(reg.root / reg.repo, module, version, upload, gomod, now)
+            if not reg.mod_from_zip:
+                (folder / f"{escape_version(version)}.mod").unlink()
             reg.uploads.append({"name": module, "version": version, "sha256": sha256})
         answer = {
             "id": len(reg.uploads),

@@ -30,9 +30,10 @@ def test_doctor_reports_each_kind_of_drift_with_its_fix(published: Published) ->
     git(root, "push", "-q", "origin", f":refs/tags/{ns}-core-v0.3.0")
     # 2. A stray local tag for a version the registry never got, not pushed either.
     git(root, "tag", f"@{ns}/core-v0.9.0")
-    # 3. A moved Go tag: here it points at another commit than on the remote.
-    (root / "NOTE.md").write_text("x\n")
-    git(root, "add", "NOTE.md")
+    # 3. A moved Go tag: here it points at another commit than on the remote, one whose
+    #    module zip is not what the proxy serves.
+    (root / "go/core/NOTE.md").write_text("x\n")
+    git(root, "add", "go/core/NOTE.md")
     git(root, "commit", "-qm", "docs: note")
     git(root, "tag", "-f", "-a", "go/core/v0.3.0", "-m", "moved")
     # 4. A manifest ahead of its tags and registry.
@@ -54,5 +55,6 @@ def test_doctor_reports_each_kind_of_drift_with_its_fix(published: Published) ->
     assert f"fix           doit tag package={py}" in out
     assert f"git push origin refs/tags/@{ns}/core-v0.9.0" in out
     assert "git fetch --tags --force origin" in out
+    assert "go/core/v0.3.0 now builds h1:" in out and "but " in out
     assert f"doit tag package={go} && doit publish package={go}" in out
     assert "drift(s) in 3 package(s)" in out

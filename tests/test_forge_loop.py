@@ -80,7 +80,10 @@ def test_release_loop_on_github(published: Published, github: GitHubContract) ->
     assert "no merged Release PR for this commit" in out and len(fake.dispatches) == 1
     out = doit(root, env, "tag")
     assert f"tag  {ns}-core-v0.3.0" in out
-    assert fake.prs == {} and fake.releases == {}  # no Release PR: no forge releases
+    # No Release PR: a forge release per new tag, its notes from CHANGELOG.md (none yet).
+    initial = {r["tag_name"]: r for r in fake.releases.values()}
+    assert fake.prs == {} and f"{ns}-core-v0.3.0" in initial
+    assert initial[f"{ns}-core-v0.3.0"]["body"].strip() == f"{ns}-core 0.3.0"
 
     # A feature lands: prepare opens the Release PR.
     commit(
@@ -116,7 +119,7 @@ def test_release_loop_on_github(published: Published, github: GitHubContract) ->
     core_tag = f"{ns}-core-v0.4.0"
     assert git(root, "rev-list", "-n1", core_tag) == merge_sha
     assert git(published.remote.path, "rev-list", "-n1", core_tag) == merge_sha
-    releases = {r["tag_name"]: r for r in fake.releases.values()}
+    releases = {r["tag_name"]: r for r in fake.releases.values() if r["tag_name"] not in initial}
     assert (
         core_tag in releases and f"go/core/{versions[f'go/example.com/{ns}/go/core']}" in releases
     )
@@ -167,6 +170,9 @@ def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> Non
     git(root, "push", "-q", "origin", "main")
     env = {"CI_API_V4_URL": gitlab.url + "/api/v4", "GITLAB_TOKEN": gitlab.token}
     doit(root, env, "tag")  # the versions of the sample, tagged as released
+    # No Release PR merged: each new package tag still gets its forge release.
+    first_releases = dict(gitlab.releases)
+    assert f"{ns}-core-v0.3.0" in first_releases
 
     core = f"py/packages/{ns}-core/src/{ns.replace('-', '_')}_core/__init__.py"
     commit(root, core, "feat(core): add x")
@@ -178,7 +184,8 @@ def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> Non
     merge_sha = gitlab.merge(1)
     # Not pulled yet: the merge commit is not here, and HEAD has the old versions.
     out = doit(root, env, "tag", status=1)
-    assert "RK-MANIFEST-STALE" in out and "is not here" in out and gitlab.releases == {}
+    assert "RK-MANIFEST-STALE" in out and "is not here" in out
+    assert gitlab.releases == first_releases  # the refused tag made no release
     git(root, "pull", "-q", "--ff-only", "origin", "main")
     out = doit(root, env, "tag")
     assert "pr       #1 merged" in out

@@ -457,3 +457,12 @@ def test_labels_only_move_forward(github: GitHubContract) -> None:
         _relabel(gh, pr, TAGGED, dry_run=False)  # `doit tag` rerun after the publish
         _relabel(gh, pr, PUBLISHED, dry_run=False)  # and a second publish
     assert github.fake.prs[pr.number]["labels"] == [PUBLISHED]
+
+
+def test_changelog_section_of_a_version() -> None:
+    from releasekit_tasks.prepare.changelog import section_of
+
+    text = "# Changelog\n\n## 1.2.0 (2026-01-02)\n\n- b\n\n## v1.1.0\n\n- a\n"
+    assert section_of(text, "1.2.0") == "## 1.2.0 (2026-01-02)\n\n- b\n"
+    assert section_of(text, "v1.1.0") == "## v1.1.0\n\n- a\n"
+    assert section_of(text, "1.0.0") is None and section_of("", "1.0.0") is None

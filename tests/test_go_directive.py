@@ -50,7 +50,8 @@ def _repo(tmp: Path, modules: dict[str, str], gowork: str | None = None) -> tupl
     for folder, gomod in modules.items():
         _write(repo / "go" / folder / "go.mod", gomod)
         name = Path(folder).name.replace("v2", "lib")
-        _write(repo / "go" / folder / f"{name}.go", OLD_GO.format(name=name))
+        if name != "bare":
+            _write(repo / "go" / folder / f"{name}.go", OLD_GO.format(name=name))
     if gowork is not None:
         _write(repo / "go" / "go.work", gowork)
     _git(repo, "init", "-q", "-b", "main")
@@ -69,6 +70,7 @@ MODULES = {
     "new": "module example.com/mono/go/new\n\ngo 1.27.0\n",
     "tool": "module example.com/mono/go/tool\n\ngo 1.21\n\ntoolchain go1.27.1\n",
     "lib/v2": "module example.com/mono/go/lib/v2\n\ngo 1.22\n",
+    "bare": "module example.com/mono/go/bare\n",  # no go line, and (below) no Go file
 }
 
 
@@ -140,12 +142,16 @@ def test_raises_lower_modules_on_a_pushed_branch(tmp_path: Path) -> None:
     assert (
         go / "lib/v2/go.mod"
     ).read_text() == f"module example.com/mono/go/lib/v2\n\ngo {TARGET}\n"
+    # No go line before: one now, and no toolchain line introduced; no Go file: go fix
+    # has nothing to do, which is no failure.
+    assert (go / "bare/go.mod").read_text() == f"module example.com/mono/go/bare\n\ngo {TARGET}\n"
     # go fix ran with the new language version: interface{} → any, a counted loop → range.
     fixed = (go / "old/old.go").read_text()
     assert "func Echo(x any) any {" in fixed and "for i := range 3 {" in fixed
     assert (go / "new/new.go").read_text() == OLD_GO.format(name="new")
     for folder in MODULES:
-        _built(go / folder)
+        if folder != "bare":
+            _built(go / folder)
     body = (repo / ".releasekit" / "go-directive-pr.md").read_text()
     assert "| `example.com/mono/go/old` | `go/old` | 1.21 | 1.26.0 |" in body
     assert "`example.com/mono/go/new` (go 1.27.0)" in body

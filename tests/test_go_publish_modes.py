@@ -3,6 +3,7 @@ and to a "public" proxy verified against a checksum database, all on loopback.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -184,3 +185,68 @@ def test_no_credentials_for_the_private_registry_stops_in_preflight(
     assert result.returncode == 1
     assert "RK-PREFLIGHT-CREDENTIALS" in result.stdout + result.stderr
     assert _git(tmp_path / "remote.git", "tag", "--list") == ""  # nothing was tagged
+
+
+def test_uploads_to_a_private_registry_read_back_from_the_public_proxy_are_refused(
+    tmp_path: Path, registry: GoRegistry
+) -> None:
+    repo = _go_repo(
+        tmp_path, f'upload_url = "{registry.api_url}"\ntoken_env = "GO_REGISTRY_TOKEN"\n'
+    )
+    result = doit(repo, "publish", check=False)
+    assert result.returncode == 1
+    assert "RK-CONFIG-VALUE" in result.stdout + result.stderr
+    assert "GOPROXY endpoint" in result.stdout + result.stderr
+    assert not registry.uploads
+
+
+def test_which_modules_the_checksum_database_is_asked_about(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from releasekit_tasks.ecosystems.go.publish import sumdb_for
+    from releasekit_tasks.publish.release import Release
+
+    base = Release(
+        id="go/example.com/a",
+        ecosystem="go",
+        name="example.com/a",
+        version="v1.0.0",
+        path="/r/a",
+        manifest="/r/a/go.mod",
+        repo_root="/r",
+        registry="https://proxy.golang.org/",
+    )
+    for var in ("GOSUMDB", "GONOSUMDB", "GOPRIVATE"):
+        monkeypatch.delenv(var, raising=False)
+    assert sumdb_for(base) == "sum.golang.org"  # public by default
+    monkeypatch.setenv("GOSUMDB", "off")
+    assert sumdb_for(base) is None
+    monkeypatch.setenv("GOSUMDB", "sum.golang.org")
+    monkeypatch.setenv("GOPRIVATE", "example.com")
+    assert sumdb_for(base) is None  # GOPRIVATE implies GONOSUMDB
+    monkeypatch.setenv("GONOSUMDB", "other.example")
+    assert sumdb_for(base) == "sum.golang.org"  # GONOSUMDB set: it decides, not GOPRIVATE
+    monkeypatch.delenv("GONOSUMDB")
+    monkeypatch.delenv("GOPRIVATE")
+    assert sumdb_for(dataclasses.replace(base, private="example.com/*,example.com")) is None
+    assert sumdb_for(dataclasses.replace(base, upload_url="https://reg/api/artifacts")) is None
+    assert sumdb_for(dataclasses.replace(base, proxy_dir="/srv/goproxy")) is None
+    pinned = dataclasses.replace(base, proxy_dir="/srv/goproxy", sumdb="sum.golang.org")
+    assert sumdb_for(pinned) == "sum.golang.org"  # configured: checked all the same
+
+
+def test_a_registry_that_keeps_go_mod_apart_gets_it_put(
+    tmp_path: Path, registry: GoRegistry
+) -> None:
+    """Artifact Keeper serves a version's .mod only once it is PUT at the GOPROXY path."""
+    registry.mod_from_zip = False
+    repo = _go_repo(
+        tmp_path,
+        f'registry = "{registry.proxy_url}"\nupload_url = "{registry.api_url}"\n'
+        'token_env = "GO_REGISTRY_TOKEN"\n',
+    )
+    out = doit(repo, "publish").stdout
+    assert f"put v0.3.0.mod to {registry.proxy_url}" in out
+    assert f"PUT /go/private/{MODULE}/@v/v0.3.0.mod" in registry.requests
+    served = registry.root / "private" / MODULE / "@v" / "v0.3.0.mod"
+    assert served.read_text() == f"module {MODULE}\n\ngo 1.22\n"

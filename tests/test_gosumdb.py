@@ -251,3 +251,72 @@ def test_a_forked_database_is_caught_across_runs(tmp_path: Path) -> None:
         with pytest.raises(RKError, match="forked") as err:
             gosumdb.lookup(client, sumdb, "example.com/other1", "v1.0.0", state_dir=state)
         assert err.value.code == "RK-GO-SUMDB-PROOF"
+
+
+# Tree heads sum.golang.org signed (public; published in blog posts and other projects'
+# fixtures): the built-in key verifies them, so key parsing and Ed25519 match the real one.
+REAL_HEADS = [
+    "go.sum database tree\n3784599\n7uvxIZ67TZygcq/AehTD8iHYt81Ih+Zl2Y7vXZbfszQ=\n\n"
+    "— sum.golang.org Az3grn972wXskjQrsZhVGc93fTU2uOsmSTiId1Wn1lxDCup5z4ggl1/4gaUqOkMa6cMbYvjB7hn7yemNr7Zqanol/go=\n",
+    "go.sum database tree\n65209736\n5+uGFjx6xBZG8ip1+wi77v+grwbhhukIrxEUS8PXvRo=\n\n"
+    "— sum.golang.org Az3grnbssgK7ubgFX36gVETtNv0U23qxyAhAMai2QUfeGa3nB/akvkMdlUErfcZz7l/R3cVtYspg3dxXABkGZZKdsQ8=\n",
+]
+
+
+@pytest.mark.parametrize("note", REAL_HEADS)
+def test_real_sum_golang_org_tree_heads_verify_with_the_built_in_key(note: str) -> None:
+    db = gosumdb.parse_gosumdb("sum.golang.org")
+    assert db is not None
+    text = gosumdb.open_note(note.encode(), db.verifier, where="sum.golang.org")
+    assert text.startswith(b"go.sum database tree\n")
+    forged = note.replace("tree\n", "tree\n1", 1)
+    with pytest.raises(RKError) as err:
+        gosumdb.open_note(forged.encode(), db.verifier, where="sum.golang.org")
+    assert err.value.code == "RK-GO-SUMDB-SIGNATURE"
+
+
+def test_the_database_is_reached_through_a_proxy_that_carries_it(
+    tmp_path: Path, proxy_and_db: tuple[Path, SumDBServer]
+) -> None:
+    """GOPROXY/sumdb/<name>/supported answers: go and we read the database through the
+    proxy (https://<name> does not exist), and verify what comes back all the same."""
+    from tests.go_servers import sumdb_proxy
+
+    tree, db = proxy_and_db
+    module = "example.com/acme/viaproxy"
+    h1, _ = _publish(tree, tmp_path, module, "v1.0.0", "via")
+    with sumdb_proxy(tree, db) as proxy:
+        # No URL in GOSUMDB: the proxy is asked first (https://sum.test.example is not there).
+        env = {k: v for k, v in os.environ.items() if k not in ("GONOSUMDB", "GOPRIVATE")}
+        gopath = tmp_path / "gp"
+        env.update(
+            GOPROXY=proxy.url,
+            GOSUMDB=db.verifier_key,
+            GOPATH=str(gopath),
+            GOMODCACHE=str(gopath / "mod"),
+            GOWORK="off",
+            GOTOOLCHAIN="local",
+        )
+        done = subprocess.run(
+            ["go", "mod", "download", "-json", f"{module}@v1.0.0"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr + str(proxy.requests)
+        assert f"/sumdb/{db.name}/supported" in proxy.requests
+        sumdb = gosumdb.parse_gosumdb(db.verifier_key)
+        assert sumdb is not None and not sumdb.explicit
+        proxy.requests.clear()
+        with make_client() as client:
+            record = gosumdb.lookup(client, sumdb, module, "v1.0.0", proxy=proxy.url)
+            assert record is not None and record.zip_h1 == h1
+            assert any(p.startswith(f"/sumdb/{db.name}/lookup/") for p in proxy.requests)
+            # A URL in GOSUMDB bypasses proxies (the go command's rule): straight there.
+            proxy.requests.clear()
+            explicit = gosumdb.parse_gosumdb(db.gosumdb)
+            assert explicit is not None and explicit.explicit
+            assert gosumdb.lookup(client, explicit, module, "v1.0.0", proxy=proxy.url)
+            assert proxy.requests == []

@@ -437,3 +437,19 @@ def test_plan_on_a_genkit_sized_history_is_fast(tmp_path: Path) -> None:
     assert rows["py/kit-plugin-000"]["next"] == "1.0.1"
     assert rows["js/@kit/core"]["next"] is None
     assert cpu < 2.0, f"doit plan took {cpu:.2f} s of CPU"
+
+
+def test_doit_tag_names_secondary_and_per_ecosystem_umbrella_tags(tmp_path: Path) -> None:
+    root = realworld.genkit_like(tmp_path / "g", original_config=True)
+    init(root)
+    commit_all(root)
+    out = doit(root, "tag", "dry_run=1", "push=0").stdout
+    # the secondary convention is tagged too; the primary already exists
+    assert "would tag  js/@genkit-ai/core-v1.2.0" in out
+    assert "would tag  @genkit-ai/core@1.2.0" not in out
+    # a member released only under the umbrella gets its own tag ({label} filled in)
+    assert "would tag  py/genkit-plugin-flask-v0.6.0" in out
+    # js-cli synchronizes on its own: its umbrella, with its label
+    assert "would tag  js-cli/v1.2.0" in out
+    # never a tag for what is not released at all; the Go module's tag exists
+    assert "go/v1.7.0" not in out

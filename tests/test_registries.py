@@ -609,7 +609,8 @@ def test_client_errors_are_not_retried() -> None:
         )
         with pytest.raises(RKError) as info:
             http.get_if_exists(c, "https://r.test/x", sleep=sleeps)
-        assert info.value.code == "RK-REGISTRY-RESPONSE" and "401" in info.value.message
+        # 401/403: the credentials are the problem, and the error says so.
+        assert info.value.code == "RK-PREFLIGHT-CREDENTIALS" and "401" in info.value.message
     assert sleeps == []
     with http.make_client() as c, pytest.raises(httpx.UnsupportedProtocol):
         http.request_with_retries(c, "GET", "ftp://r.test/x", sleep=sleeps)

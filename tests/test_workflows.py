@@ -15,7 +15,7 @@ import yaml
 
 from releasekit_tasks.__main__ import main
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.workflows import workflow_text, write_workflow
+from releasekit_tasks.forges.workflows import workflow_text, write_workflow
 from tests.publishing import Published
 
 REPO = Path(__file__).resolve().parents[1]

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
     from releasekit_tasks.model import Dependency, Package
     from releasekit_tasks.publish.release import Release
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
 ENTRY_POINT_GROUP = "releasekit_tasks.ecosystems"
 BUILTIN = {
@@ -85,8 +85,6 @@ class Ecosystem:
     # but neither ordering nor propagating (extras, peer and optional deps). A
     # trailing ":" matches a prefix ("optional:" matches "optional:flask").
     soft_kinds: tuple[str, ...] = ()
-    # True when release tags follow a fixed rule, not tag_format (Go's path prefix).
-    fixed_tags: bool = False
     # True when a workspace root also finds the workspaces below it (Go's nested
     # go.mod scan): init then takes the root once, not each folder.
     covers_nested: bool = False
@@ -240,6 +238,12 @@ class Ecosystem:
             f"the {self.kind} ecosystem cannot take a release back",
             fix="take the version back by hand on its registry",
         )
+
+    def tag_drift(self, release: Release, tag: str) -> str | None:
+        """When the registry serves ``release.version``: does ``tag`` still build what it
+        serves? A message when not (the tag moved after the release); None when it does
+        or cannot be told (``doit doctor``)."""
+        return None
 
     def served_versions(self, release: Release) -> list[str] | None:
         """Every version of the package the registry serves (``doit doctor``); None when

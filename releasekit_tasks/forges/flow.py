@@ -32,6 +32,7 @@ from releasekit_tasks.forges import (
     PullRequest,
     open_forge,
 )
+from releasekit_tasks.model import Package
 from releasekit_tasks.prepare import changelog
 from releasekit_tasks.prepare.manifest import PlannedRelease, ReleaseManifest
 
@@ -213,13 +214,15 @@ def _is_prerelease(release: PlannedRelease) -> bool:
 
 def publish_releases(
     config: RootConfig,
-    merged: MergedRelease,
+    merged: MergedRelease | None,
     tags: Iterable[ReleaseTag],
     *,
     dry_run: bool,
     env: Mapping[str, str] | None = None,
 ) -> None:
-    """The forge releases that are missing, then the PR relabelled tagged."""
+    """The forge releases that are missing, then the merged Release PR (if any) relabelled."""
+    if merged is None and (config.forge == "none" or not config.forge_releases):
+        return
     forge = open_forge(config, env, what="the forge releases")
     if forge is None:
         return
@@ -241,7 +244,19 @@ def publish_releases(
                 )
                 kind = " (draft)" if created.draft else ""
                 print(f"release  {tag.tag}{kind} {created.url}".rstrip())
-        _relabel(forge, merged.pr, TAGGED, dry_run)
+        if merged is not None:
+            _relabel(forge, merged.pr, TAGGED, dry_run)
+
+
+def checkout_release_tag(tag: str, package: Package, version: str) -> ReleaseTag:
+    """A tag made without a Release PR: its notes are the CHANGELOG.md section, if any."""
+    from releasekit_tasks.ecosystems import get_ecosystem
+
+    path = package.path / "CHANGELOG.md"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    notes = changelog.section_of(text, version) or f"{package.name} {version}\n"
+    pre = get_ecosystem(package.ecosystem).parse_version(version).pre is not None
+    return ReleaseTag(tag, f"{package.name} {version}", notes, pre)
 
 
 def _relabel(forge: Forge, pr: PullRequest, label: str, dry_run: bool) -> None:

@@ -152,6 +152,15 @@ def _replaced_by(block: str, version: str) -> bool:
     return not new[1] and old[1] and old[0] == new[0]
 
 
+def section_of(text: str, version: str) -> str | None:
+    """The ``## <version>`` section of a CHANGELOG.md text, or None when it has none."""
+    for block in _blocks(text)[1]:
+        heading = _VERSION_HEADING.fullmatch(block.split("\n", 1)[0].rstrip("\r"))
+        if heading is not None and heading.group(1) == version.removeprefix("v"):
+            return block.rstrip() + "\n"
+    return None
+
+
 def prepend(existing: str | None, section: str, version: str) -> str:
     """`existing` CHANGELOG.md text with `section` (for `version`) as its newest entry."""
     if not existing:

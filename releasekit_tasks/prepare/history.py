@@ -2,10 +2,12 @@
 
 Tags: Go modules use the go command's fixed rule (``plugins/foo/v0.6.0``);
 other packages use ``tag_format`` (package, then ecosystem, then root config;
-placeholders ``{name}`` and ``{version}``).
+the placeholders of :mod:`releasekit_tasks.tagformat`), and ``secondary_tag_format``
+tags count too. A tag form two packages render alike belongs to neither.
 
 Commits: first-parent history since the package's boundary — its last release
-tag, else ``bootstrap_sha``, else the root commit. A merge commit on that line
+tag, else its ecosystem's umbrella tag at its current version, else the
+ecosystem's ``bootstrap_sha``, else the root commit. A merge commit on that line
 stands for the commits it brought in (each parsed on its own); only when none
 of them is conventional does the merge's own message count. A file belongs to
 the deepest package folder holding it, so a nested module's changes are not

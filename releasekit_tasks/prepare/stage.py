@@ -16,10 +16,10 @@ import datetime
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.forges import flow as forge_flow
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
 from releasekit_tasks.prepare import MANIFEST_FILE, changelog
 from releasekit_tasks.prepare.bump import plan_edits, write_edits
@@ -30,6 +30,9 @@ from releasekit_tasks.publish.actions import _failing, check_clean
 from releasekit_tasks.publish.journal import write_atomically
 from releasekit_tasks.vcs import git, parse_remote_tags, require_history
 from releasekit_tasks.workspace import Workspace, collect
+
+if TYPE_CHECKING:
+    from releasekit_tasks.forges.flow import MergedRelease
 
 PR_BODY = "release-pr.md"
 WORKTREE = "release-worktree"
@@ -165,6 +168,8 @@ def _report(edits, tree: Path, dry_run: bool) -> None:
 
 @_failing
 def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_run: bool) -> None:
+    from releasekit_tasks.forges import flow as forge_flow  # not on the `doit list` path
+
     repo = Path(root)
     workspace = collect(repo)
     manifest = _manifest(repo, workspace, values, dry_run)
@@ -225,17 +230,20 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch:
     (RK-TAG-CONFLICT): releases never move. With a forge, the merged Release PR of
     ``branch`` decides instead: its manifest names the versions, the tags go on its
     merge commit, and each tag gets a forge release."""
+    from releasekit_tasks.forges import flow as forge_flow  # not on the `doit list` path
+
     repo = Path(root)
     workspace = collect(repo)
     graph = _checked_graph(repo, workspace)
     chosen, pulled = select(graph, options_from(values).selection)
     head = git(repo, "rev-parse", "HEAD").strip()
     merged = forge_flow.merged_release_pr(workspace.config, branch, head) if branch else None
+    existing = set(all_tags(repo))
     if merged is not None:
-        existing = set(all_tags(repo))
         _tag_release_pr(repo, workspace, chosen | pulled, existing, merged, remote, push, dry_run)
         return
     wanted: dict[str, str] = {}  # tag -> message, for every selected current version
+    releases: list[forge_flow.ReleaseTag] = []  # forge releases of the package tags made now
     config = workspace.config
     shared: dict[str, set[str]] = {}  # sync domain -> versions
     for pid in graph.nodes:
@@ -245,13 +253,18 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch:
         domain = config.policy(package.label).sync_domain
         if domain is not None:
             shared.setdefault(domain, set()).add(package.version.removeprefix("v"))
-        for name in tag_names(package, config, package.version):
+        names = tag_names(package, config, package.version)
+        if config.forge != "none" and names[0] not in existing:
+            releases.append(forge_flow.checkout_release_tag(names[0], package, package.version))
+        for name in names:
             wanted.setdefault(name, f"{package.name} {package.version}")
     for domain, versions_seen in shared.items():
         if len(versions_seen) == 1:
             umbrella = umbrella_tag(config, domain, versions_seen.pop())
             wanted.setdefault(umbrella, f"release {umbrella}")
     _make_tags(repo, wanted, "HEAD", remote, push, dry_run)
+    if releases and (push or dry_run):  # no Release PR: releases for the new tags
+        forge_flow.publish_releases(config, None, releases, dry_run=dry_run)
 
 
 def _make_tags(
@@ -307,12 +320,14 @@ def _tag_release_pr(
     workspace: Workspace,
     selected: set[str],
     existing: set[str],
-    merged: forge_flow.MergedRelease,
+    merged: MergedRelease,
     remote: str,
     push: bool,
     dry_run: bool,
 ) -> None:
     """Tags from the merged Release PR's manifest, on its merge commit; then forge releases."""
+    from releasekit_tasks.forges import flow as forge_flow  # not on the `doit list` path
+
     manifest, pr = merged.manifest, merged.pr
     print(f"pr       #{pr.number} merged: tagging the versions in its manifest")
     head = git(repo, "rev-parse", "HEAD").strip()

@@ -146,14 +146,16 @@ def preflight(releases: list[Release], root: str) -> None:
                 f"{release.id}: ${release.token_env} is not set",
                 fix=f"export {release.token_env}=… (the token for {release.registry})",
             )
-    retries = max((r.retries for r in pending), default=5)
-    for registry in sorted({r.registry for r in pending if not r.registry.startswith("file:")}):
-        _check_reachable(registry, retries)
-        print(f"reach  {registry}")
+    # The ecosystems' own checks (configuration, tags) before the registries: a
+    # misconfiguration is reported as itself, not as the wrong registry being down.
     for kind in kinds:
         todo = [r for r in pending if r.ecosystem == kind and not r.dry_run]
         if todo:
             get_ecosystem(kind).preflight(todo)
+    retries = max((r.retries for r in pending), default=5)
+    for registry in sorted({r.registry for r in pending if not r.registry.startswith("file:")}):
+        _check_reachable(registry, retries)
+        print(f"reach  {registry}")
 
 
 def check_clean(root: Path) -> None:

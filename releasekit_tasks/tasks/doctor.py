@@ -18,7 +18,7 @@ def _listed(name: str) -> list[str]:
 
 
 def _doctor(root: str, values: dict, remote: str) -> TaskFailed | None:
-    from releasekit_tasks import doctor
+    from releasekit_tasks.recovery import doctor
 
     try:
         agree = doctor.doctor(root, values, remote)

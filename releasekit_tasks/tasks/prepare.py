@@ -20,7 +20,6 @@ from pathlib import Path
 from releasekit_tasks import options
 from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.forges.flow import release_branch
 from releasekit_tasks.prepare import MANIFEST_FILE
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
@@ -78,7 +77,8 @@ def _release_branch(root: Path, values: dict) -> str:
         branch = collect_cached(root).config.release_branch
     except RKError:  # a broken workspace fails in the version task, with its RK code
         branch = RootConfig.release_branch
-    return release_branch(branch, values["group"])
+    groups = values["group"]  # (forges.flow.release_branch, without importing the forges here)
+    return f"{branch}-{'-'.join(groups)}" if groups else branch
 
 
 def task_version() -> dict:

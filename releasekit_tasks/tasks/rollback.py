@@ -24,7 +24,7 @@ def _listed(name: str) -> list[str]:
 def _rollback(
     root: str, values: dict, remote: str, push: bool, force: bool, dry_run: bool
 ) -> TaskFailed | None:
-    from releasekit_tasks import rollback
+    from releasekit_tasks.recovery import rollback
 
     try:
         rollback.rollback(root, values, remote, push, force, dry_run)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.config import EcosystemConfig, RootConfig
     from releasekit_tasks.model import Package
     from releasekit_tasks.publish.release import Release
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
 
 class Go(Ecosystem):
@@ -46,8 +46,6 @@ class Go(Ecosystem):
     # Go modules may require each other in a cycle (opentelemetry-go: otel ↔ otel/metric):
     # the go command builds them, so the cycle is one release unit.
     allows_cycles = True
-    # Release tags are the go command's `<module dir>/vX.Y.Z`, not a tag_format.
-    fixed_tags = True
     covers_nested = True
     github_setup = ({"uses": "actions/setup-go@v6", "with": {"go-version": "stable"}},)
     gitlab_setup = (
@@ -147,6 +145,11 @@ class Go(Ecosystem):
         from releasekit_tasks.ecosystems.go.recovery import rollback
 
         return rollback(release, reason=reason, force=force, dry_run=dry_run)
+
+    def tag_drift(self, release: Release, tag: str) -> str | None:
+        from releasekit_tasks.ecosystems.go.publish import tag_drift
+
+        return tag_drift(release, tag)
 
     def served_versions(self, release: Release) -> list[str] | None:
         from releasekit_tasks.ecosystems.go.recovery import served_versions

@@ -28,7 +28,14 @@ from releasekit_tasks.errors import RKError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["check_sumdb", "netrc_login", "read_headers", "upload_headers", "upload_module"]
+__all__ = [
+    "check_sumdb",
+    "ensure_mod",
+    "netrc_login",
+    "read_headers",
+    "upload_headers",
+    "upload_module",
+]
 
 
 def netrc_login(url: str) -> tuple[str, str] | None:
@@ -134,6 +141,48 @@ def upload_module(
     )
 
 
+def ensure_mod(
+    client: httpx.Client,
+    registry: str,
+    token_env: str,
+    module: str,
+    version: str,
+    gomod: bytes,
+    *,
+    retries: int = 5,
+) -> str:
+    """Make the registry's GOPROXY serve ``@v/<version>.mod``.
+
+    Artifact Keeper keeps a version's go.mod as its own artifact: the API upload of the
+    zip alone leaves ``.mod`` missing, and its GOPROXY endpoint takes ``PUT
+    <registry>/<module>/@v/<version>.mod``. ``"served"`` when it was there already,
+    ``"put"`` after putting it; another refusal is RK-GO-REGISTRY-UPLOAD.
+    """
+    from releasekit_tasks.ecosystems.go.proxy_tree import escape_path, escape_version
+    from releasekit_tasks.http import get_if_exists, redact_url, request_with_retries
+
+    url = f"{registry.rstrip('/')}/{escape_path(module)}/@v/{escape_version(version)}.mod"
+    headers = read_headers(registry, token_env)
+    if get_if_exists(client, url, headers=headers, retries=retries) is not None:
+        return "served"
+    response = request_with_retries(
+        client,
+        "PUT",
+        url,
+        headers={**upload_headers(registry, token_env), "Content-Type": "text/plain"},
+        content=gomod,
+        retries=retries,
+    )
+    if response.is_success or response.status_code == 409:
+        return "put"
+    raise RKError(
+        "RK-GO-REGISTRY-UPLOAD",
+        f"PUT {redact_url(url)} answered HTTP {response.status_code}: the registry serves no "
+        f"go.mod for {module} {version}, and does not take one",
+        fix="upload the go.mod in the registry's interface, or check the token's write access",
+    )
+
+
 def check_sumdb(
     client: httpx.Client,
     sumdb_value: str,
@@ -144,6 +193,8 @@ def check_sumdb(
     *,
     retries: int = 5,
     state_dir: Path | None = None,
+    proxy: str = "",
+    proxy_headers: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """Look ``module@version`` up in the checksum database, verify its signed tree
     head and the record's inclusion, and compare the hashes with ours.
@@ -156,7 +207,16 @@ def check_sumdb(
     sumdb = parse_gosumdb(sumdb_value)
     if sumdb is None:
         return {"skipped": "GOSUMDB=off"}
-    record = lookup(client, sumdb, module, version, retries=retries, state_dir=state_dir)
+    record = lookup(
+        client,
+        sumdb,
+        module,
+        version,
+        retries=retries,
+        state_dir=state_dir,
+        proxy=proxy,
+        proxy_headers=proxy_headers,
+    )
     if record is None:
         return None
     if (record.zip_h1, record.mod_h1) != (zip_h1, mod_h1):

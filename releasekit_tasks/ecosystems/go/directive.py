@@ -108,12 +108,13 @@ def plan(repo: Path, module_dirs: list[Path], target: str) -> list[ModulePlan]:
     return out
 
 
-def _run(tree: Path, folder: Path, *args: str) -> None:
+def _run(tree: Path, folder: Path, *args: str, harmless: str = "") -> None:
+    """Run the go command in ``folder``; a failure whose output holds ``harmless`` is none."""
     command = ["go", *args]
     done = subprocess.run(
         command, cwd=tree / folder, capture_output=True, text=True, env=_go_env(), check=False
     )
-    if done.returncode != 0:
+    if done.returncode != 0 and not (harmless and harmless in done.stderr + done.stdout):
         raise RKError(
             "RK-LOCK-UPDATE",
             f"`{' '.join(command)}` failed in {folder}:\n{(done.stderr or done.stdout).strip()}",
@@ -127,7 +128,8 @@ def raise_module(tree: Path, item: ModulePlan, target: str) -> None:
     had_toolchain = read_gomod(tree / item.folder / "go.mod").toolchain is not None
     _run(tree, item.folder, "get", f"go@{target}")
     _run(tree, item.folder, "mod", "tidy")
-    _run(tree, item.folder, "fix", "./...")
+    # A module without Go packages (only go.mod, or only nested modules) has nothing to fix.
+    _run(tree, item.folder, "fix", "./...", harmless="no packages to fix")
     if not had_toolchain and read_gomod(tree / item.folder / "go.mod").toolchain is not None:
         _run(tree, item.folder, "mod", "edit", "-toolchain=none")
 
@@ -183,6 +185,24 @@ def pr_body(
     return text
 
 
+def sync_pr(config: object, title: str, body: str) -> None:
+    """Open the PR of the go-directive branch on the forge, or update the open one."""
+    from releasekit_tasks.forges import open_forge
+
+    forge = open_forge(config, what="opening the go-directive PR", note=True)
+    if forge is None:
+        return
+    with forge:
+        base = forge.default_branch()
+        pr = forge.find_open_pr(BRANCH, base)
+        if pr is None:
+            pr = forge.open_pr(BRANCH, base, title, body, ())
+            print(f"pr       opened #{pr.number} {BRANCH} → {base} {pr.url}".rstrip())
+        else:
+            pr = forge.update_pr(pr, title, body)
+            print(f"pr       updated #{pr.number} {BRANCH} → {base} {pr.url}".rstrip())
+
+
 def run(root: str, target: str, remote: str, push: bool, dry_run: bool) -> None:
     """The whole task: plan, then (unless dry_run) edit, commit, push, write the PR body."""
     from releasekit_tasks.prepare import stage as prepare
@@ -216,7 +236,11 @@ def run(root: str, target: str, remote: str, push: bool, dry_run: bool) -> None:
             )
     for w in works:
         if dry_run:
-            print(f"would run  go work sync   in {w.parent.as_posix() or '.'}")
+            where = w.parent.as_posix() or "."
+            work_go = read_gowork(repo / w).go
+            if work_go is None or go_version_key(work_go) < go_version_key(target):
+                print(f"would run  go work edit -go={target}   in {where} (first)")
+            print(f"would run  go work sync   in {where} (last)")
     if dry_run:
         print(
             f"would commit on {BRANCH} and push it to {remote}"
@@ -254,7 +278,10 @@ def run(root: str, target: str, remote: str, push: bool, dry_run: bool) -> None:
             print(f"push     {BRANCH} → {remote}")
         body = prepare.state_dir(repo) / PR_BODY
         body.parent.mkdir(parents=True, exist_ok=True)
-        body.write_text(pr_body(target, raised, skipped, goversion), encoding="utf-8")
+        text = pr_body(target, raised, skipped, goversion)
+        body.write_text(text, encoding="utf-8")
         print(f"pr body  {body}")
+        if push:
+            sync_pr(workspace.config, f"chore(go): raise go directive to {target}", text)
     finally:
         prepare._remove_worktree(repo, tree)

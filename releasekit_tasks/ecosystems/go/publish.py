@@ -67,7 +67,23 @@ def build(release: Release) -> list[dict]:
     ]
 
 
-def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
+def check_registry_config(release: Release) -> None:
+    """Uploads to a private registry are read back from its GOPROXY, never the public one."""
+    from urllib.parse import urlsplit
+
+    from releasekit_tasks.http import redact_url
+
+    if release.upload_url and urlsplit(release.registry).hostname == "proxy.golang.org":
+        raise RKError(
+            "RK-CONFIG-VALUE",
+            f"{release.id}: uploads go to {redact_url(release.upload_url)}, but `registry` "
+            "is the public proxy, which never serves a private registry's modules",
+            fix="set `registry` to the private registry's GOPROXY endpoint "
+            '(Artifact Keeper: registry = "https://HOST/go/REPO")',
+        )
+
+
+def proxy_state(release: Release, *, deep: bool = True) -> dict[str, str]:
     """``{"<v>.zip": h1, "<v>.mod": h1}`` as the proxy serves them ({} if it lacks the version).
 
     With ``deep=False`` only the ``.info`` is fetched (cheap, for the run-start query).
@@ -77,6 +93,7 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
     from releasekit_tasks.ecosystems.go.modzip import h1_hash_gomod, h1_hash_zip
     from releasekit_tasks.http import shared_client
 
+    check_registry_config(release)  # before any request: the query runs first
     headers = read_headers(release.registry, release.token_env)
     retry: RetryOptions = {"retries": release.retries}
     client = shared_client(headers)
@@ -90,11 +107,21 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
         )
         zip_h1 = h1_hash_zip(zip_path)
     mod = goproxy.fetch_mod(client, release.registry, release.name, release.version, **retry)
-    state = {f"{release.version}.zip": zip_h1, f"{release.version}.mod": h1_hash_gomod(mod)}
+    return {f"{release.version}.zip": zip_h1, f"{release.version}.mod": h1_hash_gomod(mod)}
+
+
+def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
+    """What the proxy serves (:func:`proxy_state`) and, for a public module on a deep
+    look, what the checksum database records: ``{}`` until both have the version."""
+    state = proxy_state(release, deep=deep)
+    if not deep or not state:
+        return state
+    zip_h1 = state[f"{release.version}.zip"]
     sumdb = sumdb_for(release)
     if sumdb is None:
         return state
-    from releasekit_tasks.ecosystems.go.artifacts import check_sumdb
+    from releasekit_tasks.ecosystems.go.artifacts import check_sumdb, read_headers
+    from releasekit_tasks.http import shared_client
 
     # The checksum database learns the version from the proxy: until it answers, the
     # release is not verified (verify polls); other hashes there are a hard error.
@@ -107,6 +134,8 @@ def remote_state(release: Release, *, deep: bool = True) -> dict[str, str]:
         state[f"{release.version}.mod"],
         retries=release.retries,
         state_dir=release.state_dir / "sumdb",
+        proxy=release.registry,
+        proxy_headers=read_headers(release.registry, release.token_env),
     )
     if found is None:
         return {}
@@ -151,15 +180,45 @@ def _remote_tags(repo: Path, *patterns: str) -> dict[str, str]:
     }
 
 
+def tag_drift(release: Release, tag: str) -> str | None:
+    """Does the module zip built from ``tag`` hash as the proxy's zip of the version?
+    A difference means the tag moved after the proxy fetched it (``doit doctor``)."""
+    from releasekit_tasks.ecosystems.go.modzip import create_module_zip
+
+    remote = proxy_state(release)
+    if not remote:
+        return None
+    repo = _repo(release)
+    with tempfile.TemporaryDirectory(prefix="rk-gotag-") as tmp:
+        try:
+            built = create_module_zip(
+                Path(release.path),
+                release.name,
+                release.version,
+                Path(tmp) / "m.zip",
+                repo_root=repo,
+                rev=tag,
+            )
+        except RKError as err:
+            return f"{tag} no longer builds a module zip: {err.message}"
+    served = remote[f"{release.version}.zip"]
+    if built.h1 != served:
+        return f"{tag} now builds {built.h1}, but {release.registry} serves {served}"
+    return None
+
+
 def preflight(releases: list[Release]) -> None:
-    """Before any upload: no tag may point elsewhere, and a private registry's
-    credentials (token or .netrc) are there."""
+    """Before any upload: no tag may point elsewhere, a private registry's `registry` is
+    its GOPROXY, and its credentials (token or .netrc) are there."""
+
     check_tags(releases)
     for release in releases:
         if not release.upload_url:
             continue
         from releasekit_tasks.ecosystems.go.artifacts import upload_headers
         from releasekit_tasks.http import redact_url
+
+        check_registry_config(release)
 
         if not upload_headers(release.upload_url, release.token_env):
             raise RKError(
@@ -238,6 +297,25 @@ def upload(release: Release) -> None:
         _upload_to_registry(release)
 
 
+def _ensure_mod(release: Release) -> None:
+    from releasekit_tasks.ecosystems.go.artifacts import ensure_mod
+    from releasekit_tasks.http import make_client
+
+    gomod = (release.dist_dir / f"{release.version}.mod").read_bytes()
+    with make_client() as client:
+        done = ensure_mod(
+            client,
+            release.registry,
+            release.token_env,
+            release.name,
+            release.version,
+            gomod,
+            retries=release.retries,
+        )
+    if done == "put":
+        print(f"put {release.version}.mod to {release.registry} (the registry keeps it apart)")
+
+
 def _upload_to_registry(release: Release) -> None:
     """POST the built zip to the private registry; a version already there must hash the same."""
     from releasekit_tasks.ecosystems.go.artifacts import upload_module
@@ -256,6 +334,7 @@ def _upload_to_registry(release: Release) -> None:
         )
     if state == "uploaded":
         print(f"uploaded {zip_path.name} to {redact_url(release.upload_url)}")
+        _ensure_mod(release)
         return
     # 409: the registry has this version. Same bytes (a rerun after a lost answer) is done.
     artifacts = json.loads(release.artifacts_file.read_text(encoding="utf-8"))["artifacts"]

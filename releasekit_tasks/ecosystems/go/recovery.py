@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from releasekit_tasks.publish.release import Release
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
 
 def add_retract(text: str, version: str, reason: str) -> str:
@@ -43,7 +43,7 @@ def is_retracted(gomod: Path, version: str) -> bool:
 
 
 def rollback(release: Release, *, reason: str, force: bool, dry_run: bool) -> Outcome:
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
     gomod = Path(release.path) / "go.mod"
     rel = Path(release.path).relative_to(release.repo_root) / "go.mod"

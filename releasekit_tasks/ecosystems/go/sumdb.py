@@ -238,6 +238,9 @@ class SumDB:
 
     verifier: Verifier
     url: str  # no trailing slash
+    # GOSUMDB named the URL: the go command then goes there directly, never through
+    # a proxy; without one it asks each GOPROXY (`<proxy>/sumdb/<name>/supported`) first.
+    explicit: bool = False
 
     @property
     def name(self) -> str:
@@ -253,14 +256,15 @@ def parse_gosumdb(value: str) -> SumDB | None:
         raise _key_error(value, "more than a key and a URL")
     key = words[0]
     known = KNOWN_SUMDBS.get(key)
+    explicit = len(words) == 2 or key in _KNOWN_URLS
     if known is not None:
         url = words[1] if len(words) == 2 else _KNOWN_URLS.get(key, f"https://{key}")
-        return SumDB(Verifier.parse(known), url.rstrip("/"))
+        return SumDB(Verifier.parse(known), url.rstrip("/"), explicit)
     verifier = Verifier.parse(key)
     url = words[1] if len(words) == 2 else f"https://{verifier.name}"
     if "://" not in url:
         url = "https://" + url
-    return SumDB(verifier, url.rstrip("/"))
+    return SumDB(verifier, url.rstrip("/"), explicit)
 
 
 def matches_patterns(patterns: str, module: str) -> bool:
@@ -723,6 +727,26 @@ def _check_history(
     write_atomically(latest, note)
 
 
+def sumdb_base(
+    client: httpx.Client,
+    sumdb: SumDB,
+    proxy: str,
+    headers: dict[str, str],
+    *,
+    retries: int = 5,
+) -> str:
+    """Where to read the database, as the go command decides: the URL GOSUMDB names;
+    else ``<proxy>/sumdb/<name>`` when the proxy answers ``…/supported``; else
+    ``https://<name>`` (a 404/410 from the proxy means "not through me")."""
+    from releasekit_tasks.http import get_if_exists
+
+    if sumdb.explicit or not proxy.startswith(("http://", "https://")):
+        return sumdb.url
+    via = f"{proxy.rstrip('/')}/sumdb/{sumdb.name}"
+    found = get_if_exists(client, f"{via}/supported", headers=headers, retries=retries)
+    return sumdb.url if found is None else via
+
+
 def lookup(
     client: httpx.Client,
     sumdb: SumDB,
@@ -731,19 +755,26 @@ def lookup(
     *,
     retries: int = 5,
     state_dir: Path | None = None,
+    proxy: str = "",
+    proxy_headers: dict[str, str] | None = None,
 ) -> SumRecord | None:
     """Look ``module@version`` up, verify the signed tree head with the database's key
     and the record's inclusion in that tree; None if the database does not know it.
 
     With ``state_dir``, the tree head is also checked against the last one seen there
-    (the log must only grow), and the larger one is kept."""
+    (the log must only grow), and the larger one is kept. With ``proxy`` (a GOPROXY
+    URL), the database is reached through the proxy when it says it can
+    (``<proxy>/sumdb/<name>/supported``), as the go command does; what is read is
+    verified all the same."""
     from releasekit_tasks.ecosystems.go.proxy_tree import escape_path, escape_version
     from releasekit_tasks.http import get_if_exists
 
-    where = f"{sumdb.url}/lookup/{module}@{version}"
+    base = sumdb_base(client, sumdb, proxy, proxy_headers or {}, retries=retries)
+    headers = proxy_headers if base != sumdb.url else None
+    where = f"{base}/lookup/{module}@{version}"
 
     def fetch(tail: str) -> bytes | None:
-        response = get_if_exists(client, f"{sumdb.url}/{tail}", retries=retries)
+        response = get_if_exists(client, f"{base}/{tail}", headers=headers, retries=retries)
         return None if response is None else response.content
 
     answer = fetch(f"lookup/{escape_path(module)}@{escape_version(version)}")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from releasekit_tasks.publish.release import Release
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
 
 def _token(release: Release) -> str:
@@ -61,7 +61,7 @@ def _previous_latest(release: Release) -> str | None:
 
 
 def rollback(release: Release, *, reason: str, force: bool, dry_run: bool) -> Outcome:
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
     spec = f"{release.name}@{release.version}"
     previous = _previous_latest(release)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from releasekit_tasks.model import Dependency, Package
     from releasekit_tasks.prepare.versions import Version
     from releasekit_tasks.publish.release import Release
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
 
 class Uv(Ecosystem):

@@ -17,13 +17,13 @@ from releasekit_tasks.errors import RKError
 
 if TYPE_CHECKING:
     from releasekit_tasks.publish.release import Release
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
 _PUBLIC = {"pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
 
 
 def rollback(release: Release, *, reason: str, force: bool, dry_run: bool) -> Outcome:
-    from releasekit_tasks.rollback import Outcome
+    from releasekit_tasks.recovery.rollback import Outcome
 
     host = urlsplit(release.registry).hostname or ""
     site = _PUBLIC.get(host.removeprefix("upload."))

@@ -24,6 +24,7 @@ Exit status 1 when anything drifts (for CI), 0 when all agree.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ def _served(release: Release) -> list[str] | RKError | None:
 
 
 def diagnose(root: str, values: dict, remote: str, concurrency: int = 16) -> list[Drift]:
+    from releasekit_tasks.ecosystems import get_ecosystem
     from releasekit_tasks.graph import Selection, build_graph, select
     from releasekit_tasks.prepare.decide import _version_key
     from releasekit_tasks.prepare.history import all_tags, package_tags, tag_name
@@ -153,6 +155,19 @@ def diagnose(root: str, values: dict, remote: str, concurrency: int = 16) -> lis
                     "untagged",
                     f"{releases[pid].registry} serves {version} but no tag {name} marks it",
                     fix,
+                )
+        # The latest version both tagged and served: does its tag still build it?
+        both = [k for k in tag_of if k is not None and k in on_registry and tag_of[k].name in local]
+        if both:
+            mark = tag_of[max(both)]
+            released = dataclasses.replace(releases[pid], version=mark.version)
+            moved = get_ecosystem(package.ecosystem).tag_drift(released, mark.name)
+            if moved:
+                add(
+                    "moved-tag",
+                    moved,
+                    f"tags never move: put {mark.name} back on the commit that was released "
+                    f"(git tag -f -a {mark.name} <commit>), or release a new version",
                 )
         if current_key is not None and current_key not in tag_of and current_key not in on_registry:
             add(

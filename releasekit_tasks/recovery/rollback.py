@@ -186,8 +186,14 @@ def rollback(root: str, values: dict, remote: str, push: bool, force: bool, dry_
             f"  {'would delete' if dry_run else 'delete'} tag {tag}"
             + (f" (and on {remote})" if push else "")
         )
+    forge_releases = push and _forge_configured(workspace.config)
+    if dry_run and forge_releases:
+        for tag in doomed:
+            print(f"  would delete the forge release of {tag} (if there is one)")
     if not dry_run:
         _delete_tags(repo, doomed, remote, push)
+        if forge_releases:
+            _delete_forge_releases(workspace.config, doomed)
         if changed:
             git(repo, "add", "--", *map(str, changed))
             message = "fix: roll back " + ", ".join(t.pid.split("/")[-1] for t in targets)
@@ -205,6 +211,27 @@ def rollback(root: str, values: dict, remote: str, push: bool, force: bool, dry_
         print("would commit the edited files as `fix: roll back …`")
     for step in manual:
         print(f"by hand  {step}")
+
+
+def _forge_configured(config: object) -> bool:
+    from releasekit_tasks.forges import ForgeConfig
+
+    return ForgeConfig.of(config).forge != "none"
+
+
+def _delete_forge_releases(config: object, tags: list[str]) -> None:
+    """The forge releases of the deleted tags go too (a release without its tag is a lie)."""
+    from releasekit_tasks.forges import open_forge
+
+    if not tags:
+        return
+    forge = open_forge(config, what="deleting forge releases")
+    if forge is None:
+        return
+    with forge:
+        for tag in tags:
+            if forge.delete_release(tag):
+                print(f"  deleted the forge release of {tag}")
 
 
 def _delete_tags(repo: Path, tags: list[str], remote: str, push: bool) -> None:

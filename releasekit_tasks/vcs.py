@@ -104,3 +104,16 @@ def require_history(repo: Path) -> str:
             path=top,
         )
     return head
+
+
+def parse_remote_tags(ls_remote: str) -> dict[str, str]:
+    """Tag -> commit from ``git ls-remote --tags`` output (annotated tags peeled)."""
+    tags: dict[str, str] = {}
+    for line in ls_remote.splitlines():
+        sha, _, ref = line.partition("\t")
+        name = ref.removeprefix("refs/tags/")
+        if name.endswith("^{}"):
+            tags[name[:-3]] = sha  # the peeled commit wins over the tag object
+        else:
+            tags.setdefault(name, sha)
+    return tags

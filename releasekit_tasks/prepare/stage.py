@@ -28,7 +28,7 @@ from releasekit_tasks.prepare.history import all_tags, tag_names, umbrella_tag
 from releasekit_tasks.prepare.manifest import ReleaseManifest
 from releasekit_tasks.publish.actions import _failing, check_clean
 from releasekit_tasks.publish.journal import write_atomically
-from releasekit_tasks.vcs import git, require_history
+from releasekit_tasks.vcs import git, parse_remote_tags, require_history
 from releasekit_tasks.workspace import Workspace, collect
 
 if TYPE_CHECKING:
@@ -312,15 +312,7 @@ def _remote_tags(repo: Path, remote: str) -> dict[str, str]:
             path=repo,
             fix="check the remote's URL and your access to it, or pass push=0",
         ) from None
-    tags: dict[str, str] = {}
-    for line in out.splitlines():
-        sha, _, ref = line.partition("\t")
-        name = ref.removeprefix("refs/tags/")
-        if name.endswith("^{}"):
-            tags[name[:-3]] = sha  # the peeled commit wins over the tag object
-        else:
-            tags.setdefault(name, sha)
-    return tags
+    return parse_remote_tags(out)
 
 
 def _tag_release_pr(

@@ -47,20 +47,12 @@ class Drift:
 
 def _remote_tags(repo: Path, remote: str) -> dict[str, str] | None:
     """Tag -> commit on the remote (peeled), or None without that remote."""
-    from releasekit_tasks.vcs import git
+    from releasekit_tasks.vcs import git, parse_remote_tags
 
     if remote not in git(repo, "remote").split():
         return None
     out = git(repo, "ls-remote", "--tags", remote, check=False)
-    tags: dict[str, str] = {}
-    for line in out.splitlines():
-        sha, _, ref = line.partition("\t")
-        name = ref.removeprefix("refs/tags/")
-        if name.endswith("^{}"):
-            tags[name[:-3]] = sha  # the peeled commit wins over the tag object
-        else:
-            tags.setdefault(name, sha)
-    return tags
+    return parse_remote_tags(out)
 
 
 def _served(release: Release) -> list[str] | RKError | None:

@@ -367,7 +367,6 @@ def _check_sources(doc: dict[str, Any], manifest: Path, members: Container[str])
     """
     sources = _table(_uv_table(doc, manifest).get("sources", {}), manifest, "tool.uv.sources")
     for name, source in sources.items():
-        line = key_line(manifest, name)
         for option in source if isinstance(source, list) else [source]:
             kinds = [k for k in _SOURCE_KINDS if isinstance(option, dict) and k in option]
             if not isinstance(option, dict) or len(kinds) != 1:
@@ -376,7 +375,7 @@ def _check_sources(doc: dict[str, Any], manifest: Path, members: Container[str])
                     f"[tool.uv.sources] `{name}` must be a table with one of "
                     f"{', '.join(_SOURCE_KINDS)} (found {option!r})",
                     path=manifest,
-                    line=line,
+                    line=key_line(manifest, name),
                     fix=f"write `{name} = {{ workspace = true }}` for a workspace member",
                 )
             workspace = option.get("workspace")
@@ -386,7 +385,7 @@ def _check_sources(doc: dict[str, Any], manifest: Path, members: Container[str])
                     f"[tool.uv.sources] `{name}`: `workspace` must be true or false, "
                     f"not {workspace!r}",
                     path=manifest,
-                    line=line,
+                    line=key_line(manifest, name),
                 )
             if workspace is True and canonicalize_name(name) not in members:
                 raise RKError(
@@ -394,7 +393,7 @@ def _check_sources(doc: dict[str, Any], manifest: Path, members: Container[str])
                     f"[tool.uv.sources] `{name}` is workspace-sourced, but no workspace "
                     "member has that name",
                     path=manifest,
-                    line=line,
+                    line=key_line(manifest, name),
                     fix="correct the name, or add the package to [tool.uv.workspace] members",
                 )
             target = option.get("path")
@@ -403,7 +402,7 @@ def _check_sources(doc: dict[str, Any], manifest: Path, members: Container[str])
                     "RK-WORKSPACE-UNRESOLVED",
                     f"[tool.uv.sources] `{name}` points at {target!r}, which does not exist",
                     path=manifest,
-                    line=line,
+                    line=key_line(manifest, name),
                     fix="correct the path (relative to this pyproject.toml)",
                 )
 

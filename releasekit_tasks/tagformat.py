@@ -20,8 +20,14 @@ from __future__ import annotations
 
 import string
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.vcs import repo_toplevel
+
+if TYPE_CHECKING:
+    from releasekit_tasks.config import RootConfig
+    from releasekit_tasks.model import Package
 
 PACKAGE_FIELDS = ("name", "short", "version", "label", "dir")
 UMBRELLA_FIELDS = ("version", "label")
@@ -109,3 +115,13 @@ def version_of(tag: str, before: str, after: str) -> str | None:
     if len(tag) > len(before) + len(after) and tag.startswith(before) and tag.endswith(after):
         return tag[len(before) : len(tag) - len(after)]
     return None
+
+
+def tag_format(package: Package, config: RootConfig) -> str:
+    """The template of ``package``'s tags: its own, else its ecosystem's, else the root's."""
+    return package.tag_format or config.policy(package.label).tag_format
+
+
+def toplevel(config: RootConfig) -> Path:
+    """The git work tree's top (tags' ``{dir}`` is relative to it), else the config root."""
+    return repo_toplevel(config.root) or config.root

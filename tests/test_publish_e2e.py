@@ -97,6 +97,10 @@ def test_polyglot_publish_then_rerun_uploads_nothing(
         == ""
     )
 
+    # The first run recorded the install's inputs, so the re-run does not install again
+    # (the stage did not exist when the first run loaded its tasks).
+    assert "status     : up-to-date" in doit(repo, "info", "install:js").stdout
+
     before = sorted(
         (p.name, p.stat().st_mtime_ns) for p in pypi_server.packages_dir.glob(f"{ns}_*")
     )

@@ -23,10 +23,10 @@ from pathlib import Path
 from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.prepare import rewrite
-from releasekit_tasks.prepare.history import toplevel
 from releasekit_tasks.prepare.manifest import ReleaseManifest
 from releasekit_tasks.publish.journal import write_atomically
 from releasekit_tasks.publish.tools import run_tool
+from releasekit_tasks.tagformat import toplevel
 from releasekit_tasks.workspace import Workspace
 
 

@@ -31,14 +31,10 @@ from releasekit_tasks.graph import Graph, Selection, levels, select
 from releasekit_tasks.model import Package
 from releasekit_tasks.prepare import versions
 from releasekit_tasks.prepare.conventional import ParsedCommit, drop_reverted
-from releasekit_tasks.prepare.history import (
-    PackageHistory,
-    read_histories,
-    toplevel,
-    umbrella_tag,
-)
+from releasekit_tasks.prepare.history import PackageHistory, read_histories, umbrella_tag
 from releasekit_tasks.prepare.manifest import ChangeNote, PlannedRelease, ReleaseManifest
 from releasekit_tasks.prepare.versions import Version, VersionError
+from releasekit_tasks.tagformat import toplevel
 from releasekit_tasks.workspace import Workspace
 
 BUMP_OVERRIDES = ("auto", "patch", "minor", "major")

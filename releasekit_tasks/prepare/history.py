@@ -29,7 +29,8 @@ from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Package
 from releasekit_tasks.prepare.conventional import ParsedCommit, parse
-from releasekit_tasks.vcs import git, repo_toplevel, require_history
+from releasekit_tasks.tagformat import tag_format, toplevel
+from releasekit_tasks.vcs import git, require_history
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,6 @@ class PackageHistory:
     @property
     def final_boundary(self) -> str | None:
         return self.last_final.sha if self.last_final else self.boundary
-
-
-def tag_format(package: Package, config: RootConfig) -> str:
-    return package.tag_format or config.policy(package.label).tag_format
 
 
 def tag_name(package: Package, config: RootConfig, version: str) -> str:
@@ -90,10 +87,6 @@ def umbrella_tag(config: RootConfig, label: str, version: str) -> str:
 def _dir(package: Package, config: RootConfig) -> str:
     rel = _relative(package.path, toplevel(config)).as_posix()
     return "" if rel == "." else rel
-
-
-def toplevel(config: RootConfig) -> Path:
-    return repo_toplevel(config.root) or config.root
 
 
 def _tag_affixes(package: Package, config: RootConfig) -> list[tuple[str, str]]:

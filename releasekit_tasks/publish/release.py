@@ -52,21 +52,25 @@ class Release:
     def slug(self) -> str:
         return f"{self.id.replace('/', '__')}@{self.version}"
 
+    # Each built from one joined string: chained `/` parses every part again, and
+    # a thousand packages ask for several of these while their tasks load.
     @functools.cached_property
     def state_dir(self) -> Path:
-        return Path(self.repo_root) / ".releasekit"
+        return Path(os.path.join(self.repo_root, ".releasekit"))
 
     @functools.cached_property
     def dist_dir(self) -> Path:
-        return self.state_dir / "dist" / self.slug
+        return Path(os.path.join(self.repo_root, ".releasekit", "dist", self.slug))
 
     @functools.cached_property
     def artifacts_file(self) -> Path:
-        return self.dist_dir / "artifacts.json"
+        return Path(
+            os.path.join(self.repo_root, ".releasekit", "dist", self.slug, "artifacts.json")
+        )
 
     @functools.cached_property
     def receipt(self) -> Path:
-        return self.state_dir / "receipts" / f"{self.slug}.json"
+        return Path(os.path.join(self.repo_root, ".releasekit", "receipts", f"{self.slug}.json"))
 
     @property
     def journal_dir(self) -> Path:

@@ -29,10 +29,10 @@ from releasekit_tasks import options
 from releasekit_tasks.ecosystems import get_ecosystem
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.graph import Graph, Selection, assert_valid, build_graph, select
-from releasekit_tasks.prepare.history import tag_format, toplevel
 from releasekit_tasks.publish import actions, trusted
 from releasekit_tasks.publish.release import Release
 from releasekit_tasks.publish.stage import staged_path
+from releasekit_tasks.tagformat import tag_format, toplevel
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.vcs import git, repo_toplevel
 from releasekit_tasks.workspace import Workspace, collect_cached, gc_paused
@@ -101,15 +101,17 @@ def _release_set(root: Path) -> ReleaseSet:
         return ReleaseSet({}, {}, {}, err.render())
     # What the ecosystems' tools would refuse halfway through a publish is refused
     # now, before anything is built: the errors `doit check` reports, for the selection.
-    from releasekit_tasks.checks import run_checks
+    # `doit list`, `info` … run nothing, so they skip the checks (a tenth of their time).
+    if doit_command(sys.argv) == "run":
+        from releasekit_tasks.checks import run_checks
 
-    blocking = [
-        f
-        for f in run_checks(graph, root)
-        if f.severity == "error" and (f.package in chosen | pulled or not f.package)
-    ]
-    if blocking:
-        return ReleaseSet({}, {}, {}, "\n".join(f.render() for f in blocking))
+        blocking = [
+            f
+            for f in run_checks(graph, root)
+            if f.severity == "error" and (f.package in chosen | pulled or not f.package)
+        ]
+        if blocking:
+            return ReleaseSet({}, {}, {}, "\n".join(f.render() for f in blocking))
     selected = chosen | pulled
     wanted = [
         pid
@@ -325,10 +327,14 @@ def task_install() -> Iterator[dict]:
         step = ecosystem.install_step(where)
         if step is None:
             continue
+        # The stage is HEAD of the (clean) checkout, but it does not exist before the
+        # first run: its lockfile would be missing at load, and the next run would
+        # install again for the file_dep it never recorded. The checkout's is the same file.
+        inputs = ecosystem.install_step(Path(folder)) or step
         yield {
             "name": label,
             "actions": [(actions.install, [kind, str(where)])],
-            "file_dep": step.file_dep,
+            "file_dep": inputs.file_dep,
             "targets": step.targets,
             "task_dep": ["stage"] if ecosystem.builds_in_stage else [],
             "doc": step.doc,

@@ -202,7 +202,7 @@ CATALOGUE: dict[str, CodeInfo] = {
     ),
     "RK-CHECK-METADATA": CodeInfo(
         "a publishable package lacks metadata its registry needs",
-        "add the field named in the message",
+        "add the field named in the message (Go: a LICENSE file in the module or repository root)",
         "PyPI and npm show description, license and readme; missing ones make a "
         "poor or rejected upload.",
     ),

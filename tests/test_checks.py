@@ -326,13 +326,16 @@ def test_go_module_rules(
     assert codes(pkg(module, version, ecosystem="go", folder=folder)) == expected
 
 
-def test_go_metadata_needs_license_and_readme_but_no_description() -> None:
+def test_go_metadata_needs_a_license_only() -> None:
     module = pkg("example.com/x/go/core", "v0.1.0", ecosystem="go", folder="go/core")
     module.metadata = {"readme": "go/core/README.md"}
     findings = run_checks(build_graph([module]), Path("/repo"))
     assert [(f.code, f.severity, f.message) for f in findings] == [
         ("RK-CHECK-METADATA", "warning", "missing license")
     ]
+    # pkg.go.dev needs no README (opentelemetry-go-contrib has 35 modules without one).
+    module.metadata = {"license": "LICENSE"}
+    assert run_checks(build_graph([module]), Path("/repo")) == []
 
 
 def test_finding_render_names_code_package_file_and_fix() -> None:
@@ -341,5 +344,6 @@ def test_finding_render_names_code_package_file_and_fix() -> None:
     )
     assert finding.render() == (
         "warning[RK-CHECK-METADATA] py/a: missing license (/r/a/pyproject.toml)\n"
-        "  fix: add the field named in the message"
+        "  fix: add the field named in the message (Go: a LICENSE file in the module or "
+        "repository root)"
     )

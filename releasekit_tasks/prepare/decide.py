@@ -456,11 +456,22 @@ def _release_units(
             config,
         )
         for release in synced.values():
-            release.reasons.append("released with its unit: " + ", ".join(sorted(ids)))
+            release.reasons.append(_unit_reason(release.id, ids))
         plans.update(synced)
         changed = True
     if changed:
         _propagate(graph, candidates, current, plans, prerelease, histories, config)
+
+
+def _unit_reason(pid: str, unit: set[str]) -> str:
+    """Why a unit member is released; a large unit (otel-go-contrib's module sets
+    hold 29) is counted, not listed in every member's row."""
+    others = sorted(unit - {pid})
+    if len(others) <= 3:
+        return "released with its unit: " + ", ".join(others)
+    return (
+        f"released with its unit of {len(unit)}: {', '.join(others[:2])} and {len(others) - 2} more"
+    )
 
 
 def _changeset_bumps(graph: Graph, repo: Path) -> dict[str, list[tuple[str, str, str]]]:

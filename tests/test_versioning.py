@@ -259,6 +259,19 @@ def test_prerelease_then_next_prerelease_then_promotion_rolls_up(tmp_path):
     assert [n.description for n in final.notes] == ["two", "one"]
 
 
+def test_an_untagged_manifest_prerelease_waits_for_a_change(tmp_path):
+    # trpc's @trpc/openapi says 11.18.0-alpha in its manifest and was never tagged so:
+    # a plain release must not graduate it to 11.18.0 without a releasable commit.
+    root = js_repo(tmp_path, {"x": "0.4.0-alpha", "y": "0.3.0"})
+    git(root, "tag", "-d", "x@0.4.0-alpha")
+    git(root, "tag", "x@0.3.0")
+    decision = run(root)
+    assert "x" not in versions_of(decision)
+    assert decision.skipped["js/x"] == "unchanged since x@0.3.0"
+    commit(root, "js/packages/x/index.js", "fix: x")
+    assert versions_of(run(root))["x"] == ("0.4.0-alpha", "0.4.0", "promote")
+
+
 def test_a_breaking_change_after_an_rc_moves_the_target(tmp_path):
     root = js_repo(tmp_path)
     commit(root, "js/packages/a/index.js", "feat: one")

@@ -110,7 +110,11 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
             plans[package.id] = _initial(package, commits)
             plans[package.id].notes.extend(extra_notes)
             continue
-        promote = current[package.id].pre is not None and prerelease is None
+        # A prerelease this tool released (its tag exists) graduates on the next final
+        # release even without new commits; one that is only written in the manifest
+        # (trpc's @trpc/openapi 11.18.0-alpha, never tagged) waits for a releasable change.
+        released = history.last is not None and history.last.version == package.version
+        promote = current[package.id].pre is not None and prerelease is None and released
         if kind is None and not promote:
             skipped[package.id] = _why_unchanged(history)
             continue

@@ -394,7 +394,7 @@ CATALOGUE: dict[str, CodeInfo] = {
     "RK-LOCK-HELD": CodeInfo(
         "another releasekit run holds the repository lock",
         "wait for that run to finish; if its process is gone, remove the lock file named in the message",
-        "Runs that change the repository or publish take .releasekit/lock, a JSON file "
+        "Publishing runs (`doit publish` and its steps) take .releasekit/lock, a JSON file "
         "naming the holder's pid, host, start time and purpose. A lock whose process is "
         "dead on this host, or older than the maximum age, is replaced automatically; a "
         "live one, or one from another host, is not.",

@@ -93,6 +93,12 @@ SPECS: dict[str, Spec] = {
     "group": Spec("", _pattern(_NAME_LIST, "is not a comma-separated list"), "group=a,b"),
     "package": Spec("", _pattern(_NAME_LIST, "is not a comma-separated list"), "package=py/x,js/y"),
     "ecosystem": Spec("", _pattern(_NAME_LIST, "is not a comma-separated list"), "ecosystem=py"),
+    # "" = the config's `trusted_publishing`; the value goes to `uv publish` as it is.
+    "trusted_publishing": Spec(
+        "",
+        _choice("", "automatic", "always", "never"),
+        "trusted_publishing=automatic|always|never",
+    ),
 }
 
 

@@ -589,6 +589,13 @@ CASES: list[Case] = [
         exit=3,
     ),
     case(
+        "opt-trusted-publishing",
+        args="publish dry_run=1 trusted_publishing=sometimes",
+        code="RK-OPTION-INVALID",
+        names="trusted_publishing",
+        exit=3,
+    ),
+    case(
         "opt-dry-run-word",
         args="publish dry_run=maybe",
         code="RK-OPTION-INVALID",

@@ -58,3 +58,23 @@ def test_doctor_reports_each_kind_of_drift_with_its_fix(published: Published) ->
     assert "go/core/v0.3.0 now builds h1:" in out and "but " in out
     assert f"doit tag package={go} && doit publish package={go}" in out
     assert "drift(s) in 3 package(s)" in out
+
+
+def test_doctor_does_not_ask_the_registry_for_exclude_publish_packages(
+    published: Published,
+) -> None:
+    """exclude_publish: versioned and tagged, never uploaded: no `unpublished` drift
+    whose fix (`doit publish`) would do nothing."""
+    root, ns = published.root, published.ns
+    js = published.release_id("js", "core")
+    config = root / "releasekit.toml"
+    text = config.read_text()
+    assert "[ecosystems.js]\n" in text
+    config.write_text(
+        text.replace("[ecosystems.js]\n", f'[ecosystems.js]\nexclude_publish = ["@{ns}/core"]\n')
+    )
+    git(root, "commit", "-qam", "chore: keep core off npm")
+    doit(root, "tag", f"package={js}")
+    result = doit(root, "doctor", f"package={js}", check=False)
+    assert "unpublished" not in result.stdout, result.stdout
+    assert "tags, manifests and registries agree" in result.stdout

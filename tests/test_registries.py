@@ -679,3 +679,19 @@ def test_wait_times_out_naming_what_it_waited_for(upper_bound_jitter: None) -> N
     assert info.value.code == "RK-REGISTRY-TIMEOUT"
     assert "rk-demo-pkg 9.9 on PyPI was not available after 10.0 s" in info.value.message
     assert checks == [0, 1, 3, 7, 10]  # waits 1, 2, 4, then cut to the timeout
+
+
+@pytest.mark.parametrize(
+    ("registry", "upload"),
+    [
+        ("https://pypi.org/simple/", "https://upload.pypi.org/legacy/"),
+        # a substring test sent test.pypi.org's uploads to production PyPI
+        ("https://test.pypi.org/simple/", "https://test.pypi.org/legacy/"),
+        ("http://127.0.0.1:8080/simple/", "http://127.0.0.1:8080/"),
+        ("https://pypi.org.example.com/simple/", "https://pypi.org.example.com/"),
+    ],
+)
+def test_pypi_upload_endpoint_follows_the_index_host(registry: str, upload: str) -> None:
+    from releasekit_tasks.ecosystems import get_ecosystem
+
+    assert get_ecosystem("uv").default_upload_url(registry) == upload

@@ -237,3 +237,41 @@ def test_umbrella_rollback_of_a_synchronized_go_release(tmp_path: Path) -> None:
     assert git(repo, "log", "-1", "--format=%s").startswith("fix: roll back")
     bad = doit(repo, "rollback", "umbrella=v9.9.9", check=False)
     assert bad.returncode == 1 and "no such tag" in bad.stdout + bad.stderr
+
+
+def test_rollback_selects_by_listed_groups_and_per_ecosystem_umbrella_tags(
+    tmp_path: Path,
+) -> None:
+    """group= counts `[ecosystems.<label>.groups]` too, and umbrella= reads each
+    ecosystem's own umbrella_tag (a `{label}` template): only that ecosystem's packages."""
+    from releasekit_tasks.graph import build_graph
+    from releasekit_tasks.recovery.rollback import _select
+    from releasekit_tasks.workspace import collect
+    from tests.repos.common import git_init, write
+    from tests.repos.pnpm import manifest, pnpm_workspace
+
+    for label in ("js", "web"):
+        pnpm_workspace(
+            tmp_path / label,
+            {f"packages/{n}": manifest(f"{label}-{n}", "1.0.0") for n in ("a", "b")},
+        )
+    write(
+        tmp_path / "releasekit.toml",
+        'tag_format = "{name}@{version}"\nsynchronize = true\n'
+        'umbrella_tag = "{label}/v{version}"\n\n'
+        '[ecosystems.js]\nkind = "pnpm"\nworkspace_root = "js"\n\n'
+        '[ecosystems.js.groups]\ncore = ["js-a"]\n\n'
+        '[ecosystems.web]\nkind = "pnpm"\nworkspace_root = "web"\n',
+    )
+    git_init(tmp_path)
+    for tag in ("js-a@1.0.0", "js-b@1.0.0", "web-a@1.0.0", "web-b@1.0.0", "js/v1.0.0"):
+        git(tmp_path, "tag", tag)
+    workspace = collect(tmp_path)
+    graph = build_graph(workspace.packages.values())
+    values = {"package": [], "group": [], "umbrella": "", "version": ""}
+
+    targets, _ = _select(workspace, graph, {**values, "group": ["core"]})
+    assert [t.pid for t in targets] == ["js/js-a"]
+    targets, extra = _select(workspace, graph, {**values, "umbrella": "js/v1.0.0"})
+    assert sorted(t.pid for t in targets) == ["js/js-a", "js/js-b"]
+    assert {t.version for t in targets} == {"1.0.0"} and extra == ["js/v1.0.0"]

@@ -463,3 +463,19 @@ def test_bad_input_is_a_coded_error_and_changes_nothing(fresh: Path, case: str) 
         assert where in output, output
     # Nothing changed, and nothing new: no .releasekit/ state beyond doit's own dep file.
     assert without_doit_db(snapshot(fresh)) == without_doit_db(before)
+
+
+def test_yes_no_options_read_alike_in_every_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`push=on` passes validation, so every task must read it as yes (rollback and
+    go-directive used to accept only 1/true/yes and silently did not push)."""
+    from doit import doit_cmd
+
+    from releasekit_tasks.tasks import go_directive, rollback
+
+    monkeypatch.setattr(doit_cmd, "_CMDLINE_VARS", {"push": "on", "dry_run": "ON", "force": "yes"})
+    monkeypatch.setattr(rollback, "repo_root", lambda: Path("/repo"))
+    monkeypatch.setattr(go_directive, "repo_root", lambda: Path("/repo"))
+    rollback_args = rollback.task_rollback()["actions"][0][1]
+    assert rollback_args[-3:] == [True, True, True]
+    directive_args = go_directive.task_go_directive()["actions"][0][1]
+    assert directive_args[-2:] == [True, True]

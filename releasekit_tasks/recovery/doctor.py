@@ -84,8 +84,11 @@ def diagnose(root: str, values: dict, remote: str, concurrency: int = 16) -> lis
     local = all_tags(repo)
     remote_tags = _remote_tags(repo, remote)
     releases = {pid: make_release(workspace, graph, pid) for pid in pids}
+    # exclude_publish packages are versioned and tagged but never uploaded: the
+    # registry is not asked, so their absence from it is no drift.
+    asked = [p for p in pids if not graph.nodes[p].no_publish]
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        served = dict(zip(pids, pool.map(_served, [releases[p] for p in pids]), strict=True))
+        served = dict(zip(asked, pool.map(_served, [releases[p] for p in asked]), strict=True))
 
     drifts: list[Drift] = []
     for pid in pids:
@@ -95,7 +98,7 @@ def diagnose(root: str, values: dict, remote: str, concurrency: int = 16) -> lis
         tags = package_tags(package, config, {**theirs, **local}, key)
         tag_of = {key(t.version): t for t in tags}
         current = package.version
-        here = served[pid]
+        here = served.get(pid)
         sel = f"package={pid}"
 
         def add(kind: str, detail: str, fix: str, pid: str = pid) -> None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from releasekit_tasks.errors import RKError
 
 if TYPE_CHECKING:
+    from releasekit_tasks.config import RootConfig
     from releasekit_tasks.graph import Graph
     from releasekit_tasks.model import Package
     from releasekit_tasks.publish.release import Release
@@ -76,18 +77,19 @@ def _select(workspace: Workspace, graph: Graph, values: dict) -> tuple[list[Targ
             )
         chosen.append(pid)
     for group in groups:
-        members = [pid for pid, p in graph.nodes.items() if p.group == group]
+        members = [pid for pid, p in graph.nodes.items() if group in p.groups]
         if not members:
             raise RKError("RK-CONFIG-VALUE", f"group={group}: no package in that group")
         chosen.extend(members)
     if umbrella:
         if umbrella not in existing:
             raise RKError("RK-CONFIG-VALUE", f"umbrella={umbrella}: no such tag")
-        shared = _umbrella_version(config.umbrella_tag, umbrella)
+        labels, shared = _umbrella_version(config, umbrella)
         version = version or shared
         for pid, package in graph.nodes.items():
             if (
-                package.publishable
+                package.label in labels
+                and package.publishable
                 and tag_name(package, config, _spelled(package, shared)) in existing
             ):
                 chosen.append(pid)
@@ -116,14 +118,32 @@ def _spelled(package: Package, version: str) -> str:
     return get_ecosystem(package.ecosystem).render_version(parsed)
 
 
-def _umbrella_version(template: str, tag: str) -> str:
-    before, _, after = template.partition("{version}")
-    if not tag.startswith(before) or not tag.endswith(after):
+def _umbrella_version(config: RootConfig, tag: str) -> tuple[set[str], str]:
+    """The ecosystem labels whose ``umbrella_tag`` (their own, else the root's) names
+    ``tag``, and the version in it."""
+    from releasekit_tasks import tagformat
+
+    found: dict[str, str] = {}
+    for label in config.ecosystems:
+        before, after = tagformat.affixes(config.policy(label).umbrella_tag, label=label)
+        if tag.startswith(before) and tag.endswith(after) and len(tag) > len(before + after):
+            found[label] = tag[len(before) : len(tag) - len(after)]
+    if not found:
+        templates = sorted({config.policy(label).umbrella_tag for label in config.ecosystems})
         raise RKError(
             "RK-CONFIG-VALUE",
-            f"umbrella={tag} does not match umbrella_tag = {template!r}",
+            f"umbrella={tag} matches no ecosystem's umbrella_tag ({', '.join(templates)})",
+            fix="name an umbrella tag `doit tag` made, e.g. from `git tag --list`",
         )
-    return tag[len(before) : len(tag) - len(after)] if after else tag[len(before) :]
+    versions = set(found.values())
+    if len(versions) > 1:
+        raise RKError(
+            "RK-CONFIG-VALUE",
+            f"umbrella={tag} reads as versions {', '.join(sorted(versions))} "
+            "under different ecosystems' umbrella_tag",
+            fix="give the ecosystems distinct umbrella_tag templates (e.g. with {label})",
+        )
+    return set(found), versions.pop()
 
 
 def _serves(release: Release) -> bool:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from doit.exceptions import TaskFailed
 
+from releasekit_tasks import options
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.tasks.publish import option
-
-_TRUE = ("1", "true", "yes")
 
 
 def _go_directive(
@@ -38,8 +37,8 @@ def task_go_directive() -> dict:
                     str(repo_root()),
                     option("go"),
                     option("remote", "origin"),
-                    option("push", "1").lower() in _TRUE,
-                    option("dry_run", "0").lower() in _TRUE,
+                    options.flag("push"),
+                    options.flag("dry_run"),
                 ],
             )
         ],

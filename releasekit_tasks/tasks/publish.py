@@ -496,5 +496,5 @@ def announce(
     config = collect_cached(Path(root)).config
     head = git(Path(root), "rev-parse", "HEAD").strip()
     branch = flow.release_branch(config.release_branch, groups)
-    dry_run = option("dry_run", "0") not in ("", "0", "false", "no")
+    dry_run = options.flag("dry_run")
     flow.announce(config, branch, head, published, dry_run=dry_run)

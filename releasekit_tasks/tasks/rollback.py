@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from doit.exceptions import TaskFailed
 
+from releasekit_tasks import options
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.tasks.loading import repo_root
 from releasekit_tasks.tasks.publish import option
-
-_TRUE = ("1", "true", "yes")
 
 
 def _listed(name: str) -> list[str]:
@@ -50,9 +49,9 @@ def task_rollback() -> dict:
                     str(repo_root()),
                     values,
                     option("remote", "origin"),
-                    option("push", "1").lower() in _TRUE,
-                    option("force", "0").lower() in _TRUE,
-                    option("dry_run", "0").lower() in _TRUE,
+                    options.flag("push"),
+                    options.flag("force"),
+                    options.flag("dry_run"),
                 ],
             )
         ],

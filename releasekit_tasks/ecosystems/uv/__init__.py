@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from releasekit_tasks.ecosystems import Ecosystem, LockCommand
 from releasekit_tasks.ecosystems.uv import discover, version
@@ -81,8 +82,12 @@ class Uv(Ecosystem):
         return None
 
     def default_upload_url(self, registry: str) -> str:
-        if "pypi.org" in registry:
+        # By host, not substring: test.pypi.org's index must never upload to production.
+        host = urlsplit(registry).hostname
+        if host == "pypi.org":
             return "https://upload.pypi.org/legacy/"
+        if host == "test.pypi.org":
+            return "https://test.pypi.org/legacy/"
         return registry.removesuffix("simple/")
 
     def build(self, release: Release) -> list[dict]:

@@ -14,6 +14,7 @@ milliseconds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -99,12 +100,15 @@ def infer(
     taken: set[str] = frozenset(),  # type: ignore[assignment]
     index: dict[str, list[str]] | None = None,
     package_templates: bool = True,
+    folder: str = "",
 ) -> Inferred:
     """The tag formats ``label``'s members were released under, with their evidence.
 
     ``taken`` holds tags another ecosystem already explained (never counted
     twice); ``package_templates=False`` skips per-package formats (Go's are
-    fixed by the go command) and only looks for an umbrella tag.
+    fixed by the go command) and only looks for an umbrella tag. ``folder`` is
+    the workspace's folder: umbrella tags are often named after it
+    (autogen's ``python/`` workspace releases as ``python-v0.7.5``).
     """
     index = index if index is not None else index_tags(t for t in tags if t not in taken)
     result = Inferred()
@@ -157,9 +161,8 @@ def infer(
         for n in per_template[e.template]
     }
     result.untagged = [m.name for m in publishable if m.name not in tagged]
-    versions = {m.version for m in publishable if m.version}
     best_umbrella: Evidence | None = None
-    for template in UMBRELLA_CANDIDATES:
+    for template in UMBRELLA_CANDIDATES + _folder_candidates(folder, label):
         before, after = tagformat.affixes(template, label=label)
         matching = [
             t
@@ -171,8 +174,11 @@ def infer(
         ]
         if not matching:
             continue
-        at_current = [t for t in matching if tagformat.version_of(t, before, after) in versions]
-        evidence = Evidence(template, len(at_current), len(matching), max(matching))
+        # Scored by the members whose current version it tags: autogen's 86 older
+        # `v0.4.x` tags lose to `python-v0.7.5`, the release of three members at 0.7.5.
+        released = {tagformat.version_of(t, before, after) for t in matching}
+        covered = sum(1 for m in publishable if m.version and m.version in released)
+        evidence = Evidence(template, covered, len(matching), max(matching))
         if best_umbrella is None or (evidence.packages, evidence.tags) > (
             best_umbrella.packages,
             best_umbrella.tags,
@@ -189,6 +195,15 @@ def infer(
         len(publishable) > 1 and len(shared) == 1 and result.umbrella_tag is not None
     )
     return result
+
+
+def _folder_candidates(folder: str, label: str) -> tuple[str, ...]:
+    """Umbrella templates named after the workspace folder (literal: no placeholder
+    stands for it), when its name can be part of a tag and is not the label."""
+    name = folder.rstrip("/").rsplit("/", 1)[-1]
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or name == label:
+        return ()
+    return (f"{name}/v{{version}}", f"{name}-v{{version}}", f"{name}@{{version}}")
 
 
 def _example(template: str, label: str, members: list[Member], found: dict[str, list[str]]) -> str:

@@ -238,7 +238,9 @@ def infer_draft(root: Path) -> tuple[Draft, list[str], dict[str, list[Member]]]:
                     "(the go command's path-prefixed rule)"
                 )
             continue
-        result = infer(label, found, list(tags), _is_version(kind), taken=taken, index=index)
+        result = infer(
+            label, found, list(tags), _is_version(kind), taken=taken, index=index, folder=rel
+        )
         taken |= result.claimed
         _apply_inferred(draft, label, result, publishable, tags, dates, notes)
     return draft, notes, members

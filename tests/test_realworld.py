@@ -456,3 +456,23 @@ def test_doit_tag_names_secondary_and_per_ecosystem_umbrella_tags(tmp_path: Path
     assert "would tag  js-cli/v1.2.0" in out
     # never a tag for what is not released at all; the Go module's tag exists
     assert "go/v1.7.0" not in out
+
+
+# --- autogen --------------------------------------------------------------------
+
+
+def test_umbrella_tags_named_after_the_workspace_folder(tmp_path: Path) -> None:
+    """autogen: `python-v0.7.5` (named after python/) marks the current release, though
+    older `v0.4.x` tags outnumber it and one `v` tag matches a member by chance."""
+    root = realworld.autogen_like(tmp_path / "autogen")
+    out = init(root)
+    assert config_of(root)["ecosystems"]["py"]["umbrella_tag"] == "python-v{version}"
+    assert "umbrella tags like python-v0.7.5" in out
+    commit_all(root)
+    rows = plan(root)
+    # Counted from python-v0.7.5 (a fix), not from v0.4.4 (which would add the feat: 0.8.0).
+    assert rows["py/autogen-core"]["next"] == "0.7.6"
+    assert rows["py/autogen-agentchat"]["next"] == "0.7.6"
+    # the CLI only follows its dependency (a patch), as in autogen's real plan
+    assert rows["py/magentic-one-cli"]["next"] == "0.2.5"
+    assert rows["py/magentic-one-cli"]["why"] == "dependency autogen-agentchat → 0.7.6"

@@ -720,3 +720,62 @@ def scaled_repo(root: Path, *, py: int = 60, js: int = 60, versions: int = 30) -
     )
     commit(root, "feat: a change in the core", "py/packages/kit/src/kit/__init__.py")
     return root
+
+
+# === autogen ====================================================================
+
+
+def autogen_like(root: Path) -> Path:
+    """microsoft/autogen at 027ecf0: a uv workspace in ``python/`` whose synchronized
+    releases were tagged ``v0.4.x`` up to 0.4.4 and ``python-v…`` since (0.7.5 now),
+    one member still at a version an old ``v`` tag also names (magentic-one-cli
+    0.2.4), and a fix in the core after the last release.
+    """
+    py = root / "python"
+
+    def members(version: str) -> None:
+        uv_member(py, "packages/autogen-core", "autogen-core", version)
+        uv_member(
+            py,
+            "packages/autogen-agentchat",
+            "autogen-agentchat",
+            version,
+            deps=(f"autogen-core=={version}",),
+        )
+
+    names = ["autogen-core", "autogen-agentchat", "magentic-one-cli"]
+    write(
+        py / "pyproject.toml",
+        dump(
+            {
+                "tool": {
+                    "uv": {
+                        "workspace": {"members": ["packages/*"]},
+                        "sources": {n: {"workspace": True} for n in names},
+                    }
+                }
+            }
+        ),
+    )
+    members("0.4.4")
+    uv_member(
+        py,
+        "packages/magentic-one-cli",
+        "magentic-one-cli",
+        "0.2.4",
+        deps=("autogen-agentchat>=0.4",),
+    )
+    write(root / "LICENSE", LICENSE)
+    write(root / ".gitignore", GITIGNORE)
+    git_init(root)
+    tag(root, "v0.2.4", *(f"v0.4.{n}" for n in range(5)))
+    commit(root, "feat(core): workbench", "python/packages/autogen-core/src/autogen_core/wb.py")
+    members("0.7.5")
+    commit(root, "chore: release 0.7.5")
+    tag(root, "python-v0.7.5")
+    commit(
+        root,
+        "fix(core): trusted namespaces only",
+        "python/packages/autogen-core/src/autogen_core/x.py",
+    )
+    return root

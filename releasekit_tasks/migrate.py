@@ -9,7 +9,9 @@
   with ``group:`` references, per-workspace policy);
 - release-please's ``release-please-config.json`` and ``.release-please-manifest.json``;
 - changesets' ``.changeset/config.json`` (pending ``.changeset/*.md`` files stay
-  where they are: ``doit version`` reads them as a bump source).
+  where they are: ``doit version`` reads them as a bump source);
+- lerna's ``lerna.json`` (fixed mode: one version, ``v``-prefixed tags; independent
+  mode: ``name@version`` tags), as trpc and many pnpm monorepos still have it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ RELEASE_PLEASE_CONFIG = "release-please-config.json"
 RELEASE_PLEASE_MANIFEST = ".release-please-manifest.json"
 CHANGESET_DIR = ".changeset"
 MULTIMOD_CONFIG = "versions.yaml"  # go.opentelemetry.io/build-tools/multimod
+LERNA_CONFIG = "lerna.json"
 
 
 @dataclass
@@ -92,6 +95,8 @@ def find_sources(root: Path) -> list[str]:
         encoding="utf-8", errors="replace"
     ):
         found.append(MULTIMOD_CONFIG)
+    if (root / LERNA_CONFIG).is_file():
+        found.append(LERNA_CONFIG)
     return found
 
 
@@ -102,6 +107,8 @@ def migrate(root: Path, source: str, draft: Draft) -> Report:
         return from_release_please(root, draft)
     if source == MULTIMOD_CONFIG:
         return from_multimod(root, draft)
+    if source == LERNA_CONFIG:
+        return from_lerna(root, draft)
     return from_changesets(root, draft)
 
 
@@ -469,6 +476,65 @@ def from_multimod(root: Path, draft: Draft) -> Report:
                 "set `version_files` (path + pattern) in the module's releasekit.toml",
             )
         )
+    return report
+
+
+# --- lerna ----------------------------------------------------------------------
+
+_LERNA_UNSUPPORTED = {
+    "ignoreChanges": "every change in a package's folder counts (use `exclude_bump` to hold one back)",
+    "allowBranch": "run `doit prepare` from the branch you release",
+    "message": "the release commit is `chore(release): …`",
+    "createRelease": 'forge releases come from `forge = "github" | "gitlab"`',
+}
+
+
+def from_lerna(root: Path, draft: Draft) -> Report:
+    """Fixed mode (a version in lerna.json) synchronizes the workspace under one
+    ``v``-prefixed tag; ``"independent"`` tags each package ``name@version``."""
+    report = Report(LERNA_CONFIG)
+    config = _read_json(root / LERNA_CONFIG)
+    kind = _kind_of("lerna")
+    label = draft.label_for(".", kind) or next(
+        (lbl for lbl, t in draft.ecosystems.items() if t["kind"] == kind), None
+    )
+    if label is None:
+        report.unsupported.append(("(all)", "no pnpm workspace found"))
+        return report
+    command = config.get("command")
+    commands: dict[str, Any] = command if isinstance(command, dict) else {}
+    version_options = {**config, **(commands.get("version") or {})}
+    publish_options = {**config, **(commands.get("publish") or {})}
+    version = config.get("version")
+    if version == "independent":
+        draft.set(label, "tag_format", "{name}@{version}", "lerna independent mode tags")
+        report.mapped.append(
+            ("version: independent", f"[ecosystems.{label}] tag_format = '{{name}}@{{version}}'")
+        )
+    elif isinstance(version, str):
+        prefix = str(version_options.get("tagVersionPrefix", "v"))
+        umbrella = prefix.replace("{", "{{").replace("}", "}}") + "{version}"
+        draft.set(label, "synchronize", True, f"lerna fixed mode ({version})")
+        draft.set(label, "umbrella_tag", umbrella, "lerna fixed mode tags")
+        report.mapped.append(
+            (
+                f"version: {version}",
+                f"[ecosystems.{label}] synchronize = true, umbrella_tag = {umbrella!r}",
+            )
+        )
+    registry = publish_options.get("registry")
+    if isinstance(registry, str) and registry:
+        draft.set(label, "registry", registry, "lerna publish registry")
+        report.mapped.append(("registry", f"[ecosystems.{label}] registry"))
+    if version_options.get("conventionalCommits"):
+        report.mapped.append(
+            ("conventionalCommits", "versions come from Conventional Commits (always)")
+        )
+    for key, why in _LERNA_UNSUPPORTED.items():
+        if key in version_options or key in publish_options:
+            report.unsupported.append((key, why))
+    if "packages" in config:
+        report.mapped.append(("packages", "members come from pnpm-workspace.yaml"))
     return report
 
 

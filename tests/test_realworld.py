@@ -476,3 +476,21 @@ def test_umbrella_tags_named_after_the_workspace_folder(tmp_path: Path) -> None:
     # the CLI only follows its dependency (a patch), as in autogen's real plan
     assert rows["py/magentic-one-cli"]["next"] == "0.2.5"
     assert rows["py/magentic-one-cli"]["why"] == "dependency autogen-agentchat → 0.7.6"
+
+
+# --- trpc (lerna) -----------------------------------------------------------------
+
+
+def test_lerna_fixed_mode_is_migrated_as_one_synchronized_version(tmp_path: Path) -> None:
+    root = realworld.lerna_repo(tmp_path / "trpc")
+    out = init(root)
+    assert "migrated lerna.json" in out
+    assert "unsupported  allowBranch" in out
+    js = config_of(root)["ecosystems"]["js"]
+    assert js["synchronize"] is True and js["umbrella_tag"] == "v{version}"
+    assert js["registry"] == "https://registry.npmjs.org/"
+    commit_all(root)
+    rows = plan(root)
+    # one fix in the server releases both packages at one version
+    assert rows["js/@trpc/server"]["next"] == rows["js/@trpc/client"]["next"] == "11.1.1"
+    assert rows["js/example-minimal"]["status"] == "private"

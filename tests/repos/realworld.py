@@ -779,3 +779,37 @@ def autogen_like(root: Path) -> Path:
         "python/packages/autogen-core/src/autogen_core/x.py",
     )
     return root
+
+
+# === trpc (lerna) ===============================================================
+
+
+def lerna_repo(root: Path, version: str = "11.1.0") -> Path:
+    """trpc/trpc at 340811b: a pnpm workspace with lerna.json in fixed mode (one
+    version, tags ``v11.1.0``), a private example, then a fix in the server."""
+    write(root / "pnpm-workspace.yaml", "packages:\n  - 'packages/*'\n  - 'examples/*'\n")
+    package_json(root, ".", {"name": "@trpc/root", "private": True})
+    package_json(root, "packages/server", js_package("@trpc/server", version))
+    package_json(
+        root,
+        "packages/client",
+        js_package("@trpc/client", version, peer={"@trpc/server": "workspace:*"}),
+    )
+    package_json(
+        root,
+        "examples/minimal",
+        js_package("example-minimal", "0.0.0", deps={"@trpc/server": "workspace:*"}, private=True),
+    )
+    lerna = {
+        "version": version,
+        "registry": "https://registry.npmjs.org/",
+        "npmClient": "pnpm",
+        "command": {"version": {"allowBranch": "main"}},
+    }
+    write(root / "lerna.json", json.dumps(lerna, indent=2) + "\n")
+    write(root / "LICENSE", LICENSE)
+    write(root / ".gitignore", GITIGNORE)
+    git_init(root)
+    tag(root, "v11.0.0", f"v{version}")
+    commit(root, "fix(server): keep-alive", "packages/server/index.js")
+    return root

@@ -30,7 +30,7 @@ class Pnpm(Ecosystem):
     workspace_markers = (discover.WORKSPACE_FILE,)
     default_label = "js"
     scoped_names = True
-    migration_sources = ("changesets", "release-please:node")
+    migration_sources = ("changesets", "release-please:node", "lerna")
     default_registry = "https://registry.npmjs.org/"
     version_command = ("pnpm", "--version")
     checksum_key = "integrity"

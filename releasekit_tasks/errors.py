@@ -503,6 +503,17 @@ CATALOGUE: dict[str, CodeInfo] = {
         "repository_dispatch to another repository needs a token with access to it). "
         "GitLab's CI_JOB_TOKEN cannot open merge requests: set GITLAB_TOKEN.",
     ),
+    "RK-RELEASE-PR-UNTAGGED": CodeInfo(
+        "a merged Release PR is still labelled pending: its versions are not tagged",
+        "run `doit tag` (with the whole history: `fetch-depth: 0`), then prepare again",
+        "A merged Release PR keeps `autorelease: pending` when the tag job of its merge "
+        "failed. `doit tag` then tags every such PR, the oldest first, each on its own "
+        "merge commit (as release-please's github-release does); that needs the merge "
+        "commits in the clone, which a shallow clone lacks. Until then `doit prepare` "
+        "refuses to open a new Release PR, which would bump the untagged versions again "
+        "(release-please's release-pr aborts likewise). Versions tagged by hand: relabel "
+        "the PR `autorelease: tagged` instead.",
+    ),
     "RK-ANNOUNCE-INCOMPLETE": CodeInfo(
         "`doit announce` found a release without its receipt",
         "publish first, or download every publish job's receipts into .releasekit/receipts/",

@@ -255,6 +255,11 @@ class FakeForge:
             thread.join(timeout=5)
 
 
+def _now() -> str:
+    """The time as the forges write it (ISO 8601, UTC, milliseconds): strings sort by time."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
 def _git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=repo, check=True, capture_output=True, text=True
@@ -421,7 +426,7 @@ class FakeGitHub(FakeForge):
         }
 
     def _touch(self, pr: dict[str, Any]) -> None:
-        pr["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+        pr["updated_at"] = _now()
         pr["seq"] = self._next_id()  # a total order for sort=updated
 
     # the endpoints --------------------------------------------------------------------
@@ -531,7 +536,7 @@ class FakeGitHub(FakeForge):
                 f"Merge pull request #{number} from {self.owner}/{pr['head']}\n\n{pr['title']}"
             )
             sha = merge_in_bare(self.remote, pr["base"], pr["head"], message)
-            pr.update(state="closed", merged_at=NOW, merge_commit_sha=sha)
+            pr.update(state="closed", merged_at=_now(), merge_commit_sha=sha)
             self._touch(pr)
             return sha
 
@@ -813,6 +818,7 @@ class FakeGitLab(FakeForge):
             "labels": list(mr["labels"]),
             "sha": mr.get("sha"),
             "merge_commit_sha": mr.get("merge_commit_sha"),
+            "merged_at": mr.get("merged_at"),
             "squash_commit_sha": None,
             "web_url": f"https://gitlab.test/{self.path}/-/merge_requests/{mr['iid']}",
             "updated_at": NOW,
@@ -899,7 +905,7 @@ class FakeGitLab(FakeForge):
             message = f"Merge branch '{mr['source_branch']}' into '{mr['target_branch']}'\n\n{mr['title']}"
             sha = merge_in_bare(self.remote, mr["target_branch"], mr["source_branch"], message)
             self.counter += 1
-            mr.update(state="merged", merge_commit_sha=sha, seq=self.counter)
+            mr.update(state="merged", merge_commit_sha=sha, merged_at=_now(), seq=self.counter)
             return sha
 
     def commit_mrs(self, sha: str, query: dict, body: Any) -> Answer:

@@ -201,3 +201,60 @@ def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> Non
     out = doit(root, env, "prepare")
     assert "nothing to release" in out and "pr       closed #2" in out
     assert gitlab.mrs[2]["state"] == "closed"
+
+
+def test_merged_release_prs_still_pending_are_tagged_oldest_first(
+    published: Published, github: GitHubContract
+) -> None:
+    """The tag job of Release PR A failed: A stays `autorelease: pending`. prepare refuses
+    to open another Release PR (it would bump A's untagged versions again). Release PR B
+    merges anyway (a prepare that raced the tag job); `doit tag` on B's merge commit tags
+    A's versions on A's merge commit, then B's on B's, and labels both tagged — what
+    release-please's release-pr and github-release do."""
+    root, fake, ns = published.root, github.fake, published.ns
+    fake.remote = published.remote.path
+    config = root / "releasekit.toml"
+    config.write_text('forge = "github"\nrepo = "acme/monorepo"\n' + config.read_text())
+    git(root, "config", "user.email", "dev@example.test")
+    git(root, "config", "user.name", "Dev")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "chore: talk to the forge")
+    git(root, "push", "-q", "origin", "main")
+    env = github.env()
+    doit(root, env, "tag")  # the sample's versions, released
+
+    core = f"py/packages/{ns}-core/src/{ns.replace('-', '_')}_core/__init__.py"
+    commit(root, core, "feat(core): add x")
+    doit(root, env, "prepare")
+    (first,) = fake.prs.values()
+    a = first["number"]
+    a_sha = fake.merge(a)  # merged; its tag job failed
+    git(root, "pull", "-q", "--ff-only", "origin", "main")
+
+    commit(root, core, "fix(core): handle y")
+    out = doit(root, env, "prepare", status=1)
+    assert "RK-RELEASE-PR-UNTAGGED" in out and f"#{a}" in out and "doit tag" in out
+    assert len(fake.prs) == 1  # no second Release PR
+
+    fake.prs[a]["labels"] = []  # the race: a prepare that ran before A was labelled
+    doit(root, env, "prepare")
+    fake.prs[a]["labels"] = [PENDING]
+    b = max(fake.prs)
+    assert b != a and fake.prs[b]["state"] == "open"
+    b_sha = fake.merge(b)
+    git(root, "pull", "-q", "--ff-only", "origin", "main")
+    a_version = {r.id: r.new_version for r in extract_manifest(first["body"]).releases}
+    b_version = {r.id: r.new_version for r in extract_manifest(fake.prs[b]["body"]).releases}
+    a_tag, b_tag = (f"{ns}-core-v{v[f'py/{ns}-core']}" for v in (a_version, b_version))
+    assert a_tag != b_tag
+
+    out = doit(root, env, "tag")
+    assert out.index(f"pr       #{a} merged") < out.index(f"pr       #{b} merged")
+    assert git(root, "rev-list", "-n1", a_tag) == a_sha
+    assert git(root, "rev-list", "-n1", b_tag) == b_sha
+    assert git(published.remote.path, "rev-list", "-n1", a_tag) == a_sha
+    assert {a_tag, b_tag} <= {r["tag_name"] for r in fake.releases.values()}
+    assert fake.prs[a]["labels"] == [TAGGED] and fake.prs[b]["labels"] == [TAGGED]
+    # Nothing pending any more: the next run finds only B (HEAD's PR), tagged already.
+    out = doit(root, env, "tag")
+    assert f"#{a} merged" not in out and "every selected version is tagged already" in out

@@ -47,6 +47,7 @@ class PullRequest:
     labels: tuple[str, ...] = ()
     merge_sha: str | None = None  # the commit the merge made (or the squash/rebase head)
     url: str = ""
+    merged_at: str = ""  # ISO 8601 (UTC) on both forges, so the strings sort by time
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,10 @@ class Forge(Protocol):
     def find_merged_pr(self, head: str, label: str, sha: str | None = None) -> PullRequest | None:
         """The Release PR merged from ``head``: the one associated with commit ``sha``
         if any, else the most recently merged one labelled ``label``."""
+        ...
+
+    def merged_prs(self, head: str, label: str) -> list[PullRequest]:
+        """Every merged PR from ``head`` still labelled ``label``, the oldest merge first."""
         ...
 
     def set_labels(

@@ -28,6 +28,7 @@ def _pr(data: Mapping[str, Any]) -> PullRequest:
         labels=tuple(label["name"] for label in data.get("labels") or ()),
         merge_sha=data.get("merge_commit_sha"),
         url=data.get("html_url") or "",
+        merged_at=data.get("merged_at") or "",
     )
 
 
@@ -96,21 +97,19 @@ class GitHub(Client):
                 pr = _pr(data)
                 if pr.state == "merged" and pr.head == head and pr.merge_sha == sha:
                     return pr
+        labelled = self.merged_prs(head, label)
+        return labelled[-1] if labelled else None
+
+    def merged_prs(self, head: str, label: str) -> list[PullRequest]:
+        params = {"state": "closed", "head": f"{self.owner}:{head}"}
         merged = [
             _pr(data)
-            for data in self.api.pages(
-                f"{self.base}/pulls",
-                {
-                    "state": "closed",
-                    "head": f"{self.owner}:{head}",
-                    "sort": "updated",
-                    "direction": "desc",
-                },
-            )
+            for data in self.api.pages(f"{self.base}/pulls", params)
             if data.get("merged_at") and data["head"]["ref"] == head
         ]
-        labelled = [pr for pr in merged if label in pr.labels]
-        return labelled[0] if labelled else None
+        return sorted(
+            (pr for pr in merged if label in pr.labels), key=lambda pr: (pr.merged_at, pr.number)
+        )
 
     def set_labels(self, pr: PullRequest, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
         if add:

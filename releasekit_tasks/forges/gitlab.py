@@ -38,6 +38,7 @@ def _mr(data: Mapping[str, Any]) -> PullRequest:
         ),
         merge_sha=data.get("merge_commit_sha") or data.get("squash_commit_sha") or data.get("sha"),
         url=data.get("web_url") or "",
+        merged_at=data.get("merged_at") or "",
     )
 
 
@@ -102,18 +103,16 @@ class GitLab(Client):
                 pr = _mr(data)
                 if pr.state == "merged" and pr.head == head:
                     return pr
-        params = {
-            "state": "merged",
-            "source_branch": head,
-            "labels": label,
-            "order_by": "updated_at",
-            "sort": "desc",
-        }
-        for data in self.api.pages(f"{self.base}/merge_requests", params):
-            pr = _mr(data)
-            if pr.head == head and label in pr.labels:
-                return pr
-        return None
+        labelled = self.merged_prs(head, label)
+        return labelled[-1] if labelled else None
+
+    def merged_prs(self, head: str, label: str) -> list[PullRequest]:
+        params = {"state": "merged", "source_branch": head, "labels": label}
+        merged = [_mr(data) for data in self.api.pages(f"{self.base}/merge_requests", params)]
+        return sorted(
+            (pr for pr in merged if pr.head == head and label in pr.labels),
+            key=lambda pr: (pr.merged_at, pr.number),
+        )
 
     def set_labels(self, pr: PullRequest, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
         payload: dict[str, str] = {}

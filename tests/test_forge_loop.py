@@ -59,20 +59,22 @@ def commit(root: Path, path: str, message: str) -> None:
     git(root, "push", "-q", "origin", "main")
 
 
-def test_release_loop_on_github(published: Published, github: GitHubContract) -> None:
-    root, fake = published.root, github.fake
-    fake.remote = published.remote.path
-    ns = published.ns
+def on_forge(root: Path, keys: str) -> None:
+    """Put the forge ``keys`` into releasekit.toml, commit and push."""
     config = root / "releasekit.toml"  # root keys go before the first [table]
-    config.write_text(
-        'forge = "github"\nrepo = "acme/monorepo"\ndispatch = ["acme/downstream"]\n'
-        + config.read_text()
-    )
+    config.write_text(keys + config.read_text())
     git(root, "config", "user.email", "dev@example.test")
     git(root, "config", "user.name", "Dev")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "chore: talk to the forge")
     git(root, "push", "-q", "origin", "main")
+
+
+def test_release_loop_on_github(published: Published, github: GitHubContract) -> None:
+    root, fake = published.root, github.fake
+    fake.remote = published.remote.path
+    ns = published.ns
+    on_forge(root, 'forge = "github"\nrepo = "acme/monorepo"\ndispatch = ["acme/downstream"]\n')
     env = github.env()
 
     # The first release: published and tagged without any Release PR.
@@ -161,13 +163,7 @@ def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> Non
     root = published.root
     gitlab.remote = published.remote.path
     ns = published.ns
-    config = root / "releasekit.toml"
-    config.write_text('forge = "gitlab"\nrepo = "acme/monorepo"\n' + config.read_text())
-    git(root, "config", "user.email", "dev@example.test")
-    git(root, "config", "user.name", "Dev")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "chore: talk to the forge")
-    git(root, "push", "-q", "origin", "main")
+    on_forge(root, 'forge = "gitlab"\nrepo = "acme/monorepo"\n')
     env = {"CI_API_V4_URL": gitlab.url + "/api/v4", "GITLAB_TOKEN": gitlab.token}
     doit(root, env, "tag")  # the versions of the sample, tagged as released
     # No Release PR merged: each new package tag still gets its forge release.
@@ -213,13 +209,7 @@ def test_merged_release_prs_still_pending_are_tagged_oldest_first(
     release-please's release-pr and github-release do."""
     root, fake, ns = published.root, github.fake, published.ns
     fake.remote = published.remote.path
-    config = root / "releasekit.toml"
-    config.write_text('forge = "github"\nrepo = "acme/monorepo"\n' + config.read_text())
-    git(root, "config", "user.email", "dev@example.test")
-    git(root, "config", "user.name", "Dev")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "chore: talk to the forge")
-    git(root, "push", "-q", "origin", "main")
+    on_forge(root, 'forge = "github"\nrepo = "acme/monorepo"\n')
     env = github.env()
     doit(root, env, "tag")  # the sample's versions, released
 

@@ -265,6 +265,40 @@ def test_gitlab_merge_request_lifecycle(gitlab: FakeGitLab, tmp_path: Path) -> N
         assert gl.delete_release("v1") and not gl.delete_release("v1")
 
 
+def test_merged_prs_still_pending_come_oldest_first(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    """Merged MRs labelled pending, the oldest merge first; an older one whose merge
+    commit is not in the clone stops `doit tag` before any tag, naming it."""
+    from releasekit_tasks.forges.flow import MergedRelease
+    from releasekit_tasks.prepare.manifest import ReleaseManifest
+    from releasekit_tasks.prepare.stage import _check_merge_commits
+
+    for iid, merged_at, labels in [
+        (1, "2026-01-02T00:00:00.000Z", [PENDING]),
+        (2, "2026-01-01T00:00:00.000Z", [PENDING]),
+        (3, "2026-01-03T00:00:00.000Z", [TAGGED]),
+    ]:
+        gitlab.mrs[iid] = {
+            "iid": iid,
+            "title": "t",
+            "description": "",
+            "state": "merged",
+            "source_branch": "releasekit/release",
+            "target_branch": "main",
+            "labels": labels,
+            "merge_commit_sha": f"{iid}" * 40,
+            "merged_at": merged_at,
+            "seq": iid,
+        }
+    with gitlab_client(gitlab) as gl:
+        pending = gl.merged_prs("releasekit/release", PENDING)
+    assert [pr.number for pr in pending] == [2, 1]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    older = [MergedRelease(pr, ReleaseManifest("", False, "", [])) for pr in pending]
+    with pytest.raises(RKError) as error:
+        _check_merge_commits(tmp_path, older)
+    assert error.value.code == "RK-RELEASE-PR-UNTAGGED" and "#2, #1" in error.value.message
+
+
 def test_gitlab_offset_pagination_and_429(gitlab: FakeGitLab) -> None:
     for i in range(5):
         gitlab.create_mr({}, {"source_branch": f"b{i}", "target_branch": "main", "title": "t"})

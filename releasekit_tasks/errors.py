@@ -391,6 +391,16 @@ CATALOGUE: dict[str, CodeInfo] = {
         "`init` writes releasekit.toml and dodo.py into an existing repository folder; "
         "it never creates the folder itself.",
     ),
+    "RK-INIT-CI-LIMIT": CodeInfo(
+        "the CI workflow would break a limit of the CI",
+        "use `--jobs per-level` (or `single`): fewer, larger jobs",
+        "`init --ci … --jobs per-package` writes a job per publishable package. GitHub "
+        "Actions runs at most 256 jobs in one workflow run and starts no run from a "
+        "workflow file over 500 KB; GitLab lets one job `needs:` at most 50 others (the "
+        "announce job needs every publish job; a self-managed instance sets this as "
+        "`ci_max_needs`). `--jobs per-level` makes one job per "
+        "level of the release graph instead; nothing is written when a limit is broken.",
+    ),
     "RK-LOCK-HELD": CodeInfo(
         "another releasekit run holds the repository lock",
         "wait for that run to finish; if its process is gone, remove the lock file named in the message",

@@ -48,6 +48,15 @@ SETUP_PYTHON = "actions/setup-python@v6"
 UPLOAD = "actions/upload-artifact@v6"
 DOWNLOAD = "actions/download-artifact@v7"
 
+# The CIs' limits on a job graph (docs.github.com/en/actions/reference/limits: "256 jobs
+# / workflow run", stated for a matrix; GitHub refuses a run with more jobs of any kind,
+# and does not start runs from a workflow file over 500 KB. GitLab: "One job can only
+# need 50 others", the default of gitlab.com and of a self-managed instance's
+# `ci_max_needs`). No limit on `needs:` fan-in is documented for GitHub.
+GITHUB_MAX_JOBS = 256
+GITHUB_MAX_BYTES = 500 * 1000
+GITLAB_MAX_NEEDS = 50
+
 # Push the release branch and tags; open, edit and label the Release PR.
 FORGE_PERMISSIONS = {"contents": "write", "pull-requests": "write", "issues": "write"}
 
@@ -518,7 +527,42 @@ def workflow_text(
         raise RKError("RK-CONFIG-VALUE", f"--jobs {mode}: allowed: {', '.join(JOB_MODES)}")
     config = load_root_config(root)
     builder = github_workflow if ci == "github" else gitlab_ci
-    return render(builder(config, mode, install), ci, mode)
+    doc = builder(config, mode, install)
+    text = render(doc, ci, mode)
+    if over := over_limit(doc, ci, text):
+        smaller = JOB_MODES[JOB_MODES.index(mode) - 1] if mode != "single" else ""
+        raise RKError(
+            "RK-INIT-CI-LIMIT",
+            f"--jobs {mode}: {over}",
+            path=root / CI_FILES[ci],
+            fix=f"use `--jobs {smaller}`: fewer, larger jobs"
+            if smaller
+            else "split the release into groups, one workflow each",
+        )
+    return text
+
+
+def over_limit(doc: dict, ci: str, text: str) -> str:
+    """What in the CI file breaks a limit of its CI (see GITHUB_MAX_JOBS), or ``""``."""
+    if ci == "github":
+        jobs = len(doc["jobs"])
+        if jobs > GITHUB_MAX_JOBS:
+            return f"{jobs} jobs; GitHub Actions runs at most {GITHUB_MAX_JOBS} in a workflow run"
+        size = len(text.encode())
+        if size > GITHUB_MAX_BYTES:
+            return (
+                f"a workflow file of {size:,} bytes; GitHub Actions starts no run from a "
+                f"file over {GITHUB_MAX_BYTES:,}"
+            )
+        return ""
+    for name, job in doc.items():
+        needs = job.get("needs", []) if isinstance(job, dict) else []
+        if len(needs) > GITLAB_MAX_NEEDS:
+            return (
+                f"job {name} needs {len(needs)} others; GitLab lets one job need at most "
+                f"{GITLAB_MAX_NEEDS}"
+            )
+    return ""
 
 
 def write_workflow(

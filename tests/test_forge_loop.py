@@ -12,6 +12,7 @@ Real git (a bare remote the fake merges into), real local registries:
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -158,13 +159,22 @@ def test_release_loop_on_github(published: Published, github: GitHubContract) ->
 
 
 def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> None:
-    """prepare → MR → prepare again → merge → tag (releases, label) → a change and its
-    revert: nothing to release, and prepare closes the stale MR."""
+    """prepare → MR → prepare again → merge → tag (releases, label) → publish (label, the
+    downstream pipeline triggered) → a change and its revert: nothing to release, and
+    prepare closes the stale MR."""
     root = published.root
     gitlab.remote = published.remote.path
     ns = published.ns
-    on_forge(root, 'forge = "gitlab"\nrepo = "acme/monorepo"\n')
-    env = {"CI_API_V4_URL": gitlab.url + "/api/v4", "GITLAB_TOKEN": gitlab.token}
+    on_forge(
+        root,
+        'forge = "gitlab"\nrepo = "acme/monorepo"\n'
+        'dispatch = [{repo = "acme/sub/docs", ref = "stable", token_env = "DOCS_TRIGGER_TOKEN"}]\n',
+    )
+    env = {
+        "CI_API_V4_URL": gitlab.url + "/api/v4",
+        "GITLAB_TOKEN": gitlab.token,
+        "DOCS_TRIGGER_TOKEN": gitlab.trigger_token,
+    }
     doit(root, env, "tag")  # the versions of the sample, tagged as released
     # No Release PR merged: each new package tag still gets its forge release.
     first_releases = dict(gitlab.releases)
@@ -188,6 +198,17 @@ def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> Non
     assert git(root, "rev-list", "-n1", f"{ns}-core-v0.4.0") == merge_sha
     assert f"{ns}-core-v0.4.0" in gitlab.releases
     assert gitlab.mrs[1]["labels"] == [TAGGED]
+
+    # Publish: the MR labelled published, the downstream pipeline triggered with the payload.
+    out = doit(root, env, "publish")
+    assert "dispatch releasekit-published → acme/sub/docs" in out
+    assert gitlab.mrs[1]["labels"] == [PUBLISHED]
+    (trigger,) = gitlab.triggers
+    assert trigger["project"] == "acme/sub/docs" and trigger["ref"] == "stable"
+    assert trigger["variables"]["RELEASEKIT_EVENT"] == "releasekit-published"
+    payload = json.loads(trigger["variables"]["RELEASEKIT_PAYLOAD"])
+    assert payload["versions"][f"py/{ns}-core"] == "0.4.0" and payload["sha"] == merge_sha
+    assert set(payload["registries"]) == set(payload["packages"])
 
     # A feature and its revert: nothing to release any more, so the new MR is closed.
     commit(root, core, "feat(core): add y")

@@ -63,6 +63,24 @@ class Release:
     id: int | str = 0
 
 
+# GitLab pipeline triggers: the variable that holds a downstream project's trigger token.
+TRIGGER_TOKEN_ENV = "RELEASEKIT_TRIGGER_TOKEN"
+
+
+@dataclass(frozen=True)
+class DispatchTarget:
+    """A repository told after a publish (an entry of ``dispatch``).
+
+    GitHub sends it a ``repository_dispatch``; GitLab triggers its pipeline on ``ref``
+    with the trigger token in the environment variable ``token_env`` (trigger tokens
+    belong to the downstream project, so each may have its own).
+    """
+
+    repo: str
+    ref: str = "main"
+    token_env: str = TRIGGER_TOKEN_ENV
+
+
 @dataclass(frozen=True)
 class ForgeSettings:
     """Where the forge is and how to authenticate; the token never shows in ``repr``."""
@@ -72,7 +90,7 @@ class ForgeSettings:
     repo: str  # owner/name (GitHub); a project id or path (GitLab)
     token: str = field(repr=False)
     token_source: str = ""  # the environment variable the token came from
-    dispatch: tuple[str, ...] = ()
+    dispatch: tuple[DispatchTarget, ...] = ()
 
 
 class Forge(Protocol):
@@ -113,7 +131,9 @@ class Forge(Protocol):
 
     def delete_release(self, tag: str) -> bool: ...
 
-    def dispatch(self, repo: str, event_type: str, payload: Mapping[str, Any]) -> None: ...
+    def dispatch(self, target: DispatchTarget, event_type: str, payload: Mapping[str, Any]) -> bool:
+        """Tell ``target`` that ``event_type`` happened; ``False`` if it could not be told."""
+        ...
 
     def close(self) -> None: ...
 
@@ -129,7 +149,7 @@ class ForgeConfig:
     forge: str = "none"
     repo: str | None = None
     forge_api_url: str | None = None
-    dispatch: tuple[str, ...] = ()
+    dispatch: tuple[DispatchTarget, ...] = ()
 
     @staticmethod
     def of(config: object) -> ForgeConfig:

@@ -8,8 +8,9 @@
              merged one still labelled pending, oldest first), read each manifest; after the tags are
              pushed, one forge release per package tag and the umbrella tag, then
              relabel it ``autorelease: tagged``. Every step skips what is done.
-    publish  label it ``autorelease: published`` and send ``repository_dispatch``
-             (``releasekit-published``) to each ``dispatch`` repository, once.
+    publish  label it ``autorelease: published`` and tell each ``dispatch`` repository,
+             once: GitHub ``repository_dispatch`` (``releasekit-published``), GitLab
+             a pipeline trigger.
 
 Without a forge or a token each step prints one line and the git and registry
 work goes on (D-10).
@@ -332,12 +333,11 @@ def announce(
             print(f"pr       #{pr.number} is labelled {PUBLISHED} already: nothing to announce")
             return
         payload = dispatch_payload(published, head)
-        for repo in config.dispatch:
+        for target in config.dispatch:
             if dry_run:
-                print(f"would dispatch {EVENT_TYPE} to {repo}")
-                continue
-            forge.dispatch(repo, EVENT_TYPE, payload)
-            print(f"dispatch {EVENT_TYPE} → {repo}")
+                print(f"would dispatch {EVENT_TYPE} to {target.repo}")
+            elif forge.dispatch(target, EVENT_TYPE, payload):
+                print(f"dispatch {EVENT_TYPE} → {target.repo}")
         if pr is None:
             print("note     no merged Release PR for this commit: no label set")
         else:

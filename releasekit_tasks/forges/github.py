@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from releasekit_tasks.forges import ForgeSettings, PullRequest, Release
+from releasekit_tasks.forges import DispatchTarget, ForgeSettings, PullRequest, Release
 from releasekit_tasks.forges.api import Api, Client
 
 API_VERSION = "2022-11-28"
@@ -157,10 +157,11 @@ class GitHub(Client):
         self.api.request("DELETE", f"{self.base}/releases/{release.id}", ok=(404,))
         return True
 
-    def dispatch(self, repo: str, event_type: str, payload: Mapping[str, Any]) -> None:
-        owner, _, name = repo.partition("/")
+    def dispatch(self, target: DispatchTarget, event_type: str, payload: Mapping[str, Any]) -> bool:
+        owner, _, name = target.repo.partition("/")
         self.api.request(
             "POST",
             f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}/dispatches",
             json={"event_type": event_type, "client_payload": dict(payload)},
         )
+        return True

@@ -4,8 +4,10 @@ Merge requests are addressed by their ``iid``; labels are set with
 ``add_labels`` / ``remove_labels`` (GitLab creates missing project labels).
 GitLab releases have no draft or prerelease flag: a prerelease is marked in
 its name, and ``draft`` is not supported (the release is created). GitLab has
-no ``repository_dispatch``: downstream projects subscribe with pipeline
-triggers instead, so :meth:`GitLab.dispatch` reports that and does nothing.
+no ``repository_dispatch``: :meth:`GitLab.dispatch` runs the downstream
+project's pipeline through its trigger API (``POST /projects/:id/trigger/pipeline``
+with ``token``, ``ref`` and ``variables[…]``), the event and payload in the
+variables ``RELEASEKIT_EVENT`` and ``RELEASEKIT_PAYLOAD`` (JSON).
 
 Authentication: ``PRIVATE-TOKEN`` for a personal/project access token
 (GITLAB_TOKEN), ``JOB-TOKEN`` for CI_JOB_TOKEN (which may only read MRs and
@@ -14,11 +16,14 @@ write releases: set GITLAB_TOKEN to open merge requests from CI).
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
+from contextlib import closing
 from typing import Any
 from urllib.parse import quote
 
-from releasekit_tasks.forges import ForgeSettings, PullRequest, Release
+from releasekit_tasks.forges import DispatchTarget, ForgeSettings, PullRequest, Release
 from releasekit_tasks.forges.api import Api, Client
 
 _STATES = {"opened": "open", "closed": "closed", "merged": "merged", "locked": "open"}
@@ -147,8 +152,24 @@ class GitLab(Client):
         )
         return response.status_code != 404
 
-    def dispatch(self, repo: str, event_type: str, payload: Mapping[str, Any]) -> None:
-        print(
-            f"warning  gitlab has no repository_dispatch: {repo} not notified "
-            "(trigger its pipeline from a job of this one)"
-        )
+    def dispatch(self, target: DispatchTarget, event_type: str, payload: Mapping[str, Any]) -> bool:
+        token = os.environ.get(target.token_env, "")
+        if not token:
+            print(
+                f"warning  no pipeline trigger token in {target.token_env}: "
+                f"{target.repo} not notified"
+            )
+            return False
+        # The trigger token authenticates the request: the project token is not sent along.
+        with closing(Api(self.settings, {}, sleep=self.api.sleep)) as trigger:
+            trigger.request(
+                "POST",
+                f"/projects/{quote(target.repo, safe='')}/trigger/pipeline",
+                data={
+                    "token": token,
+                    "ref": target.ref,
+                    "variables[RELEASEKIT_EVENT]": event_type,
+                    "variables[RELEASEKIT_PAYLOAD]": json.dumps(payload, sort_keys=True),
+                },
+            )
+        return True

@@ -302,6 +302,14 @@ CATALOGUE: dict[str, CodeInfo] = {
         "read the tool output; check the registry URL and credentials",
         "Uploads run `uv publish`, `pnpm publish`, or push a git tag / write a GOPROXY tree.",
     ),
+    "RK-ATTESTATION-INVALID": CodeInfo(
+        "a file next to a distribution named as its attestation is not one",
+        "sign the distribution again, or delete the file",
+        "`<dist>.<kind>.attestation` files (PEP 740; `pypi-attestations sign` and "
+        "astral-sh/attest-action write `<dist>.publish.attestation`) in "
+        ".releasekit/dist/<package>/ are uploaded with their distribution by `uv publish`. "
+        "Each must be a JSON object; anything else would fail the upload.",
+    ),
     "RK-REGISTRY-CHECKSUM-MISMATCH": CodeInfo(
         "the registry holds different bytes for this version",
         "never overwrite a release: bump the version and release again",

@@ -81,6 +81,21 @@ def test_github_workflow_lints_clean(sample: Path, mode: str) -> None:
     publishers = [name for name in jobs if name.startswith("publish")]
     for name in publishers:
         assert jobs[name]["permissions"]["id-token"] == "write"  # trusted publishing
+    for name in publishers:  # PEP 740: build, sign (uv's files only), then publish
+        steps = jobs[name]["steps"]
+        ids = [step.get("id") or step.get("uses", "").split("@")[0] for step in steps]
+        if "astral-sh/attest-action" in ids:
+            assert ids.index("rk-build") < ids.index("astral-sh/attest-action")
+            assert ids.index("astral-sh/attest-action") < ids.index("rk-publish")
+            attest = steps[ids.index("astral-sh/attest-action")]
+            assert attest["if"] == "env.UV_PUBLISH_TOKEN == '' && !inputs.dry_run"
+            assert attest["with"]["paths"].split() == [
+                ".releasekit/dist/*/*.whl",
+                ".releasekit/dist/*/*.tar.gz",
+            ]
+        # Only jobs that upload to PyPI (their env carries its token) sign.
+        uploads_to_pypi = "UV_PUBLISH_TOKEN" in jobs[name].get("env", {})
+        assert ("astral-sh/attest-action" in ids) == uploads_to_pypi, name
     if mode == "single":
         assert publishers == ["publish"]
         assert jobs["publish"]["env"]["UV_PUBLISH_TOKEN"] == "${{ secrets.PYPI_TOKEN }}"
@@ -116,6 +131,14 @@ def test_setup_only_for_the_ecosystems_present(tmp_path: Path) -> None:
     (root / ".github/workflows/releasekit.yml").write_text("# mine\n")
     assert main(["init", str(root), "--ci", "github"]) == 2
     assert main(["init", str(root), "--ci", "github", "--force"]) == 0
+    assert "astral-sh/attest-action" in (root / ".github/workflows/releasekit.yml").read_text()
+    # No trusted publishing: PyPI would refuse the attestations, so none are made.
+    config = root / "releasekit.toml"
+    config.write_text('trusted_publishing = "never"\n' + config.read_text())
+    assert main(["init", str(root), "--ci", "github", "--force"]) == 0
+    text = (root / ".github/workflows/releasekit.yml").read_text()
+    assert "attest-action" not in text and "rk-build" not in text
+    actionlint(root)
 
 
 def test_gitlab_ci_has_the_same_loop(sample: Path, tmp_path: Path) -> None:

@@ -318,8 +318,9 @@ def _dispatch_target(entry: Any, forge: str, path: Path) -> DispatchTarget:
     if not isinstance(token_env, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env):
         raise RKError(
             "RK-CONFIG-VALUE",
-            f"`token_env` of the `dispatch` entry {repo} must name an environment variable, "
-            f"not {token_env!r}",
+            # The value is not shown: it may be the token itself, written in by mistake.
+            f"`token_env` of the `dispatch` entry {repo} must name an environment variable "
+            "(letters, digits and _)",
             path=path,
             line=line,
             fix=f'token_env = "{TRIGGER_TOKEN_ENV}" (the variable holding the trigger token, '

@@ -356,6 +356,7 @@ def test_gitlab_dispatch_triggers_the_downstream_pipeline(
     assert sent["variables"]["RELEASEKIT_EVENT"] == "releasekit-published"
     assert json.loads(sent["variables"]["RELEASEKIT_PAYLOAD"]) == payload
     assert err.value.code == "RK-FORGE-RESPONSE" and "glptt-revoked" not in err.value.render()
+    assert "DOCS_TRIGGER_TOKEN" in err.value.fix
     assert "no draft releases" in capsys.readouterr().out
 
 
@@ -395,7 +396,7 @@ def test_forge_keys_in_releasekit_toml(tmp_path: Path) -> None:
         ),
         ('forge = "gitlab"\ndispatch = [{repo = "acme/docs", ref = ""}]\n', "RK-CONFIG-VALUE"),
         (
-            'forge = "gitlab"\ndispatch = [{repo = "acme/docs", token_env = "glptt-x"}]\n',
+            'forge = "gitlab"\ndispatch = [{repo = "acme/docs", token_env = "glptt-secret"}]\n',
             "RK-CONFIG-VALUE",
         ),
         ('forge = "gitlab"\ndispatch = [7]\n', "RK-CONFIG-VALUE"),
@@ -404,6 +405,7 @@ def test_forge_keys_in_releasekit_toml(tmp_path: Path) -> None:
         with pytest.raises(RKError) as err:
             load_root_config(tmp_path)
         assert err.value.code == code and err.value.line == text.count("\n")
+        assert "glptt-secret" not in err.value.render()  # a token written in is not shown
 
 
 def test_trusted_publishing_only_where_the_ci_offers_an_id_token() -> None:

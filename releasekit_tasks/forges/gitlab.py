@@ -23,6 +23,7 @@ from contextlib import closing
 from typing import Any
 from urllib.parse import quote
 
+from releasekit_tasks.errors import RKError
 from releasekit_tasks.forges import DispatchTarget, ForgeSettings, PullRequest, Release
 from releasekit_tasks.forges.api import Api, Client
 
@@ -162,14 +163,22 @@ class GitLab(Client):
             return False
         # The trigger token authenticates the request: the project token is not sent along.
         with closing(Api(self.settings, {}, sleep=self.api.sleep)) as trigger:
-            trigger.request(
-                "POST",
-                f"/projects/{quote(target.repo, safe='')}/trigger/pipeline",
-                data={
-                    "token": token,
-                    "ref": target.ref,
-                    "variables[RELEASEKIT_EVENT]": event_type,
-                    "variables[RELEASEKIT_PAYLOAD]": json.dumps(payload, sort_keys=True),
-                },
-            )
+            try:
+                trigger.request(
+                    "POST",
+                    f"/projects/{quote(target.repo, safe='')}/trigger/pipeline",
+                    data={
+                        "token": token,
+                        "ref": target.ref,
+                        "variables[RELEASEKIT_EVENT]": event_type,
+                        "variables[RELEASEKIT_PAYLOAD]": json.dumps(payload, sort_keys=True),
+                    },
+                )
+            except RKError as exc:  # GitLab answers 404 for a wrong trigger token
+                raise RKError(
+                    exc.code,
+                    exc.message,
+                    fix=f"check the trigger token in {target.token_env} (a pipeline trigger "
+                    f"token of {target.repo}) and that its branch {target.ref} exists",
+                ) from None
         return True

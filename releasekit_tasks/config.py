@@ -14,6 +14,7 @@ from typing import Any
 
 from releasekit_tasks.ecosystems import detect_kinds, get_ecosystem
 from releasekit_tasks.errors import RKError
+from releasekit_tasks.forges import TRIGGER_TOKEN_ENV, DispatchTarget
 from releasekit_tasks.tomlfile import key_line, read_toml
 
 CONFIG_NAME = "releasekit.toml"
@@ -156,7 +157,7 @@ class RootConfig:
     stale_release_pr: str = "close"  # nothing left to release: close the open Release PR
     forge_releases: bool = True  # a forge release per package tag (and the umbrella tag)
     release_draft: bool = False
-    dispatch: tuple[str, ...] = ()  # owner/name repositories told after a publish
+    dispatch: tuple[DispatchTarget, ...] = ()  # repositories told after a publish
     trusted_publishing: str = "automatic"  # OIDC publishing where the CI offers an id token
 
     def policy(self, label: str) -> Policy:
@@ -254,7 +255,7 @@ def load_root_config(root: Path) -> RootConfig:
     data = read_toml(path)
     _validate(data, ROOT_KEYS, path, CONFIG_NAME)
     if "dispatch" in data:
-        data["dispatch"] = _repositories(data["dispatch"], path)
+        data["dispatch"] = _dispatch_targets(data["dispatch"], data.get("forge", "none"), path)
     _templates(data, path, CONFIG_NAME)
     if "skip_checks" in data:
         data["skip_checks"] = _skip_checks(data["skip_checks"], path, CONFIG_NAME)
@@ -265,17 +266,67 @@ def load_root_config(root: Path) -> RootConfig:
     return RootConfig(root=root, ecosystems=ecosystems, **data)
 
 
-def _repositories(entries: list[Any], path: Path) -> tuple[str, ...]:
-    for entry in entries:
-        if not isinstance(entry, str) or not re.fullmatch(r"[\w.-]+/[\w.-]+", entry):
-            raise RKError(
-                "RK-CONFIG-VALUE",
-                f"`dispatch` entries are repositories written owner/name, not {entry!r}",
-                path=path,
-                line=key_line(path, "dispatch"),
-                fix='dispatch = ["acme/docs", "acme/deploy"]',
-            )
-    return tuple(entries)
+# A repository to dispatch to: GitHub owner/name; GitLab group(/subgroup)*/project or an id.
+_REPOSITORY = {"github": r"[\w.-]+/[\w.-]+", "gitlab": r"[\w.-]+(/[\w.-]+)+|\d+"}
+_DISPATCH_KEYS = ("repo", "ref", "token_env")
+
+
+def _dispatch_targets(entries: list[Any], forge: str, path: Path) -> tuple[DispatchTarget, ...]:
+    """``dispatch``: each entry a repository, or a table {repo, ref, token_env} (GitLab)."""
+    return tuple(_dispatch_target(entry, forge, path) for entry in entries)
+
+
+def _dispatch_target(entry: Any, forge: str, path: Path) -> DispatchTarget:
+    line = key_line(path, "dispatch")
+    table = entry if isinstance(entry, dict) else {"repo": entry}
+    if unknown := sorted(set(table) - set(_DISPATCH_KEYS)):
+        raise RKError(
+            "RK-CONFIG-UNKNOWN-KEY",
+            f"unknown key `{unknown[0]}` in a `dispatch` entry",
+            path=path,
+            line=line,
+            fix=f"known keys: {', '.join(_DISPATCH_KEYS)}",
+        )
+    repo = table.get("repo")
+    pattern = _REPOSITORY.get(forge, "|".join(_REPOSITORY.values()))
+    if not isinstance(repo, str) or not re.fullmatch(pattern, repo):
+        written = "owner/name" if forge == "github" else "group/project (or a project id)"
+        raise RKError(
+            "RK-CONFIG-VALUE",
+            f"`dispatch` entries name repositories written {written}, not {repo!r}",
+            path=path,
+            line=line,
+            fix='dispatch = ["acme/docs", "acme/deploy"]',
+        )
+    if forge == "github" and set(table) - {"repo"}:
+        raise RKError(
+            "RK-CONFIG-VALUE",
+            f"`ref` and `token_env` in `dispatch` are for GitLab pipeline triggers; "
+            f"GitHub's repository_dispatch to {repo} takes neither",
+            path=path,
+            line=line,
+            fix=f'write the entry as "{repo}"',
+        )
+    ref, token_env = table.get("ref", "main"), table.get("token_env", TRIGGER_TOKEN_ENV)
+    if not isinstance(ref, str) or not ref.strip():
+        raise RKError(
+            "RK-CONFIG-VALUE",
+            f"`ref` of the `dispatch` entry {repo} must be a branch or tag name, not {ref!r}",
+            path=path,
+            line=line,
+        )
+    if not isinstance(token_env, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env):
+        raise RKError(
+            "RK-CONFIG-VALUE",
+            # The value is not shown: it may be the token itself, written in by mistake.
+            f"`token_env` of the `dispatch` entry {repo} must name an environment variable "
+            "(letters, digits and _)",
+            path=path,
+            line=line,
+            fix=f'token_env = "{TRIGGER_TOKEN_ENV}" (the variable holding the trigger token, '
+            "never the token itself)",
+        )
+    return DispatchTarget(repo, ref, token_env)
 
 
 def _templates(data: dict[str, Any], path: Path, where: str) -> None:

@@ -302,6 +302,14 @@ CATALOGUE: dict[str, CodeInfo] = {
         "read the tool output; check the registry URL and credentials",
         "Uploads run `uv publish`, `pnpm publish`, or push a git tag / write a GOPROXY tree.",
     ),
+    "RK-ATTESTATION-INVALID": CodeInfo(
+        "a file next to a distribution named as its attestation is not one",
+        "sign the distribution again, or delete the file",
+        "`<dist>.<kind>.attestation` files (PEP 740; `pypi-attestations sign` and "
+        "astral-sh/attest-action write `<dist>.publish.attestation`) in "
+        ".releasekit/dist/<package>/ are uploaded with their distribution by `uv publish`. "
+        "Each must be a JSON object; anything else would fail the upload.",
+    ),
     "RK-REGISTRY-CHECKSUM-MISMATCH": CodeInfo(
         "the registry holds different bytes for this version",
         "never overwrite a release: bump the version and release again",
@@ -390,6 +398,16 @@ CATALOGUE: dict[str, CodeInfo] = {
         "run `python -m releasekit_tasks init` in the repository root, or pass its path",
         "`init` writes releasekit.toml and dodo.py into an existing repository folder; "
         "it never creates the folder itself.",
+    ),
+    "RK-INIT-CI-LIMIT": CodeInfo(
+        "the CI workflow would break a limit of the CI",
+        "use `--jobs per-level` (or `single`): fewer, larger jobs",
+        "`init --ci … --jobs per-package` writes a job per publishable package. GitHub "
+        "Actions runs at most 256 jobs in one workflow run and starts no run from a "
+        "workflow file over 500 KB; GitLab lets one job `needs:` at most 50 others (the "
+        "announce job needs every publish job; a self-managed instance sets this as "
+        "`ci_max_needs`). `--jobs per-level` makes one job per "
+        "level of the release graph instead; nothing is written when a limit is broken.",
     ),
     "RK-LOCK-HELD": CodeInfo(
         "another releasekit run holds the repository lock",
@@ -502,6 +520,17 @@ CATALOGUE: dict[str, CodeInfo] = {
         "(GITHUB_TOKEN's permissions come from the workflow's `permissions:`; "
         "repository_dispatch to another repository needs a token with access to it). "
         "GitLab's CI_JOB_TOKEN cannot open merge requests: set GITLAB_TOKEN.",
+    ),
+    "RK-RELEASE-PR-UNTAGGED": CodeInfo(
+        "a merged Release PR is still labelled pending: its versions are not tagged",
+        "run `doit tag` (with the whole history: `fetch-depth: 0`), then prepare again",
+        "A merged Release PR keeps `autorelease: pending` when the tag job of its merge "
+        "failed. `doit tag` then tags every such PR, the oldest first, each on its own "
+        "merge commit (as release-please's github-release does); that needs the merge "
+        "commits in the clone, which a shallow clone lacks. Until then `doit prepare` "
+        "refuses to open a new Release PR, which would bump the untagged versions again "
+        "(release-please's release-pr aborts likewise). Versions tagged by hand: relabel "
+        "the PR `autorelease: tagged` instead.",
     ),
     "RK-ANNOUNCE-INCOMPLETE": CodeInfo(
         "`doit announce` found a release without its receipt",

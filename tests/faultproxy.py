@@ -82,6 +82,24 @@ def upload_artifacts(method: str, headers: dict[str, str], body: bytes) -> list[
     return []
 
 
+def form_fields(headers: dict[str, str], body: bytes) -> dict[str, str]:
+    """The text fields of a multipart upload, and its file's name under "file"."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    head = f"Content-Type: {headers.get('content-type', '')}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    fields: dict[str, str] = {}
+    for part in message.iter_parts():
+        name = str(part.get_param("name", header="content-disposition"))
+        payload = part.get_payload(decode=True)
+        if name == "content":
+            fields["file"] = str(part.get_filename())
+        elif isinstance(payload, bytes):
+            fields[name] = payload.decode()
+    return fields
+
+
 def _unit(seed: int, key: str, n: int, salt: str) -> float:
     digest = hashlib.sha256(f"{seed}\0{key}\0{n}\0{salt}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
@@ -95,6 +113,9 @@ class Stats:
     forwarded: Counter[str] = field(default_factory=Counter)  # uploads that reached upstream
     stored: Counter[str] = field(default_factory=Counter)  # ... and got a 2xx
     log: list[str] = field(default_factory=list)  # "PUT /x -> reset-after(201)" per request
+    # The text fields of each multipart upload (PyPI's legacy upload API), e.g.
+    # {"name": …, "version": …, "filetype": …, "attestations": "[…]"}, and "file": its name.
+    forms: list[dict[str, str]] = field(default_factory=list)
 
 
 class FaultProxy:
@@ -260,6 +281,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         headers = {k.lower(): v for k, v in self.headers.items()}
         artifacts = upload_artifacts(self.command, headers, body)
+        if artifacts and self.command == "POST":
+            with proxy._lock:
+                proxy.stats.forms.append(form_fields(headers, body))
         index, fault = proxy.decide(self.command, self.path, artifacts)
         if fault in ("reset", "stall"):
             if fault == "stall":

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
 NOW = "2026-01-01T00:00:00Z"
 
@@ -159,6 +159,18 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$")
 
 
+def form_fields(text: str) -> dict[str, Any]:
+    """A form body as Rack (GitLab's Grape API) reads it: ``variables[KEY]=v`` → a table."""
+    fields: dict[str, Any] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        name, bracket, rest = key.partition("[")
+        if bracket and rest.endswith("]"):
+            fields.setdefault(name, {})[rest[:-1]] = value
+        else:
+            fields[key] = value
+    return fields
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
@@ -170,10 +182,13 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
+        if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+            body: Any = form_fields(raw.decode())
+        else:
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = None
         answer = fake.dispatch_request(self.command, parts.path, query, dict(self.headers), body)
         data = b"" if answer.body is None else json.dumps(answer.body).encode()
         self.send_response(answer.status)
@@ -204,6 +219,7 @@ class FakeForge:
         self.faults: deque[tuple[str, Answer]] = deque()  # (method + path prefix, answer)
         self.routes: list[Route] = []
         self.url = ""
+        self.last_headers: dict[str, str] = {}
 
     def route(self, method: str, template: str, fn: Callable[..., Answer]) -> None:
         self.routes.append((method, _pattern(template), template, fn))
@@ -216,6 +232,10 @@ class FakeForge:
     def authorized(self, headers: dict[str, str]) -> bool:
         raise NotImplementedError
 
+    def public(self, path: str) -> bool:
+        """Whether ``path`` authenticates in its body rather than its headers."""
+        return False
+
     def dispatch_request(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any
     ) -> Answer:
@@ -226,7 +246,9 @@ class FakeForge:
                 if line.startswith(match):
                     del self.faults[i]
                     return answer
-            if not self.authorized({k.lower(): v for k, v in headers.items()}):
+            headers = {k.lower(): v for k, v in headers.items()}
+            self.last_headers = headers
+            if not self.authorized(headers) and not self.public(path):
                 return Answer(401, {"message": "Bad credentials"})
             for route_method, pattern, _, fn in self.routes:
                 found = pattern.match(path)
@@ -253,6 +275,11 @@ class FakeForge:
             server.shutdown()
             server.server_close()
             thread.join(timeout=5)
+
+
+def _now() -> str:
+    """The time as the forges write it (ISO 8601, UTC, milliseconds): strings sort by time."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -421,7 +448,7 @@ class FakeGitHub(FakeForge):
         }
 
     def _touch(self, pr: dict[str, Any]) -> None:
-        pr["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+        pr["updated_at"] = _now()
         pr["seq"] = self._next_id()  # a total order for sort=updated
 
     # the endpoints --------------------------------------------------------------------
@@ -531,7 +558,7 @@ class FakeGitHub(FakeForge):
                 f"Merge pull request #{number} from {self.owner}/{pr['head']}\n\n{pr['title']}"
             )
             sha = merge_in_bare(self.remote, pr["base"], pr["head"], message)
-            pr.update(state="closed", merged_at=NOW, merge_commit_sha=sha)
+            pr.update(state="closed", merged_at=_now(), merge_commit_sha=sha)
             self._touch(pr)
             return sha
 
@@ -624,7 +651,7 @@ class FakeGitHub(FakeForge):
 # doc/api/projects.md "Get single project", doc/api/merge_requests.md "List project merge
 # requests", "Create MR", "Update MR", doc/api/commits.md "List merge requests associated
 # with a commit", doc/api/releases/index.md "Get a release by a tag name", "Create a
-# release", "Delete a release".
+# release", "Delete a release", doc/api/pipeline_triggers.md "Trigger a pipeline with a token".
 _PAGING = {"page", "per_page"}
 GITLAB_PARAMS: dict[tuple[str, str], tuple[set[str], set[str]]] = {
     ("GET", "/projects/{id}"): (set(), {"statistics", "license", "with_custom_attributes"}),
@@ -697,6 +724,9 @@ GITLAB_PARAMS: dict[tuple[str, str], tuple[set[str], set[str]]] = {
         {"name", "description", "ref", "milestones", "assets", "released_at", "tag_message"},
     ),
     ("DELETE", "/projects/{id}/releases/{tag_name}"): (set(), set()),
+    # doc/api/pipeline_triggers.md "Trigger a pipeline with a token": the trigger token
+    # authenticates (no PRIVATE-TOKEN); `variables[KEY]=value` form fields.
+    ("POST", "/projects/{id}/trigger/pipeline"): ({"token", "ref"}, {"variables", "inputs"}),
 }
 # Values the docs enumerate.
 GITLAB_ENUMS = {
@@ -716,12 +746,18 @@ class FakeGitLab(FakeForge):
         self.remote: Path | None = None
         self.mrs: dict[int, dict[str, Any]] = {}
         self.releases: dict[str, dict[str, Any]] = {}
+        self.triggers: list[dict[str, Any]] = []  # pipelines triggered in other projects
         self.counter = 0
         for (method, template), _ in GITLAB_PARAMS.items():
             self.route(method, "/api/v4" + template, self._checked(method, template))
 
+    trigger_token = "glptt-fake-trigger-0123456789"
+
     def authorized(self, headers: dict[str, str]) -> bool:
         return self.token in (headers.get("private-token"), headers.get("job-token"))
+
+    def public(self, path: str) -> bool:
+        return path.endswith("/trigger/pipeline")
 
     def reset(self) -> None:
         with self.lock:
@@ -729,6 +765,7 @@ class FakeGitLab(FakeForge):
             self.faults.clear()
             self.mrs.clear()
             self.releases.clear()
+            self.triggers.clear()
             self.remote = None
 
     def _checked(self, method: str, template: str) -> Callable[..., Answer]:
@@ -741,6 +778,7 @@ class FakeGitLab(FakeForge):
             ("GET", "/projects/{id}/releases/{tag_name}"): "get_release",
             ("POST", "/projects/{id}/releases"): "create_release",
             ("DELETE", "/projects/{id}/releases/{tag_name}"): "delete_release",
+            ("POST", "/projects/{id}/trigger/pipeline"): "trigger_pipeline",
         }[(method, template)]
         fn = getattr(self, name)
         required, optional = GITLAB_PARAMS[(method, template)]
@@ -761,9 +799,10 @@ class FakeGitLab(FakeForge):
             for key in ("labels", "add_labels", "remove_labels"):
                 if key in body and not isinstance(body[key], (str, list)):
                     return Answer(400, {"error": f"{key} is invalid"})
-            if project not in (str(self.project_id), self.path):
+            downstream = template.endswith("/trigger/pipeline")  # another project's pipeline
+            if project not in (str(self.project_id), self.path) and not downstream:
                 return Answer(404, {"message": "404 Project Not Found"})
-            return fn(*args, query=query, body=body or {})
+            return fn(*([project] if downstream else []), *args, query=query, body=body or {})
 
         return handler
 
@@ -813,6 +852,7 @@ class FakeGitLab(FakeForge):
             "labels": list(mr["labels"]),
             "sha": mr.get("sha"),
             "merge_commit_sha": mr.get("merge_commit_sha"),
+            "merged_at": mr.get("merged_at"),
             "squash_commit_sha": None,
             "web_url": f"https://gitlab.test/{self.path}/-/merge_requests/{mr['iid']}",
             "updated_at": NOW,
@@ -899,7 +939,7 @@ class FakeGitLab(FakeForge):
             message = f"Merge branch '{mr['source_branch']}' into '{mr['target_branch']}'\n\n{mr['title']}"
             sha = merge_in_bare(self.remote, mr["target_branch"], mr["source_branch"], message)
             self.counter += 1
-            mr.update(state="merged", merge_commit_sha=sha, seq=self.counter)
+            mr.update(state="merged", merge_commit_sha=sha, merged_at=_now(), seq=self.counter)
             return sha
 
     def commit_mrs(self, sha: str, query: dict, body: Any) -> Answer:
@@ -935,6 +975,29 @@ class FakeGitLab(FakeForge):
             "upcoming_release": False,
         }
         return Answer(201, self._release_json(self.releases[tag]))
+
+    def trigger_pipeline(self, project: str, query: dict, body: Any) -> Answer:
+        params = {**query, **body}
+        if params["token"] != self.trigger_token:
+            return Answer(404, {"message": "404 Not Found"})  # GitLab hides the project
+        variables = params.get("variables", {})
+        if not isinstance(variables, dict) or not all(
+            isinstance(v, str) for v in variables.values()
+        ):
+            return Answer(400, {"error": "variables is invalid"})
+        self.counter += 1
+        self.triggers.append({"project": project, "ref": params["ref"], "variables": variables})
+        return Answer(
+            201,
+            {
+                "id": self.counter,
+                "iid": self.counter,
+                "ref": params["ref"],
+                "status": "created",
+                "source": "trigger",
+                "web_url": f"https://gitlab.test/{project}/-/pipelines/{self.counter}",
+            },
+        )
 
     def delete_release(self, tag: str, query: dict, body: Any) -> Answer:
         release = self.releases.pop(tag, None)

@@ -91,6 +91,28 @@ CASES: list[Case] = [
         names=ROOT_CFG,
     ),
     case(
+        "cfg-dispatch-table-key",
+        replace(
+            ROOT_CFG,
+            "synchronize = false",
+            'synchronize = false\nforge = "gitlab"\n'
+            'dispatch = [{repo = "acme/docs", branch = "main"}]',
+        ),
+        code="RK-CONFIG-UNKNOWN-KEY",
+        names=(ROOT_CFG, "branch"),
+    ),
+    case(
+        "cfg-dispatch-token-in-token-env",
+        replace(
+            ROOT_CFG,
+            "synchronize = false",
+            'synchronize = false\nforge = "gitlab"\n'
+            'dispatch = [{repo = "acme/docs", token_env = "glptt-0123456789abcdef"}]',
+        ),
+        code="RK-CONFIG-VALUE",
+        names=(ROOT_CFG, "token_env"),
+    ),
+    case(
         "cfg-publish-from",
         append(ROOT_CFG, ""),
         replace(ROOT_CFG, "synchronize = false", 'synchronize = false\npublish_from = "cloud"'),

@@ -12,6 +12,7 @@ Real git (a bare remote the fake merges into), real local registries:
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -59,20 +60,22 @@ def commit(root: Path, path: str, message: str) -> None:
     git(root, "push", "-q", "origin", "main")
 
 
-def test_release_loop_on_github(published: Published, github: GitHubContract) -> None:
-    root, fake = published.root, github.fake
-    fake.remote = published.remote.path
-    ns = published.ns
+def on_forge(root: Path, keys: str) -> None:
+    """Put the forge ``keys`` into releasekit.toml, commit and push."""
     config = root / "releasekit.toml"  # root keys go before the first [table]
-    config.write_text(
-        'forge = "github"\nrepo = "acme/monorepo"\ndispatch = ["acme/downstream"]\n'
-        + config.read_text()
-    )
+    config.write_text(keys + config.read_text())
     git(root, "config", "user.email", "dev@example.test")
     git(root, "config", "user.name", "Dev")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "chore: talk to the forge")
     git(root, "push", "-q", "origin", "main")
+
+
+def test_release_loop_on_github(published: Published, github: GitHubContract) -> None:
+    root, fake = published.root, github.fake
+    fake.remote = published.remote.path
+    ns = published.ns
+    on_forge(root, 'forge = "github"\nrepo = "acme/monorepo"\ndispatch = ["acme/downstream"]\n')
     env = github.env()
 
     # The first release: published and tagged without any Release PR.
@@ -156,19 +159,22 @@ def test_release_loop_on_github(published: Published, github: GitHubContract) ->
 
 
 def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> None:
-    """prepare → MR → prepare again → merge → tag (releases, label) → a change and its
-    revert: nothing to release, and prepare closes the stale MR."""
+    """prepare → MR → prepare again → merge → tag (releases, label) → publish (label, the
+    downstream pipeline triggered) → a change and its revert: nothing to release, and
+    prepare closes the stale MR."""
     root = published.root
     gitlab.remote = published.remote.path
     ns = published.ns
-    config = root / "releasekit.toml"
-    config.write_text('forge = "gitlab"\nrepo = "acme/monorepo"\n' + config.read_text())
-    git(root, "config", "user.email", "dev@example.test")
-    git(root, "config", "user.name", "Dev")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "chore: talk to the forge")
-    git(root, "push", "-q", "origin", "main")
-    env = {"CI_API_V4_URL": gitlab.url + "/api/v4", "GITLAB_TOKEN": gitlab.token}
+    on_forge(
+        root,
+        'forge = "gitlab"\nrepo = "acme/monorepo"\n'
+        'dispatch = [{repo = "acme/sub/docs", ref = "stable", token_env = "DOCS_TRIGGER_TOKEN"}]\n',
+    )
+    env = {
+        "CI_API_V4_URL": gitlab.url + "/api/v4",
+        "GITLAB_TOKEN": gitlab.token,
+        "DOCS_TRIGGER_TOKEN": gitlab.trigger_token,
+    }
     doit(root, env, "tag")  # the versions of the sample, tagged as released
     # No Release PR merged: each new package tag still gets its forge release.
     first_releases = dict(gitlab.releases)
@@ -193,6 +199,17 @@ def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> Non
     assert f"{ns}-core-v0.4.0" in gitlab.releases
     assert gitlab.mrs[1]["labels"] == [TAGGED]
 
+    # Publish: the MR labelled published, the downstream pipeline triggered with the payload.
+    out = doit(root, env, "publish")
+    assert "dispatch releasekit-published → acme/sub/docs" in out
+    assert gitlab.mrs[1]["labels"] == [PUBLISHED]
+    (trigger,) = gitlab.triggers
+    assert trigger["project"] == "acme/sub/docs" and trigger["ref"] == "stable"
+    assert trigger["variables"]["RELEASEKIT_EVENT"] == "releasekit-published"
+    payload = json.loads(trigger["variables"]["RELEASEKIT_PAYLOAD"])
+    assert payload["versions"][f"py/{ns}-core"] == "0.4.0" and payload["sha"] == merge_sha
+    assert set(payload["registries"]) == set(payload["packages"])
+
     # A feature and its revert: nothing to release any more, so the new MR is closed.
     commit(root, core, "feat(core): add y")
     assert "pr       opened #2" in doit(root, env, "prepare")
@@ -201,3 +218,54 @@ def test_release_loop_on_gitlab(published: Published, gitlab: FakeGitLab) -> Non
     out = doit(root, env, "prepare")
     assert "nothing to release" in out and "pr       closed #2" in out
     assert gitlab.mrs[2]["state"] == "closed"
+
+
+def test_merged_release_prs_still_pending_are_tagged_oldest_first(
+    published: Published, github: GitHubContract
+) -> None:
+    """The tag job of Release PR A failed: A stays `autorelease: pending`. prepare refuses
+    to open another Release PR (it would bump A's untagged versions again). Release PR B
+    merges anyway (a prepare that raced the tag job); `doit tag` on B's merge commit tags
+    A's versions on A's merge commit, then B's on B's, and labels both tagged — what
+    release-please's release-pr and github-release do."""
+    root, fake, ns = published.root, github.fake, published.ns
+    fake.remote = published.remote.path
+    on_forge(root, 'forge = "github"\nrepo = "acme/monorepo"\n')
+    env = github.env()
+    doit(root, env, "tag")  # the sample's versions, released
+
+    core = f"py/packages/{ns}-core/src/{ns.replace('-', '_')}_core/__init__.py"
+    commit(root, core, "feat(core): add x")
+    doit(root, env, "prepare")
+    (first,) = fake.prs.values()
+    a = first["number"]
+    a_sha = fake.merge(a)  # merged; its tag job failed
+    git(root, "pull", "-q", "--ff-only", "origin", "main")
+
+    commit(root, core, "fix(core): handle y")
+    out = doit(root, env, "prepare", status=1)
+    assert "RK-RELEASE-PR-UNTAGGED" in out and f"#{a}" in out and "doit tag" in out
+    assert len(fake.prs) == 1  # no second Release PR
+
+    fake.prs[a]["labels"] = []  # the race: a prepare that ran before A was labelled
+    doit(root, env, "prepare")
+    fake.prs[a]["labels"] = [PENDING]
+    b = max(fake.prs)
+    assert b != a and fake.prs[b]["state"] == "open"
+    b_sha = fake.merge(b)
+    git(root, "pull", "-q", "--ff-only", "origin", "main")
+    a_version = {r.id: r.new_version for r in extract_manifest(first["body"]).releases}
+    b_version = {r.id: r.new_version for r in extract_manifest(fake.prs[b]["body"]).releases}
+    a_tag, b_tag = (f"{ns}-core-v{v[f'py/{ns}-core']}" for v in (a_version, b_version))
+    assert a_tag != b_tag
+
+    out = doit(root, env, "tag")
+    assert out.index(f"pr       #{a} merged") < out.index(f"pr       #{b} merged")
+    assert git(root, "rev-list", "-n1", a_tag) == a_sha
+    assert git(root, "rev-list", "-n1", b_tag) == b_sha
+    assert git(published.remote.path, "rev-list", "-n1", a_tag) == a_sha
+    assert {a_tag, b_tag} <= {r["tag_name"] for r in fake.releases.values()}
+    assert fake.prs[a]["labels"] == [TAGGED] and fake.prs[b]["labels"] == [TAGGED]
+    # Nothing pending any more: the next run finds only B (HEAD's PR), tagged already.
+    out = doit(root, env, "tag")
+    assert f"#{a} merged" not in out and "every selected version is tagged already" in out

@@ -3,6 +3,7 @@ and the fake GitLab (checked against the parameter tables of GitLab's API docs).
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from releasekit_tasks.errors import RKError
 from releasekit_tasks.forges import (
     PENDING,
     TAGGED,
+    DispatchTarget,
     ForgeConfig,
     ForgeSettings,
     connect,
@@ -178,8 +180,10 @@ def test_github_merged_pr_labels_releases_and_dispatch(
         assert gh.delete_release("v2.0.0-rc.1") is True
         assert gh.delete_release("v2.0.0-rc.1") is False
 
-        gh.dispatch(
-            "acme/downstream", "releasekit-published", {"packages": ["a"], "versions": {"a": "1"}}
+        assert gh.dispatch(
+            DispatchTarget("acme/downstream"),
+            "releasekit-published",
+            {"packages": ["a"], "versions": {"a": "1"}},
         )
     assert github.fake.dispatches == [
         {
@@ -265,6 +269,40 @@ def test_gitlab_merge_request_lifecycle(gitlab: FakeGitLab, tmp_path: Path) -> N
         assert gl.delete_release("v1") and not gl.delete_release("v1")
 
 
+def test_merged_prs_still_pending_come_oldest_first(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    """Merged MRs labelled pending, the oldest merge first; an older one whose merge
+    commit is not in the clone stops `doit tag` before any tag, naming it."""
+    from releasekit_tasks.forges.flow import MergedRelease
+    from releasekit_tasks.prepare.manifest import ReleaseManifest
+    from releasekit_tasks.prepare.stage import _check_merge_commits
+
+    for iid, merged_at, labels in [
+        (1, "2026-01-02T00:00:00.000Z", [PENDING]),
+        (2, "2026-01-01T00:00:00.000Z", [PENDING]),
+        (3, "2026-01-03T00:00:00.000Z", [TAGGED]),
+    ]:
+        gitlab.mrs[iid] = {
+            "iid": iid,
+            "title": "t",
+            "description": "",
+            "state": "merged",
+            "source_branch": "releasekit/release",
+            "target_branch": "main",
+            "labels": labels,
+            "merge_commit_sha": f"{iid}" * 40,
+            "merged_at": merged_at,
+            "seq": iid,
+        }
+    with gitlab_client(gitlab) as gl:
+        pending = gl.merged_prs("releasekit/release", PENDING)
+    assert [pr.number for pr in pending] == [2, 1]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    older = [MergedRelease(pr, ReleaseManifest("", False, "", [])) for pr in pending]
+    with pytest.raises(RKError) as error:
+        _check_merge_commits(tmp_path, older)
+    assert error.value.code == "RK-RELEASE-PR-UNTAGGED" and "#2, #1" in error.value.message
+
+
 def test_gitlab_offset_pagination_and_429(gitlab: FakeGitLab) -> None:
     for i in range(5):
         gitlab.create_mr({}, {"source_branch": f"b{i}", "target_branch": "main", "title": "t"})
@@ -294,14 +332,32 @@ def test_gitlab_fake_enforces_the_documented_parameters(gitlab: FakeGitLab) -> N
     assert err.value.code == "RK-FORGE-AUTH" and gitlab.token not in err.value.render()
 
 
-def test_gitlab_dispatch_and_drafts_only_warn(
-    gitlab: FakeGitLab, capsys: pytest.CaptureFixture[str]
+def test_gitlab_dispatch_triggers_the_downstream_pipeline(
+    gitlab: FakeGitLab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """GitLab's repository_dispatch: the trigger API with the downstream project's trigger
+    token (never the project token, never printed); no token: a warning, nothing sent."""
+    payload = {"packages": ["py/a"], "versions": {"py/a": "1.2.0"}, "sha": "c" * 40}
+    docs = DispatchTarget("acme/sub/docs", ref="stable", token_env="DOCS_TRIGGER_TOKEN")
     with gitlab_client(gitlab) as gl:
-        gl.dispatch("acme/other", "releasekit-published", {})
+        assert not gl.dispatch(docs, "releasekit-published", payload)
+        assert gitlab.triggers == [] and "no pipeline trigger token in DOCS_TRIGGER_TOKEN" in (
+            capsys.readouterr().out
+        )
+        monkeypatch.setenv("DOCS_TRIGGER_TOKEN", gitlab.trigger_token)
+        assert gl.dispatch(docs, "releasekit-published", payload)
+        assert "private-token" not in gitlab.last_headers  # the trigger token authenticates
+        monkeypatch.setenv("DOCS_TRIGGER_TOKEN", "glptt-revoked")
+        with pytest.raises(RKError) as err:
+            gl.dispatch(docs, "releasekit-published", payload)
         gl.create_release("v1", "v1", "", prerelease=False, draft=True)
-    out = capsys.readouterr().out
-    assert "no repository_dispatch" in out and "no draft releases" in out
+    (sent,) = gitlab.triggers
+    assert sent["project"] == "acme/sub/docs" and sent["ref"] == "stable"
+    assert sent["variables"]["RELEASEKIT_EVENT"] == "releasekit-published"
+    assert json.loads(sent["variables"]["RELEASEKIT_PAYLOAD"]) == payload
+    assert err.value.code == "RK-FORGE-RESPONSE" and "glptt-revoked" not in err.value.render()
+    assert "DOCS_TRIGGER_TOKEN" in err.value.fix
+    assert "no draft releases" in capsys.readouterr().out
 
 
 # --- configuration and trusted publishing -------------------------------------------------
@@ -315,22 +371,41 @@ def test_forge_keys_in_releasekit_toml(tmp_path: Path) -> None:
         'stale_release_pr = "leave"\nrelease_draft = true\n'
     )
     config = load_root_config(tmp_path)
-    assert (config.forge, config.repo, config.dispatch) == (
-        "github",
-        "acme/monorepo",
-        ("acme/docs",),
+    docs = DispatchTarget("acme/docs")
+    assert (config.forge, config.repo, config.dispatch) == ("github", "acme/monorepo", (docs,))
+    assert ForgeConfig.of(config) == ForgeConfig("github", "acme/monorepo", None, (docs,))
+    (tmp_path / "releasekit.toml").write_text(
+        'forge = "gitlab"\ndispatch = ["acme/docs", "1234", '
+        '{repo = "acme/sub/deploy", ref = "production", token_env = "DEPLOY_TRIGGER"}]\n'
     )
-    assert ForgeConfig.of(config) == ForgeConfig("github", "acme/monorepo", None, ("acme/docs",))
+    assert load_root_config(tmp_path).dispatch == (
+        DispatchTarget("acme/docs", "main", "RELEASEKIT_TRIGGER_TOKEN"),
+        DispatchTarget("1234"),  # a project id
+        DispatchTarget("acme/sub/deploy", "production", "DEPLOY_TRIGGER"),
+    )
     for text, code in [
         ('forge = "gitea"\n', "RK-CONFIG-VALUE"),
         ('dispatch = ["not a repo"]\n', "RK-CONFIG-VALUE"),
         ('dispatch = "acme/docs"\n', "RK-CONFIG-TYPE"),
         ('trusted_publishing = "sometimes"\n', "RK-CONFIG-VALUE"),
+        ('forge = "github"\ndispatch = ["acme/sub/docs"]\n', "RK-CONFIG-VALUE"),
+        ('forge = "github"\ndispatch = [{repo = "acme/docs", ref = "main"}]\n', "RK-CONFIG-VALUE"),
+        (
+            'forge = "gitlab"\ndispatch = [{repo = "acme/docs", branch = "x"}]\n',
+            "RK-CONFIG-UNKNOWN-KEY",
+        ),
+        ('forge = "gitlab"\ndispatch = [{repo = "acme/docs", ref = ""}]\n', "RK-CONFIG-VALUE"),
+        (
+            'forge = "gitlab"\ndispatch = [{repo = "acme/docs", token_env = "glptt-secret"}]\n',
+            "RK-CONFIG-VALUE",
+        ),
+        ('forge = "gitlab"\ndispatch = [7]\n', "RK-CONFIG-VALUE"),
     ]:
         (tmp_path / "releasekit.toml").write_text(text)
         with pytest.raises(RKError) as err:
             load_root_config(tmp_path)
-        assert err.value.code == code and err.value.line == 1
+        assert err.value.code == code and err.value.line == text.count("\n")
+        assert "glptt-secret" not in err.value.render()  # a token written in is not shown
 
 
 def test_trusted_publishing_only_where_the_ci_offers_an_id_token() -> None:

@@ -15,7 +15,7 @@ import yaml
 
 from releasekit_tasks.__main__ import main
 from releasekit_tasks.errors import RKError
-from releasekit_tasks.forges.workflows import workflow_text, write_workflow
+from releasekit_tasks.forges.workflows import over_limit, workflow_text, write_workflow
 from tests.publishing import Published
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,6 +81,21 @@ def test_github_workflow_lints_clean(sample: Path, mode: str) -> None:
     publishers = [name for name in jobs if name.startswith("publish")]
     for name in publishers:
         assert jobs[name]["permissions"]["id-token"] == "write"  # trusted publishing
+    for name in publishers:  # PEP 740: build, sign (uv's files only), then publish
+        steps = jobs[name]["steps"]
+        ids = [step.get("id") or step.get("uses", "").split("@")[0] for step in steps]
+        if "astral-sh/attest-action" in ids:
+            assert ids.index("rk-build") < ids.index("astral-sh/attest-action")
+            assert ids.index("astral-sh/attest-action") < ids.index("rk-publish")
+            attest = steps[ids.index("astral-sh/attest-action")]
+            assert attest["if"] == "env.UV_PUBLISH_TOKEN == '' && !inputs.dry_run"
+            assert attest["with"]["paths"].split() == [
+                ".releasekit/dist/*/*.whl",
+                ".releasekit/dist/*/*.tar.gz",
+            ]
+        # Only jobs that upload to PyPI (their env carries its token) sign.
+        uploads_to_pypi = "UV_PUBLISH_TOKEN" in jobs[name].get("env", {})
+        assert ("astral-sh/attest-action" in ids) == uploads_to_pypi, name
     if mode == "single":
         assert publishers == ["publish"]
         assert jobs["publish"]["env"]["UV_PUBLISH_TOKEN"] == "${{ secrets.PYPI_TOKEN }}"
@@ -116,6 +131,14 @@ def test_setup_only_for_the_ecosystems_present(tmp_path: Path) -> None:
     (root / ".github/workflows/releasekit.yml").write_text("# mine\n")
     assert main(["init", str(root), "--ci", "github"]) == 2
     assert main(["init", str(root), "--ci", "github", "--force"]) == 0
+    assert "astral-sh/attest-action" in (root / ".github/workflows/releasekit.yml").read_text()
+    # No trusted publishing: PyPI would refuse the attestations, so none are made.
+    config = root / "releasekit.toml"
+    config.write_text('trusted_publishing = "never"\n' + config.read_text())
+    assert main(["init", str(root), "--ci", "github", "--force"]) == 0
+    text = (root / ".github/workflows/releasekit.yml").read_text()
+    assert "attest-action" not in text and "rk-build" not in text
+    actionlint(root)
 
 
 def test_gitlab_ci_has_the_same_loop(sample: Path, tmp_path: Path) -> None:
@@ -134,6 +157,35 @@ def test_gitlab_ci_has_the_same_loop(sample: Path, tmp_path: Path) -> None:
         if mode == "per-level":
             assert doc["publish-level-1"]["needs"] == ["release", "publish-level-0"]
             assert doc["announce"]["script"][-1] == "doit announce"
+
+
+def test_a_job_graph_over_the_ci_limits_is_refused(tmp_path: Path, capsys) -> None:
+    """300 packages: per-package would be 303 GitHub jobs (> 256 a run) and a GitLab
+    announce job needing 301 (> 50): refused, naming the limit and `--jobs per-level`;
+    per-level (one level: 4 jobs) is written."""
+    from tests.repos.common import git_init
+    from tests.repos.uv import member, uv_workspace
+
+    root = uv_workspace(
+        tmp_path / "wide", {f"packages/p{i:03}": member(f"p{i:03}") for i in range(300)}
+    )
+    git_init(root)
+    assert main(["init", str(root)]) == 0
+    for ci, limit in (("github", "at most 256 in a workflow run"), ("gitlab", "at most 50")):
+        with pytest.raises(RKError) as err:
+            workflow_text(root, ci, "per-package")
+        assert err.value.code == "RK-INIT-CI-LIMIT" and limit in err.value.message
+        assert "--jobs per-level" in err.value.fix
+    capsys.readouterr()
+    assert main(["init", str(root), "--ci", "github", "--jobs", "per-package"]) == 2
+    out = capsys.readouterr()
+    assert "RK-INIT-CI-LIMIT" in out.out + out.err and "303 jobs" in out.out + out.err
+    assert "500,000" in over_limit({"jobs": {}}, "github", "x" * 500_001)  # the file size
+    assert not (root / ".github/workflows/releasekit.yml").exists()  # nothing written
+    assert main(["init", str(root), "--ci", "github", "--jobs", "per-level"]) == 0
+    doc = yaml.safe_load((root / ".github/workflows/releasekit.yml").read_text())
+    assert len(doc["jobs"]["publish-level-0"]["steps"][-2]["run"].split("'publish:")) == 301
+    actionlint(root)
 
 
 def test_unknown_ci_is_refused(sample: Path) -> None:

@@ -105,6 +105,9 @@ class Ecosystem:
     github_setup: tuple[dict, ...] = ()
     gitlab_setup: tuple[str, ...] = ()
     gitlab_needs_node: bool = False
+    # The built files a PEP 740 signing step signs before the upload (globs in a
+    # package's .releasekit/dist/<package>/ folder); empty: the registry takes none.
+    attestation_globs: tuple[str, ...] = ()
 
     # --- discovery --------------------------------------------------------------
 

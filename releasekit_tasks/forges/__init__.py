@@ -47,6 +47,7 @@ class PullRequest:
     labels: tuple[str, ...] = ()
     merge_sha: str | None = None  # the commit the merge made (or the squash/rebase head)
     url: str = ""
+    merged_at: str = ""  # ISO 8601 (UTC) on both forges, so the strings sort by time
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,24 @@ class Release:
     id: int | str = 0
 
 
+# GitLab pipeline triggers: the variable that holds a downstream project's trigger token.
+TRIGGER_TOKEN_ENV = "RELEASEKIT_TRIGGER_TOKEN"
+
+
+@dataclass(frozen=True)
+class DispatchTarget:
+    """A repository told after a publish (an entry of ``dispatch``).
+
+    GitHub sends it a ``repository_dispatch``; GitLab triggers its pipeline on ``ref``
+    with the trigger token in the environment variable ``token_env`` (trigger tokens
+    belong to the downstream project, so each may have its own).
+    """
+
+    repo: str
+    ref: str = "main"
+    token_env: str = TRIGGER_TOKEN_ENV
+
+
 @dataclass(frozen=True)
 class ForgeSettings:
     """Where the forge is and how to authenticate; the token never shows in ``repr``."""
@@ -71,7 +90,7 @@ class ForgeSettings:
     repo: str  # owner/name (GitHub); a project id or path (GitLab)
     token: str = field(repr=False)
     token_source: str = ""  # the environment variable the token came from
-    dispatch: tuple[str, ...] = ()
+    dispatch: tuple[DispatchTarget, ...] = ()
 
 
 class Forge(Protocol):
@@ -96,6 +115,10 @@ class Forge(Protocol):
         if any, else the most recently merged one labelled ``label``."""
         ...
 
+    def merged_prs(self, head: str, label: str) -> list[PullRequest]:
+        """Every merged PR from ``head`` still labelled ``label``, the oldest merge first."""
+        ...
+
     def set_labels(
         self, pr: PullRequest, add: tuple[str, ...], remove: tuple[str, ...]
     ) -> None: ...
@@ -108,7 +131,9 @@ class Forge(Protocol):
 
     def delete_release(self, tag: str) -> bool: ...
 
-    def dispatch(self, repo: str, event_type: str, payload: Mapping[str, Any]) -> None: ...
+    def dispatch(self, target: DispatchTarget, event_type: str, payload: Mapping[str, Any]) -> bool:
+        """Tell ``target`` that ``event_type`` happened; ``False`` if it could not be told."""
+        ...
 
     def close(self) -> None: ...
 
@@ -124,7 +149,7 @@ class ForgeConfig:
     forge: str = "none"
     repo: str | None = None
     forge_api_url: str | None = None
-    dispatch: tuple[str, ...] = ()
+    dispatch: tuple[DispatchTarget, ...] = ()
 
     @staticmethod
     def of(config: object) -> ForgeConfig:

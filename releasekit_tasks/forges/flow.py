@@ -4,12 +4,13 @@
              open one: title from ``pr_title_template``, body with the notes and the
              embedded manifest, label ``autorelease: pending``. Nothing to release:
              close the open Release PR (``stale_release_pr = "close"``) or leave it.
-    tag      find the merged Release PR (associated with the commit, else the latest
-             merged one labelled pending), read its manifest; after the tags are
+    tag      find the merged Release PRs (the one associated with the commit, and every
+             merged one still labelled pending, oldest first), read each manifest; after the tags are
              pushed, one forge release per package tag and the umbrella tag, then
              relabel it ``autorelease: tagged``. Every step skips what is done.
-    publish  label it ``autorelease: published`` and send ``repository_dispatch``
-             (``releasekit-published``) to each ``dispatch`` repository, once.
+    publish  label it ``autorelease: published`` and tell each ``dispatch`` repository,
+             once: GitHub ``repository_dispatch`` (``releasekit-published``), GitLab
+             a pipeline trigger.
 
 Without a forge or a token each step prints one line and the git and registry
 work goes on (D-10).
@@ -147,6 +148,32 @@ def stale_release_pr(
             print(f"pr       closed #{pr.number}: nothing to release")
 
 
+def refuse_untagged(
+    config: RootConfig, branch: str, *, env: Mapping[str, str] | None = None
+) -> None:
+    """RK-RELEASE-PR-UNTAGGED while a merged Release PR of ``branch`` is still pending.
+
+    Its versions are in the checkout but not tagged, so a new Release PR would count
+    its commits again (a second bump); release-please's release-pr aborts likewise.
+    """
+    forge = open_forge(config, env, what="looking for untagged merged Release PRs")
+    if forge is None:
+        return
+    with forge:
+        pending = forge.merged_prs(branch, PENDING)
+    if pending:
+        numbers = ", ".join(f"#{pr.number}" for pr in pending)
+        raise RKError(
+            "RK-RELEASE-PR-UNTAGGED",
+            f"merged Release PR(s) {numbers} of {branch} are still labelled `{PENDING}`: "
+            "their versions are not tagged, so a new Release PR would bump them again",
+            path=config.root / "releasekit.toml",
+            fix="run `doit tag` on the default branch first (it tags every merged Release PR "
+            f"still pending, the oldest first); if they were tagged by hand, relabel them "
+            f"`{TAGGED}`",
+        )
+
+
 @dataclass
 class MergedRelease:
     """The merged Release PR and the manifest in its body."""
@@ -155,18 +182,26 @@ class MergedRelease:
     manifest: ReleaseManifest
 
 
-def merged_release_pr(
+def merged_release_prs(
     config: RootConfig, branch: str, head: str, *, env: Mapping[str, str] | None = None
-) -> MergedRelease | None:
-    """The merged Release PR of ``branch`` (associated with ``head``, else labelled pending)."""
+) -> list[MergedRelease]:
+    """The merged Release PRs of ``branch`` to tag, the oldest merge first: the one
+    associated with ``head`` and every other one still labelled pending.
+
+    A merged PR keeps ``autorelease: pending`` when the tag job of its merge failed;
+    like release-please's ``github-release``, the next ``doit tag`` tags it too, on
+    its own merge commit, before the newer ones.
+    """
     forge = open_forge(config, env, what="reading the merged Release PR")
     if forge is None:
-        return None
+        return []
     with forge:
-        pr = forge.find_merged_pr(branch, PENDING, head)
-    if pr is None:
-        return None
-    return MergedRelease(pr, changelog.extract_manifest(pr.body))
+        current = forge.find_merged_pr(branch, PENDING, head)
+        found = {pr.number: pr for pr in forge.merged_prs(branch, PENDING)}
+    if current is not None:
+        found[current.number] = current
+    ordered = sorted(found.values(), key=lambda pr: (pr.merged_at, pr.number))
+    return [MergedRelease(pr, changelog.extract_manifest(pr.body)) for pr in ordered]
 
 
 @dataclass(frozen=True)
@@ -298,12 +333,11 @@ def announce(
             print(f"pr       #{pr.number} is labelled {PUBLISHED} already: nothing to announce")
             return
         payload = dispatch_payload(published, head)
-        for repo in config.dispatch:
+        for target in config.dispatch:
             if dry_run:
-                print(f"would dispatch {EVENT_TYPE} to {repo}")
-                continue
-            forge.dispatch(repo, EVENT_TYPE, payload)
-            print(f"dispatch {EVENT_TYPE} → {repo}")
+                print(f"would dispatch {EVENT_TYPE} to {target.repo}")
+            elif forge.dispatch(target, EVENT_TYPE, payload):
+                print(f"dispatch {EVENT_TYPE} → {target.repo}")
         if pr is None:
             print("note     no merged Release PR for this commit: no label set")
         else:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from releasekit_tasks.forges import ForgeSettings, PullRequest, Release
+from releasekit_tasks.forges import DispatchTarget, ForgeSettings, PullRequest, Release
 from releasekit_tasks.forges.api import Api, Client
 
 API_VERSION = "2022-11-28"
@@ -28,6 +28,7 @@ def _pr(data: Mapping[str, Any]) -> PullRequest:
         labels=tuple(label["name"] for label in data.get("labels") or ()),
         merge_sha=data.get("merge_commit_sha"),
         url=data.get("html_url") or "",
+        merged_at=data.get("merged_at") or "",
     )
 
 
@@ -96,21 +97,19 @@ class GitHub(Client):
                 pr = _pr(data)
                 if pr.state == "merged" and pr.head == head and pr.merge_sha == sha:
                     return pr
+        labelled = self.merged_prs(head, label)
+        return labelled[-1] if labelled else None
+
+    def merged_prs(self, head: str, label: str) -> list[PullRequest]:
+        params = {"state": "closed", "head": f"{self.owner}:{head}"}
         merged = [
             _pr(data)
-            for data in self.api.pages(
-                f"{self.base}/pulls",
-                {
-                    "state": "closed",
-                    "head": f"{self.owner}:{head}",
-                    "sort": "updated",
-                    "direction": "desc",
-                },
-            )
+            for data in self.api.pages(f"{self.base}/pulls", params)
             if data.get("merged_at") and data["head"]["ref"] == head
         ]
-        labelled = [pr for pr in merged if label in pr.labels]
-        return labelled[0] if labelled else None
+        return sorted(
+            (pr for pr in merged if label in pr.labels), key=lambda pr: (pr.merged_at, pr.number)
+        )
 
     def set_labels(self, pr: PullRequest, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
         if add:
@@ -158,10 +157,11 @@ class GitHub(Client):
         self.api.request("DELETE", f"{self.base}/releases/{release.id}", ok=(404,))
         return True
 
-    def dispatch(self, repo: str, event_type: str, payload: Mapping[str, Any]) -> None:
-        owner, _, name = repo.partition("/")
+    def dispatch(self, target: DispatchTarget, event_type: str, payload: Mapping[str, Any]) -> bool:
+        owner, _, name = target.repo.partition("/")
         self.api.request(
             "POST",
             f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}/dispatches",
             json={"event_type": event_type, "client_payload": dict(payload)},
         )
+        return True

@@ -4,8 +4,10 @@ Merge requests are addressed by their ``iid``; labels are set with
 ``add_labels`` / ``remove_labels`` (GitLab creates missing project labels).
 GitLab releases have no draft or prerelease flag: a prerelease is marked in
 its name, and ``draft`` is not supported (the release is created). GitLab has
-no ``repository_dispatch``: downstream projects subscribe with pipeline
-triggers instead, so :meth:`GitLab.dispatch` reports that and does nothing.
+no ``repository_dispatch``: :meth:`GitLab.dispatch` runs the downstream
+project's pipeline through its trigger API (``POST /projects/:id/trigger/pipeline``
+with ``token``, ``ref`` and ``variables[…]``), the event and payload in the
+variables ``RELEASEKIT_EVENT`` and ``RELEASEKIT_PAYLOAD`` (JSON).
 
 Authentication: ``PRIVATE-TOKEN`` for a personal/project access token
 (GITLAB_TOKEN), ``JOB-TOKEN`` for CI_JOB_TOKEN (which may only read MRs and
@@ -14,11 +16,15 @@ write releases: set GITLAB_TOKEN to open merge requests from CI).
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
+from contextlib import closing
 from typing import Any
 from urllib.parse import quote
 
-from releasekit_tasks.forges import ForgeSettings, PullRequest, Release
+from releasekit_tasks.errors import RKError
+from releasekit_tasks.forges import DispatchTarget, ForgeSettings, PullRequest, Release
 from releasekit_tasks.forges.api import Api, Client
 
 _STATES = {"opened": "open", "closed": "closed", "merged": "merged", "locked": "open"}
@@ -38,6 +44,7 @@ def _mr(data: Mapping[str, Any]) -> PullRequest:
         ),
         merge_sha=data.get("merge_commit_sha") or data.get("squash_commit_sha") or data.get("sha"),
         url=data.get("web_url") or "",
+        merged_at=data.get("merged_at") or "",
     )
 
 
@@ -102,18 +109,16 @@ class GitLab(Client):
                 pr = _mr(data)
                 if pr.state == "merged" and pr.head == head:
                     return pr
-        params = {
-            "state": "merged",
-            "source_branch": head,
-            "labels": label,
-            "order_by": "updated_at",
-            "sort": "desc",
-        }
-        for data in self.api.pages(f"{self.base}/merge_requests", params):
-            pr = _mr(data)
-            if pr.head == head and label in pr.labels:
-                return pr
-        return None
+        labelled = self.merged_prs(head, label)
+        return labelled[-1] if labelled else None
+
+    def merged_prs(self, head: str, label: str) -> list[PullRequest]:
+        params = {"state": "merged", "source_branch": head, "labels": label}
+        merged = [_mr(data) for data in self.api.pages(f"{self.base}/merge_requests", params)]
+        return sorted(
+            (pr for pr in merged if pr.head == head and label in pr.labels),
+            key=lambda pr: (pr.merged_at, pr.number),
+        )
 
     def set_labels(self, pr: PullRequest, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
         payload: dict[str, str] = {}
@@ -148,8 +153,32 @@ class GitLab(Client):
         )
         return response.status_code != 404
 
-    def dispatch(self, repo: str, event_type: str, payload: Mapping[str, Any]) -> None:
-        print(
-            f"warning  gitlab has no repository_dispatch: {repo} not notified "
-            "(trigger its pipeline from a job of this one)"
-        )
+    def dispatch(self, target: DispatchTarget, event_type: str, payload: Mapping[str, Any]) -> bool:
+        token = os.environ.get(target.token_env, "")
+        if not token:
+            print(
+                f"warning  no pipeline trigger token in {target.token_env}: "
+                f"{target.repo} not notified"
+            )
+            return False
+        # The trigger token authenticates the request: the project token is not sent along.
+        with closing(Api(self.settings, {}, sleep=self.api.sleep)) as trigger:
+            try:
+                trigger.request(
+                    "POST",
+                    f"/projects/{quote(target.repo, safe='')}/trigger/pipeline",
+                    data={
+                        "token": token,
+                        "ref": target.ref,
+                        "variables[RELEASEKIT_EVENT]": event_type,
+                        "variables[RELEASEKIT_PAYLOAD]": json.dumps(payload, sort_keys=True),
+                    },
+                )
+            except RKError as exc:  # GitLab answers 404 for a wrong trigger token
+                raise RKError(
+                    exc.code,
+                    exc.message,
+                    fix=f"check the trigger token in {target.token_env} (a pipeline trigger "
+                    f"token of {target.repo}) and that its branch {target.ref} exists",
+                ) from None
+        return True

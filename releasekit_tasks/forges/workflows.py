@@ -47,6 +47,17 @@ CHECKOUT = "actions/checkout@v5"
 SETUP_PYTHON = "actions/setup-python@v6"
 UPLOAD = "actions/upload-artifact@v6"
 DOWNLOAD = "actions/download-artifact@v7"
+# PEP 740 attestations for `uv publish` (a composite action: no Node runtime).
+ATTEST = "astral-sh/attest-action@v0.0.1"
+
+# The CIs' limits on a job graph (docs.github.com/en/actions/reference/limits: "256 jobs
+# / workflow run", stated for a matrix; GitHub refuses a run with more jobs of any kind,
+# and does not start runs from a workflow file over 500 KB. GitLab: "One job can only
+# need 50 others", the default of gitlab.com and of a self-managed instance's
+# `ci_max_needs`). No limit on `needs:` fan-in is documented for GitHub.
+GITHUB_MAX_JOBS = 256
+GITHUB_MAX_BYTES = 500 * 1000
+GITLAB_MAX_NEEDS = 50
 
 # Push the release branch and tags; open, edit and label the Release PR.
 FORGE_PERMISSIONS = {"contents": "write", "pull-requests": "write", "issues": "write"}
@@ -197,14 +208,51 @@ def _checkout() -> dict[str, Any]:
     return {"uses": CHECKOUT, "with": {"fetch-depth": 0}}
 
 
-def _publish_steps(ids: list[str] | None) -> list[dict[str, Any]]:
-    if ids is None:
-        command = 'doit -n "$n" publish'
-    else:
-        targets = " ".join(f"'publish:{pid}'" for pid in ids)
-        command = f"doit -n \"$n\" {targets} 'package={','.join(ids)}'"
+def _attest_steps(config: RootConfig, kinds: set[str]) -> list[dict[str, Any]]:
+    """Sign the built files of ecosystems whose registry takes PEP 740 attestations.
+
+    Only with trusted publishing (PyPI accepts attestations from a trusted publisher,
+    not with a token: the step is skipped while the token secret is set) and never in a
+    dry run (a signature is a permanent entry in Sigstore's public log).
+    """
+    if config.trusted_publishing == "never":
+        return []
+    steps = []
+    for kind in sorted(kinds):
+        ecosystem = get_ecosystem(kind)
+        if not ecosystem.attestation_globs:
+            continue
+        tokens = sorted(_tokens(config, {kind}))
+        unset = " && ".join(f"env.{var} == ''" for var in tokens)
+        steps.append(
+            {
+                "if": f"{unset} && !inputs.dry_run" if unset else "!inputs.dry_run",
+                "uses": ATTEST,
+                "with": {
+                    "paths": "".join(
+                        f".releasekit/dist/*/{glob}\n" for glob in ecosystem.attestation_globs
+                    )
+                },
+            }
+        )
+    return steps
+
+
+def _publish_steps(
+    ids: list[str] | None, attest: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Publish ``ids`` (all: ``None``); with ``attest`` steps, build first and sign in between
+    (the publish then finds the build up to date, the attestations next to the files)."""
+    selection = "" if ids is None else f" 'package={','.join(ids)}'"
+    build = "build" if ids is None else " ".join(f"'build:{pid}'" for pid in ids)
+    publish = "publish" if ids is None else " ".join(f"'publish:{pid}'" for pid in ids)
+    steps: list[dict[str, Any]] = []
+    if attest:
+        steps += [{"id": "rk-build", "run": f'{JOBS_FLAG}doit -n "$n" {build}{selection}'}]
+        steps += attest
     return [
-        {"id": "rk-publish", "run": JOBS_FLAG + command},
+        *steps,
+        {"id": "rk-publish", "run": f'{JOBS_FLAG}doit -n "$n" {publish}{selection}'},
         {
             "if": "always()",
             "uses": UPLOAD,
@@ -292,7 +340,11 @@ def github_workflow(
             "permissions": publish_permissions,
             "concurrency": {"group": "releasekit-publish", "cancel-in-progress": False},
             "env": publish_env,
-            "steps": [_checkout(), *_setup(kinds, install), *_publish_steps(None)],
+            "steps": [
+                _checkout(),
+                *_setup(kinds, install),
+                *_publish_steps(None, _attest_steps(config, set(kinds))),
+            ],
         }
     else:
         spread = publish_jobs(config.root, mode)
@@ -304,7 +356,11 @@ def github_workflow(
                 "runs-on": "ubuntu-latest",
                 "permissions": {"contents": "write", "id-token": "write"},
                 **({"env": env} if (env := _tokens(config, kinds_here)) else {}),
-                "steps": [_checkout(), *_setup(sorted(kinds_here), install), *_publish_steps(ids)],
+                "steps": [
+                    _checkout(),
+                    *_setup(sorted(kinds_here), install),
+                    *_publish_steps(ids, _attest_steps(config, kinds_here)),
+                ],
             }
         jobs["announce"] = {
             "needs": ["release", *(name for name, *_ in spread)],
@@ -518,7 +574,42 @@ def workflow_text(
         raise RKError("RK-CONFIG-VALUE", f"--jobs {mode}: allowed: {', '.join(JOB_MODES)}")
     config = load_root_config(root)
     builder = github_workflow if ci == "github" else gitlab_ci
-    return render(builder(config, mode, install), ci, mode)
+    doc = builder(config, mode, install)
+    text = render(doc, ci, mode)
+    if over := over_limit(doc, ci, text):
+        smaller = JOB_MODES[JOB_MODES.index(mode) - 1] if mode != "single" else ""
+        raise RKError(
+            "RK-INIT-CI-LIMIT",
+            f"--jobs {mode}: {over}",
+            path=root / CI_FILES[ci],
+            fix=f"use `--jobs {smaller}`: fewer, larger jobs"
+            if smaller
+            else "split the release into groups, one workflow each",
+        )
+    return text
+
+
+def over_limit(doc: dict, ci: str, text: str) -> str:
+    """What in the CI file breaks a limit of its CI (see GITHUB_MAX_JOBS), or ``""``."""
+    if ci == "github":
+        jobs = len(doc["jobs"])
+        if jobs > GITHUB_MAX_JOBS:
+            return f"{jobs} jobs; GitHub Actions runs at most {GITHUB_MAX_JOBS} in a workflow run"
+        size = len(text.encode())
+        if size > GITHUB_MAX_BYTES:
+            return (
+                f"a workflow file of {size:,} bytes; GitHub Actions starts no run from a "
+                f"file over {GITHUB_MAX_BYTES:,}"
+            )
+        return ""
+    for name, job in doc.items():
+        needs = job.get("needs", []) if isinstance(job, dict) else []
+        if len(needs) > GITLAB_MAX_NEEDS:
+            return (
+                f"job {name} needs {len(needs)} others; GitLab lets one job need at most "
+                f"{GITLAB_MAX_NEEDS}"
+            )
+    return ""
 
 
 def write_workflow(

@@ -172,6 +172,8 @@ def prepare(root: str, values: dict, branch: str, remote: str, push: bool, dry_r
 
     repo = Path(root)
     workspace = collect(repo)
+    if push:
+        forge_flow.refuse_untagged(workspace.config, branch)
     manifest = _manifest(repo, workspace, values, dry_run)
     if not manifest.releases:
         print("nothing to release: no release branch made")
@@ -229,7 +231,9 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch:
     points at one commit here and at another on the remote is refused
     (RK-TAG-CONFLICT): releases never move. With a forge, the merged Release PR of
     ``branch`` decides instead: its manifest names the versions, the tags go on its
-    merge commit, and each tag gets a forge release."""
+    merge commit, and each tag gets a forge release. Merged Release PRs still
+    labelled pending from earlier merges (their tag job failed) are tagged first,
+    each on its own merge commit, the oldest first."""
     from releasekit_tasks.forges import flow as forge_flow  # not on the `doit list` path
 
     repo = Path(root)
@@ -237,11 +241,14 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch:
     graph = _checked_graph(repo, workspace)
     chosen, pulled = select(graph, options_from(values).selection)
     head = git(repo, "rev-parse", "HEAD").strip()
-    merged = forge_flow.merged_release_pr(workspace.config, branch, head) if branch else None
-    existing = set(all_tags(repo))
-    if merged is not None:
-        _tag_release_pr(repo, workspace, chosen | pulled, existing, merged, remote, push, dry_run)
+    merged = forge_flow.merged_release_prs(workspace.config, branch, head) if branch else []
+    _check_merge_commits(repo, merged[:-1])
+    for pr in merged:  # the oldest first: an older one's tag job failed
+        existing = set(all_tags(repo))
+        _tag_release_pr(repo, workspace, chosen | pulled, existing, pr, remote, push, dry_run)
+    if merged:
         return
+    existing = set(all_tags(repo))
     wanted: dict[str, str] = {}  # tag -> message, for every selected current version
     releases: list[forge_flow.ReleaseTag] = []  # forge releases of the package tags made now
     config = workspace.config
@@ -313,6 +320,28 @@ def _remote_tags(repo: Path, remote: str) -> dict[str, str]:
             fix="check the remote's URL and your access to it, or pass push=0",
         ) from None
     return parse_remote_tags(out)
+
+
+def _check_merge_commits(repo: Path, older: list[MergedRelease]) -> None:
+    """The merge commits of older pending Release PRs must be here: their tags go there,
+    never on HEAD (which has newer versions). Checked before any tag is made."""
+    missing = [
+        m.pr
+        for m in older
+        if not m.pr.merge_sha
+        or git(repo, "cat-file", "-t", m.pr.merge_sha, check=False).strip() != "commit"
+    ]
+    if missing:
+        numbers = ", ".join(f"#{pr.number}" for pr in missing)
+        raise RKError(
+            "RK-RELEASE-PR-UNTAGGED",
+            f"merged Release PR(s) {numbers} are still labelled pending but their merge "
+            "commits are not in this clone, so their versions cannot be tagged",
+            path=repo,
+            fix="fetch the whole history (`git fetch --unshallow`, or `fetch-depth: 0` in CI) "
+            "and run `doit tag` again; or, if those versions were tagged by hand, relabel "
+            "the PRs `autorelease: tagged`",
+        )
 
 
 def _tag_release_pr(

@@ -39,6 +39,7 @@ class Uv(Ecosystem):
     default_token_env = "UV_PUBLISH_TOKEN"
     token_secret = "PYPI_TOKEN"
     pip_tools = ("uv",)
+    attestation_globs = ("*.whl", "*.tar.gz")  # `uv publish` uploads their attestations
 
     def detect(self, folder: Path) -> bool:
         return discover.detect(folder)

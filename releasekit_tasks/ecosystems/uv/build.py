@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email.parser
+import glob
+import json
 import os
 import shutil
 import tempfile
@@ -114,7 +116,33 @@ def remote_files(release: Release) -> dict[str, str]:
     return pypi.version_files(shared_client(), release.registry, release.name, release.version)
 
 
+def attestations(dist: Path) -> list[Path]:
+    """The PEP 740 attestations signed for ``dist``: ``<dist>.<kind>.attestation`` next to it
+    (``.publish.attestation`` from pypi-attestations, astral-sh/attest-action or
+    gh-action-pypi-publish). ``uv publish`` uploads them only when they are named with
+    their distribution; a rebuild clears the folder, and with it attestations of old bytes."""
+    found = sorted(dist.parent.glob(glob.escape(dist.name) + ".*.attestation"))
+    for path in found:
+        try:
+            valid = isinstance(json.loads(path.read_bytes()), dict)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise RKError(
+                "RK-ATTESTATION-INVALID",
+                f"{path.name} is not a PEP 740 attestation (a JSON object)",
+                path=path,
+                fix=f"sign {dist.name} again (e.g. `python -m pypi_attestations sign`) "
+                "or delete the file",
+            )
+    return found
+
+
 def upload(release: Release, files: list[Path]) -> None:
+    signed = {dist: attestations(dist) for dist in files}
+    for dist, found in signed.items():
+        if found:
+            print(f"attest   {dist.name}: {', '.join(p.name for p in found)}")
     env = dict(os.environ)
     token = os.environ.get(release.token_env or "UV_PUBLISH_TOKEN", "")
     if token:
@@ -137,7 +165,7 @@ def upload(release: Release, files: list[Path]) -> None:
             release.registry,
             "--trusted-publishing",
             release.trusted_publishing,
-            *map(str, files),
+            *(str(path) for dist, found in signed.items() for path in (dist, *found)),
         ],
         cwd=Path(release.repo_root),
         code="RK-UPLOAD-FAILED",

@@ -11,7 +11,9 @@
 - changesets' ``.changeset/config.json`` (pending ``.changeset/*.md`` files stay
   where they are: ``doit version`` reads them as a bump source);
 - lerna's ``lerna.json`` (fixed mode: one version, ``v``-prefixed tags; independent
-  mode: ``name@version`` tags), as trpc and many pnpm monorepos still have it.
+  mode: ``name@version`` tags), as trpc and many pnpm monorepos still have it;
+- modman's ``modman.toml`` (aws/smithy-go, aws-sdk-go-v2): modules marked
+  ``no_tag`` are never released.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ RELEASE_PLEASE_MANIFEST = ".release-please-manifest.json"
 CHANGESET_DIR = ".changeset"
 MULTIMOD_CONFIG = "versions.yaml"  # go.opentelemetry.io/build-tools/multimod
 LERNA_CONFIG = "lerna.json"
+MODMAN_CONFIG = "modman.toml"  # github.com/awslabs/aws-go-multi-module-repository-tools
 
 
 @dataclass
@@ -97,6 +100,8 @@ def find_sources(root: Path) -> list[str]:
         found.append(MULTIMOD_CONFIG)
     if (root / LERNA_CONFIG).is_file():
         found.append(LERNA_CONFIG)
+    if (root / MODMAN_CONFIG).is_file():
+        found.append(MODMAN_CONFIG)
     return found
 
 
@@ -109,6 +114,8 @@ def migrate(root: Path, source: str, draft: Draft) -> Report:
         return from_multimod(root, draft)
     if source == LERNA_CONFIG:
         return from_lerna(root, draft)
+    if source == MODMAN_CONFIG:
+        return from_modman(root, draft)
     return from_changesets(root, draft)
 
 
@@ -535,6 +542,51 @@ def from_lerna(root: Path, draft: Draft) -> Report:
             report.unsupported.append((key, why))
     if "packages" in config:
         report.mapped.append(("packages", "members come from pnpm-workspace.yaml"))
+    return report
+
+
+# --- modman (aws-go-multi-module-repository-tools) -----------------------------------
+
+
+def from_modman(root: Path, draft: Draft) -> Report:
+    """``[modules."<dir>"] no_tag = true`` → the module at ``<dir>`` is excluded."""
+    from releasekit_tasks.ecosystems.go.modfile import read_gomod
+
+    path = root / MODMAN_CONFIG
+    report = Report(MODMAN_CONFIG)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RKError("RK-MANIFEST-PARSE", f"invalid TOML: {exc}", path=path) from None
+    kind = _kind_of("modman")
+    label = next((lbl for lbl, t in draft.ecosystems.items() if t["kind"] == kind), None)
+    if label is None:
+        report.unsupported.append(("(all)", "no Go workspace found"))
+        return report
+    table = draft.ecosystems[label]
+    listed = data.get("modules")
+    modules: dict[str, Any] = listed if isinstance(listed, dict) else {}
+    for folder, options in sorted(modules.items()):
+        gomod = root / folder / "go.mod"
+        if not (isinstance(options, dict) and options.get("no_tag")) or not gomod.is_file():
+            continue
+        module = read_gomod(gomod).module
+        table["exclude"] = sorted({*table.get("exclude", []), module})
+        draft.why[(label, "exclude")] = f"modman no_tag ({MODMAN_CONFIG})"
+        report.mapped.append(
+            (f'modules."{folder}".no_tag', f"[ecosystems.{label}] exclude {module}")
+        )
+    if data.get("dependencies"):
+        report.unsupported.append(
+            ("dependencies", "external requirement versions are kept as go.mod has them")
+        )
+    if any((root / m / "go_module_metadata.go").is_file() for m in ["", *modules]):
+        report.unsupported.append(
+            (
+                "go_module_metadata.go",
+                "goModuleVersion is not rewritten (it holds the version without its v)",
+            )
+        )
     return report
 
 

@@ -494,3 +494,21 @@ def test_lerna_fixed_mode_is_migrated_as_one_synchronized_version(tmp_path: Path
     # one fix in the server releases both packages at one version
     assert rows["js/@trpc/server"]["next"] == rows["js/@trpc/client"]["next"] == "11.1.1"
     assert rows["js/example-minimal"]["status"] == "private"
+
+
+# --- smithy-go (modman) -------------------------------------------------------------
+
+
+def test_modman_no_tag_modules_are_excluded(tmp_path: Path) -> None:
+    root = realworld.modman_repo(tmp_path / "smithy")
+    out = init(root)
+    assert (
+        'modules."codegen".no_tag → [ecosystems.go] exclude github.com/aws/smithy-go/codegen' in out
+    )
+    assert config_of(root)["ecosystems"]["go"]["exclude"] == ["github.com/aws/smithy-go/codegen"]
+    commit_all(root)
+    rows = plan(root)
+    # without the migration the codegen module would get a first release, v0.1.0
+    assert rows["go/github.com/aws/smithy-go/codegen"]["status"] == "excluded"
+    assert rows["go/github.com/aws/smithy-go/codegen"]["next"] is None
+    assert rows["go/github.com/aws/smithy-go/aws-http-auth"]["next"] == "v1.2.2"

@@ -813,3 +813,33 @@ def lerna_repo(root: Path, version: str = "11.1.0") -> Path:
     tag(root, "v11.0.0", f"v{version}")
     commit(root, "fix(server): keep-alive", "packages/server/index.js")
     return root
+
+
+# === smithy-go (modman) =========================================================
+
+SMITHY = "github.com/aws/smithy-go"
+MODMAN_TOML = """[dependencies]
+
+[modules]
+
+  [modules.codegen]
+    no_tag = true
+
+  [modules."codegen/build/test-generated/go/internal/testmodule"]
+    no_tag = true
+"""
+
+
+def modman_repo(root: Path) -> Path:
+    """aws/smithy-go at c589db5: Go modules released with path-prefixed tags, and a
+    codegen module modman.toml marks ``no_tag`` (never released, never tagged)."""
+    go_module(root, ".", SMITHY, files={"doc.go": go_file("smithy")})
+    go_module(root, "aws-http-auth", f"{SMITHY}/aws-http-auth", files={"a.go": go_file("auth")})
+    go_module(root, "codegen", f"{SMITHY}/codegen", files={"gen.go": go_file("codegen")})
+    write(root / "modman.toml", MODMAN_TOML)
+    write(root / "LICENSE", LICENSE)
+    write(root / ".gitignore", GITIGNORE)
+    git_init(root)
+    tag(root, "v1.27.7", "aws-http-auth/v1.2.1")
+    commit(root, "fix: retry on reset", "aws-http-auth/a.go", "codegen/gen.go")
+    return root

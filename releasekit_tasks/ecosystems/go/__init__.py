@@ -35,7 +35,7 @@ class Go(Ecosystem):
     manifest_name = "go.mod"
     workspace_markers = ("go.work", "go.mod")
     default_label = "go"
-    migration_sources = ("multimod", "release-please:go")
+    migration_sources = ("multimod", "release-please:go", "modman")
     default_registry = "https://proxy.golang.org/"
     version_command = ("go", "version")
     version_in_manifest = False

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from releasekit_tasks.errors import RKError
@@ -29,8 +32,53 @@ def _git_env() -> dict[str, str]:
 def git(repo: Path, *args: str, check: bool = True) -> str:
     """``git ARGS`` in ``repo``; its stdout. Paths in the output are never quoted
     (``core.quotePath=false``): a non-ASCII folder name comes back as itself."""
+    return _checked(_run(repo, args), args, check)
+
+
+# What git prints when the connection failed rather than the request: worth another
+# try. Refusals (auth, permissions, a rejected ref) are not, and are never retried.
+_TRANSIENT = re.compile(
+    r"Could not resolve host|Temporary failure in name resolution|Connection (reset|refused|"
+    r"timed out|closed)|Operation timed out|remote end hung up unexpectedly|early EOF|"
+    r"RPC failed|Could not read from remote repository|returned error: (5\d\d|429)|"
+    r"HTTP (5\d\d|429)|gnutls_handshake|SSL_ERROR|unexpected disconnect",
+    re.IGNORECASE,
+)
+_REFUSED = re.compile(
+    r"Permission denied|Authentication failed|returned error: 40[134]|rejected|"
+    r"Repository not found|does not appear to be a git repository",
+    re.IGNORECASE,
+)
+
+
+def git_remote(
+    repo: Path,
+    *args: str,
+    check: bool = True,
+    attempts: int = 4,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """``git ARGS`` that talks to a remote (push, ls-remote, fetch): a dropped
+    connection or a 5xx from the forge is retried with full-jitter backoff. Pushes
+    are safe to repeat: a ref that arrived is "up to date" the second time."""
+    from releasekit_tasks.http import backoff
+
+    for attempt in range(attempts):
+        result = _run(repo, args)
+        failed = result.returncode != 0
+        if not (failed and _TRANSIENT.search(result.stderr) and not _REFUSED.search(result.stderr)):
+            break
+        if attempt + 1 < attempts:
+            wait = backoff(attempt, 1.0, 10.0)
+            reason = next(line for line in result.stderr.splitlines() if _TRANSIENT.search(line))
+            print(f"git {args[0]} failed ({reason.strip()}); retry {attempt + 1} in {wait:.1f} s")
+            sleep(wait)
+    return _checked(result, args, check)
+
+
+def _run(repo: Path, args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
     try:
-        result = subprocess.run(
+        return subprocess.run(
             ["git", *args],
             cwd=repo,
             env=_git_env(),
@@ -42,6 +90,9 @@ def git(repo: Path, *args: str, check: bool = True) -> str:
         )
     except FileNotFoundError:
         raise RKError("RK-TOOL-MISSING", "git is not installed") from None
+
+
+def _checked(result: subprocess.CompletedProcess[str], args: tuple[str, ...], check: bool) -> str:
     if check and result.returncode != 0:
         raise subprocess.CalledProcessError(
             result.returncode, ["git", *args], result.stdout, result.stderr

@@ -28,7 +28,7 @@ from releasekit_tasks.prepare.history import all_tags, tag_names, umbrella_tag
 from releasekit_tasks.prepare.manifest import ReleaseManifest
 from releasekit_tasks.publish.actions import _failing, check_clean
 from releasekit_tasks.publish.journal import write_atomically
-from releasekit_tasks.vcs import git, parse_remote_tags, require_history
+from releasekit_tasks.vcs import git, git_remote, parse_remote_tags, require_history
 from releasekit_tasks.workspace import Workspace, collect
 
 if TYPE_CHECKING:
@@ -311,7 +311,7 @@ def _remote_tags(repo: Path, remote: str) -> dict[str, str]:
     """Tag -> commit on ``remote`` (annotated tags peeled): one ``git ls-remote``."""
     _require_remote(repo, remote)
     try:
-        out = git(repo, "ls-remote", "--tags", remote)
+        out = git_remote(repo, "ls-remote", "--tags", remote)
     except subprocess.CalledProcessError as exc:
         raise RKError(
             "RK-GIT-PUSH",
@@ -436,7 +436,7 @@ def _require_remote(repo: Path, remote: str) -> None:
 def _push_refs(repo: Path, remote: str, refs: list[str], *, force: bool = False) -> None:
     _require_remote(repo, remote)
     flags = ["--force"] if force else ["--atomic"]
-    out = git(repo, "push", *flags, "--porcelain", remote, *refs, check=False)
+    out = git_remote(repo, "push", *flags, "--porcelain", remote, *refs, check=False)
     if "Done" not in out:
         raise RKError("RK-GIT-PUSH", f"pushing to {remote} failed:\n{out}", path=repo)
 

@@ -47,11 +47,11 @@ class Drift:
 
 def _remote_tags(repo: Path, remote: str) -> dict[str, str] | None:
     """Tag -> commit on the remote (peeled), or None without that remote."""
-    from releasekit_tasks.vcs import git, parse_remote_tags
+    from releasekit_tasks.vcs import git, git_remote, parse_remote_tags
 
     if remote not in git(repo, "remote").split():
         return None
-    out = git(repo, "ls-remote", "--tags", remote, check=False)
+    out = git_remote(repo, "ls-remote", "--tags", remote, check=False)
     return parse_remote_tags(out)
 
 

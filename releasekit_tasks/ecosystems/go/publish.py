@@ -29,7 +29,7 @@ from pathlib import Path
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.http import RetryOptions
 from releasekit_tasks.publish.release import Release, file_digests
-from releasekit_tasks.vcs import git, repo_toplevel
+from releasekit_tasks.vcs import git, git_remote, repo_toplevel
 
 
 def _repo(release: Release) -> Path:
@@ -171,7 +171,7 @@ def _remote_tags(repo: Path, *patterns: str) -> dict[str, str]:
     """Tags on origin matching ``patterns`` -> commit (annotated tags peeled); {} without origin."""
     if not _has_origin(repo):
         return {}
-    out = git(repo, "ls-remote", "--tags", "origin", *patterns)
+    out = git_remote(repo, "ls-remote", "--tags", "origin", *patterns)
     refs = {ref: sha for sha, _, ref in (line.partition("\t") for line in out.splitlines())}
     return {
         ref.removeprefix("refs/tags/"): refs.get(f"{ref}^{{}}", sha)
@@ -274,7 +274,7 @@ def upload(release: Release) -> None:
         print(f"tagged {release.tag}")
     if _has_origin(repo) and release.tag not in _remote_tags(repo, f"refs/tags/{release.tag}"):
         try:
-            git(repo, "push", "origin", f"refs/tags/{release.tag}")
+            git_remote(repo, "push", "origin", f"refs/tags/{release.tag}")
         except subprocess.CalledProcessError as exc:
             raise RKError(
                 "RK-UPLOAD-FAILED", f"pushing {release.tag} failed: {exc.stderr.strip()}"

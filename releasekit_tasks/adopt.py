@@ -44,6 +44,7 @@ class Member:
     version: str | None
     dir: str  # relative to the repository, posix
     publishable: bool = True
+    vcs_version: str = ""  # the build derives the version from git tags (Package.vcs_version)
 
 
 @dataclass

@@ -175,6 +175,7 @@ def _members(root: Path, label: str, kind: str, rel: str) -> list[Member]:
             p.version,
             _safe_rel(p.path, top),
             p.publishable,
+            p.vcs_version,
         )
         for p in packages
     ]
@@ -269,7 +270,28 @@ def _apply_inferred(
     notes: list[str],
 ) -> None:
     total = len(publishable)
-    if result.tag_format is not None:
+    sources = sorted({m.vcs_version for m in publishable if m.vcs_version})
+    if sources:
+        tagged = sum(1 for m in publishable if m.vcs_version)
+        notes.append(
+            f"[{label}] {tagged} of {total} publishable members take their version from git "
+            f"tags ({', '.join(sources)}): a release writes no version into their manifests, "
+            "its tag is the version"
+        )
+    if (
+        result.tag_format is None
+        and result.umbrella_tag is not None
+        and result.synchronize
+        and all(m.vcs_version for m in publishable)
+    ):
+        # pydantic-ai: one `v1.0.10` tag releases every member, and is what their build
+        # backends read. Package tags of the same form: `doit tag` makes that one tag.
+        e = result.umbrella_tag
+        why = "every member's version comes from the one tag of a release, as their builds read it"
+        draft.set(label, "tag_format", e.template, why)
+        notes.append(f"[{label}] tag_format = {e.template!r}: {why}")
+        result.untagged = []
+    elif result.tag_format is not None:
         e = result.tag_format
         why = f"{e.packages} of {total} publishable members have tags like {e.example} ({e.tags} tags)"
         draft.set(label, "tag_format", e.template, why)

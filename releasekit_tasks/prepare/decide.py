@@ -34,6 +34,7 @@ from releasekit_tasks.prepare.conventional import ParsedCommit, drop_reverted
 from releasekit_tasks.prepare.history import (
     PackageHistory,
     read_histories,
+    tag_names,
     toplevel,
     umbrella_tag,
 )
@@ -85,7 +86,10 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
         elif package.no_bump:
             skipped[pid] = f"{package.no_bump}: not versioned"
         elif get_ecosystem(package.ecosystem).first_version(package) is None:
-            skipped[pid] = "dynamic version: set by the build, not by releasekit"
+            skipped[pid] = (
+                f"version unknown to releasekit ({package.version_source or 'dynamic'}); "
+                "see `doit explain RK-VERSION-DYNAMIC`"
+            )
         else:
             candidates.append(package)
     current = {p.id: _current(p) for p in candidates}
@@ -151,6 +155,7 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
         package = graph.nodes[release.id]
         get_ecosystem(package.ecosystem).check_version(package, release.new_version)
     umbrellas = []
+    umbrella_of: dict[str, str] = {}  # package id -> the umbrella tag of its release
     for domain, members in domains.items():
         # One version for the domain ("0.4.0", "0.4.0", "v0.4.0" parse equal): its umbrella tag.
         ids = {p.id for p in members}
@@ -158,7 +163,15 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
         if len(shared) == 1:
             version = versions.render_semver(shared.pop())
             umbrellas.append(umbrella_tag(config, domain or "", version))
+            umbrella_of.update(dict.fromkeys(ids, umbrellas[-1]))
     umbrella = umbrellas[0] if len(umbrellas) == 1 else ""
+    for release in releases:
+        # A build reading its version from git tags must find it in one of the release's.
+        package = graph.nodes[release.id]
+        tags = tag_names(package, config, release.new_version)
+        if release.id in umbrella_of:
+            tags.append(umbrella_of[release.id])
+        get_ecosystem(package.ecosystem).check_release_tags(package, release.new_version, tags)
     manifest = ReleaseManifest(
         head=head,
         synchronize=bool(domains),

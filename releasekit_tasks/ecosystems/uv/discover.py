@@ -300,7 +300,7 @@ class TagVersions:
         if pinned is not None and (best is None or pinned > best[0]):
             return str(pinned), f"versions file ({found.source}; the tag is not made yet)"
         if best is None:
-            return None, f"no tag matching {found.pattern!r} yet ({found.source})"
+            return None, f"no tag yet ({found.describe()})"
         return str(best[0]), f"tag {best[1]} ({found.source})"
 
     def _pinned_version(self, folder: Path) -> Version | None:

@@ -74,6 +74,7 @@ class VcsVersion:
     configured: bool  # the pattern comes from pyproject.toml
     setting: str  # where it is configured: "[tool.uv-dynamic-versioning] pattern"
     tag_filter: str = ""  # pdm-backend's glob on tag names ("" = every tag)
+    value: str = ""  # the setting as written, when not the whole pattern (pattern-prefix)
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -120,7 +121,8 @@ class VcsVersion:
         return "SETUPTOOLS_SCM_PRETEND_VERSION_FOR_" + re.sub(r"[-_.]+", "_", dist_name).upper()
 
     def describe(self) -> str:
-        how = f"{self.setting} = {self.pattern!r}" if self.configured else "its default tag pattern"
+        written = self.value or self.pattern
+        how = f"{self.setting} = {written!r}" if self.configured else "its default tag pattern"
         return f"{self.source}, {how}"
 
 
@@ -236,7 +238,13 @@ def _uv_dynamic_versioning(table: dict[str, Any], manifest: Path) -> VcsVersion:
     setting = "[tool.uv-dynamic-versioning] " + (
         "pattern-prefix" if "pattern" not in table else "pattern"
     )
-    found = VcsVersion(UV_DYNAMIC_VERSIONING, regex, configured, setting)
+    found = VcsVersion(
+        UV_DYNAMIC_VERSIONING,
+        regex,
+        configured,
+        setting,
+        value=pattern if "pattern" in table else prefix,
+    )
     compiled = _compile(found, manifest, "pattern-prefix" if "pattern" not in table else "pattern")
     if "base" not in compiled.groupindex:
         raise RKError(

@@ -169,7 +169,8 @@ def pydantic_ai_like(root: Path, backend: str = "uv-dynamic-versioning") -> Path
     """pydantic/pydantic-ai's shape: a uv workspace whose root is the ``pydantic-ai``
     umbrella package and whose members (slim, graph, evals) all take their version
     from one ``v{version}`` tag (one synchronized release); tags v1.0.9 and v1.0.10,
-    then a ``feat:`` commit in slim. With uv-dynamic-versioning the root and slim pin
+    then a ``feat:`` commit in slim; a tracked symlink to a folder (its
+    ``.claude/skills/*``). With uv-dynamic-versioning the root and slim pin
     their internal dependencies in its metadata hook (``=={{ version }}``); evals
     requires slim in [project] (``>=1.0.10``), which a bump rewrites."""
     hooked = backend == "uv-dynamic-versioning"
@@ -206,6 +207,10 @@ def pydantic_ai_like(root: Path, backend: str = "uv-dynamic-versioning") -> Path
     write(root / "src" / "pydantic_ai" / "__init__.py", 'NAME = "pydantic-ai"\n')
     write(root / "LICENSE", LICENSE)
     write(root / ".gitignore", GITIGNORE)
+    # pydantic-ai links agent skill folders: a tracked symlink to a folder in the root package
+    write(root / ".agents" / "skills" / "review" / "SKILL.md", "# review\n")
+    (root / ".claude" / "skills").mkdir(parents=True)
+    (root / ".claude" / "skills" / "review").symlink_to("../../.agents/skills/review")
     git_init(root)
     commit(root, "fix: first fix", "pydantic_graph/src/pydantic_graph/__init__.py")
     tag(root, "v1.0.9")

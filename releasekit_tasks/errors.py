@@ -437,8 +437,8 @@ CATALOGUE: dict[str, CodeInfo] = {
         "version configuration (the message shows what it derived)",
         "releasekit checks the version in every built wheel and sdist name. A member whose "
         "version comes from git tags is built with the backend's override variable "
-        "(UV_DYNAMIC_VERSIONING_BYPASS, SETUPTOOLS_SCM_PRETEND_VERSION_FOR_<NAME>, "
-        "PDM_BUILD_SCM_VERSION) set to the release's version; a different version means the "
+        "(UV_DYNAMIC_VERSIONING_BYPASS; SETUPTOOLS_SCM_PRETEND_VERSION_FOR_<NAME> for "
+        "setuptools-scm, SETUPTOOLS_SCM_PRETEND_VERSION for hatch-vcs; PDM_BUILD_SCM_VERSION) set to the release's version; a different version means the "
         "backend ignored it (a custom version hook, an old backend) and read git instead.",
     ),
     "RK-VERSION-PATTERN": CodeInfo(

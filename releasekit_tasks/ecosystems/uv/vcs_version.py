@@ -117,7 +117,12 @@ class VcsVersion:
             return "UV_DYNAMIC_VERSIONING_BYPASS"
         if self.source == PDM_BACKEND:
             return "PDM_BUILD_SCM_VERSION"
-        # setuptools-scm, also under hatch-vcs: the per-distribution variable.
+        if self.source == HATCH_VCS:
+            # hatch-vcs calls setuptools-scm without the distribution's name, so only the
+            # global variable reaches it (its README documents this one).
+            return "SETUPTOOLS_SCM_PRETEND_VERSION"
+        # setuptools-scm: the per-distribution variable (dependencies built from source
+        # in the same isolated build keep their own versions).
         return "SETUPTOOLS_SCM_PRETEND_VERSION_FOR_" + re.sub(r"[-_.]+", "_", dist_name).upper()
 
     def describe(self) -> str:

@@ -1,6 +1,7 @@
 """uv workspaces: PEP 440 versions, pyproject.toml, ``uv build``/``uv publish``, PyPI.
 
 - :mod:`.discover` — workspace members and their dependencies
+- :mod:`.vcs_version` — versions the build backend derives from git tags
 - :mod:`.version` — PEP 440 spelling of releasekit's versions
 - :mod:`.manifest` — pyproject.toml version and requirement rewrites
 - :mod:`.build` — pin, build, check and upload wheels and sdists

@@ -176,6 +176,7 @@ def _members(root: Path, label: str, kind: str, rel: str) -> list[Member]:
             _safe_rel(p.path, top),
             p.publishable,
             p.vcs_version,
+            p,
         )
         for p in packages
     ]
@@ -428,6 +429,39 @@ def _finish_migration(
     return files
 
 
+def _unread_tags(draft: Draft, members: dict[str, list[Member]]) -> list[str]:
+    """Warnings for members whose build reads its version from git tags that the
+    configured tag forms would not give it (``doit version`` refuses those releases)."""
+    from releasekit_tasks import tagformat
+
+    notes = []
+    sample = "1.2.3"
+    for label, found in members.items():
+        table = draft.ecosystems.get(label, {})
+        template = table.get("tag_format") or draft.root.get("tag_format", "{name}-v{version}")
+        synchronized = table.get("synchronize", draft.root.get("synchronize", False))
+        umbrella = table.get("umbrella_tag") or draft.root.get("umbrella_tag", "v{version}")
+        for member in found:
+            package = member.package
+            if not (member.vcs_version and member.publishable and package is not None):
+                continue
+            tags = [
+                tagformat.render(
+                    template, name=member.name, version=sample, label=label, dir=member.dir
+                )
+            ]
+            if synchronized:
+                tags.append(tagformat.render(umbrella, version=sample, label=label))
+            try:
+                get_ecosystem(package.ecosystem).check_release_tags(package, sample, tags)
+            except RKError as err:
+                notes.append(
+                    f"[{label}] warning: {err.message}; set `tag_format` in [ecosystems.{label}] "
+                    "(or the member's releasekit.toml) to a form its backend reads"
+                )
+    return notes
+
+
 def init(root: Path, *, force: bool = False, dry_run: bool = False) -> list[str]:
     """Write the files; return the lines to print: what was inferred and what happened."""
     root = root.resolve()
@@ -438,6 +472,7 @@ def init(root: Path, *, force: bool = False, dry_run: bool = False) -> list[str]
     draft, notes, members = infer_draft(root)
     reports: list[Report] = [migrate(root, source, draft) for source in sources]
     extra_files = _finish_migration(draft, members, root)
+    notes += _unread_tags(draft, members)
     text = render_config(draft)
     report: list[str] = ["inferred:", *(f"  {n}" for n in notes)]
     for migration in reports:

@@ -478,3 +478,47 @@ def test_a_hook_pin_is_exact_whatever_the_pin_mode(tmp_path: Path) -> None:
     check_wheel_pins(wheel, {"b": "1.1.0"}, "compatible", {"b"})
     with pytest.raises(RKError, match=re.escape("expected b>=1.1.0,<2")):
         check_wheel_pins(wheel, {"b": "1.1.0"}, "compatible")
+
+
+@pytest.mark.parametrize(
+    ("tool", "warned"),
+    [
+        ({"hatch": {"version": {"source": "uv-dynamic-versioning"}}}, True),  # reads `v…` only
+        (PREFIXED, False),  # reads `a-v…`, as the default tag_format writes it
+    ],
+)
+def test_init_warns_when_the_backend_would_not_read_releasekits_tags(
+    tmp_path: Path, tool: dict, warned: bool
+) -> None:
+    root = tagged_repo(tmp_path, dynamic(tool))  # no tags yet
+    out = init(root)
+    warning = (
+        "[py] warning: py/a builds its version from git tags (uv-dynamic-versioning, its default "
+        "tag pattern), but reads 1.2.3 from none of the release's tags (a-v1.2.3); set "
+        "`tag_format` in [ecosystems.py]"
+    )
+    assert (warning in out) is warned, out
+    assert ("[py] warning" in out) is warned
+
+
+@pytest.mark.parametrize(
+    ("doc", "reason"),
+    [
+        (
+            {"tool": {"setuptools": {"dynamic": {"version": {"attr": "a.__version__"}}}}},
+            "[tool.setuptools.dynamic] version (attr = 'a.__version__')",
+        ),
+        (
+            {"tool": {"hatch": {"version": {"path": "a.py"}}}},
+            '[tool.hatch.version] source = "regex"',
+        ),
+        ({"tool": {"pdm": {"version": {"source": "call"}}}}, '[tool.pdm.version] source = "call"'),
+        (
+            {"build-system": {"build-backend": "flit_core.buildapi"}},
+            "the build backend flit_core.buildapi",
+        ),
+    ],
+)
+def test_an_unknown_dynamic_version_names_what_sets_it(doc: dict, reason: str) -> None:
+    assert vcs_version.detect(doc, Path("pyproject.toml")) is None
+    assert vcs_version.unknown_reason(doc) == reason

@@ -206,6 +206,10 @@ def unknown_reason(doc: dict[str, Any]) -> str:
     pdm_version = dig(doc, "tool", "pdm", "version")
     if pdm_version is not None:
         return f'[tool.pdm.version] source = "{pdm_version.get("source", "file")}"'
+    setuptools = dig(doc, "tool", "setuptools", "dynamic")
+    if setuptools is not None and isinstance(setuptools.get("version"), dict):
+        how = ", ".join(f"{k} = {v!r}" for k, v in setuptools["version"].items())
+        return f"[tool.setuptools.dynamic] version ({how})"
     build = dig(doc, "build-system") or {}
     backend = build.get("build-backend")
     return f"the build backend {backend}" if isinstance(backend, str) else "the build backend"

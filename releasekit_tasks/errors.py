@@ -429,7 +429,10 @@ CATALOGUE: dict[str, CodeInfo] = {
         "from the tag at HEAD with its pattern (dunamai's default matches `v1.2.3` only). "
         "When none of the tags `doit tag` makes for the release (the package tag, a "
         "secondary one, the umbrella tag) gives the new version under that pattern, the "
-        "next build from git would not carry it, so the plan is refused.",
+        "next build from git would not carry it, so the plan is refused. Refused too: a "
+        "current version read from a tag that is not one of the package's release tags "
+        "(setuptools-scm's default pattern reads every package's `name-v1.2.3`), since "
+        "versions and builds would then follow another package's releases.",
     ),
     "RK-BUILD-VERSION": CodeInfo(
         "a built distribution does not carry the version being released",

@@ -215,8 +215,8 @@ def tagged_repo(root: Path, doc: dict, *tags: str) -> Path:
     return root
 
 
-def dynamic(tool: dict, **build: object) -> dict:
-    doc = member("a", None)
+def dynamic(tool: dict, name: str = "a", **build: object) -> dict:
+    doc = member(name, None)
     doc["tool"] = tool
     if build:
         doc["build-system"] = build
@@ -522,3 +522,36 @@ def test_init_warns_when_the_backend_would_not_read_releasekits_tags(
 def test_an_unknown_dynamic_version_names_what_sets_it(doc: dict, reason: str) -> None:
     assert vcs_version.detect(doc, Path("pyproject.toml")) is None
     assert vcs_version.unknown_reason(doc) == reason
+
+
+def test_a_backend_reading_another_packages_tags_is_refused(tmp_path: Path) -> None:
+    """setuptools-scm's default pattern reads `b-v2.0.0` for a as well: a's version (and
+    its builds from git) would follow b's releases."""
+
+    def repo(root: Path, a_tool: dict) -> Path:
+        uv_workspace(
+            root,
+            {"packages/a": dynamic(a_tool), "packages/b": dynamic({"setuptools_scm": {}}, "b")},
+        )
+        write(root / "releasekit.toml", CONFIG.format(tag="{name}-v{version}"))
+        write(root / "dodo.py", "from releasekit_tasks import *  # noqa: F403\n")
+        write(root / ".gitignore", ".releasekit/\n")
+        git_init(root)
+        realworld.tag(root, "a-v1.0.0")
+        realworld.commit(root, "fix: b", "packages/b/x.py")
+        realworld.tag(root, "b-v2.0.0")
+        realworld.commit(root, "feat: a", "packages/a/x.py")
+        return root
+
+    bad = repo(tmp_path / "bad", {"setuptools_scm": {}})
+    result = doit(bad, "plan", check=False)
+    assert result.returncode != 0
+    assert (
+        "RK-VERSION-TAG-PATTERN" in result.stdout
+        and "py/a: its build backend (setuptools-scm) reads its version 2.0.0 from the tag "
+        "b-v2.0.0, which is not one of its release tags (the latest is a-v1.0.0)"
+        in result.stdout
+    ), result.stdout
+    good = repo(tmp_path / "good", {"setuptools_scm": {"tag_regex": r"^a-(?P<version>v[\d.]+)$"}})
+    version = doit(good, "version").stdout
+    assert "release  py/a 1.0.0 → 1.1.0 (minor)" in version

@@ -94,6 +94,8 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
             candidates.append(package)
     current = {p.id: _current(p) for p in candidates}
     histories = read_histories(candidates, config, _version_key, _is_prerelease)
+    for package in candidates:
+        _check_tag_source(package, histories[package.id])
     pending = _changeset_bumps(graph, toplevel(config))
     plans: dict[str, PlannedRelease] = {}
     kinds: dict[str, str | None] = {}
@@ -216,6 +218,28 @@ def _current(package: Package) -> Version:
             path=package.manifest,
             fix="write a MAJOR.MINOR.PATCH version (with an optional prerelease)",
         ) from None
+
+
+def _check_tag_source(package: Package, history: PackageHistory) -> None:
+    """A version its build backend reads from a tag that is not one of the package's
+    release tags: the backend's pattern also matches other packages' tags
+    (setuptools-scm's default reads `b-v2.0.0` for package a), so its builds and
+    current version follow another package's releases."""
+    last = history.last
+    # version_source "tag <name> (<backend>)": the version was read from a tag, not
+    # from the versions file (a bump not tagged yet has no tag of its own).
+    read_from = (
+        package.version_source.split(" ")[1] if package.version_source.startswith("tag ") else ""
+    )
+    if not (package.vcs_version and read_from and last) or last.version == package.version:
+        return
+    raise RKError(
+        "RK-VERSION-TAG-PATTERN",
+        f"{package.id}: its build backend ({package.vcs_version}) reads its version "
+        f"{package.version} from the tag {read_from}, which is not one of its release tags "
+        f"(the latest is {last.name}): the backend's tag pattern matches other packages' tags",
+        path=package.manifest,
+    )
 
 
 def _commit_kind(commits: list[ParsedCommit]) -> str | None:

@@ -17,8 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from releasekit_tasks import tagformat
+
+if TYPE_CHECKING:
+    from releasekit_tasks.model import Package
 
 PACKAGE_CANDIDATES = (
     "{name}-v{version}",
@@ -45,6 +49,8 @@ class Member:
     version: str | None
     dir: str  # relative to the repository, posix
     publishable: bool = True
+    vcs_version: str = ""  # the build derives the version from git tags (Package.vcs_version)
+    package: Package | None = field(default=None, compare=False, repr=False)  # as discovered
 
 
 @dataclass

@@ -137,6 +137,13 @@ def _package_findings(graph: Graph, package: Package, repo_root: Path) -> list[F
             mismatch = ecosystem.constraint_mismatch(dep, target.version)
             if mismatch:
                 add("RK-CHECK-VERSION-MISMATCH", "error", mismatch)
+    if package.publishable and not package.no_bump and ecosystem.first_version(package) is None:
+        add(
+            "RK-VERSION-DYNAMIC",
+            "warning",
+            f"releasekit cannot read or bump its version ({package.version_source or 'dynamic'}),"
+            " so it is left out of releases",
+        )
     if package.publishable and not package.no_publish:
         missing = [k for k in ecosystem.required_metadata if not package.metadata.get(k)]
         if missing:

@@ -426,6 +426,42 @@ CATALOGUE: dict[str, CodeInfo] = {
         "still excludes the new version (an upper bound such as `<0.4`), the lockfile "
         "tools would refuse the workspace, so nothing is written.",
     ),
+    "RK-VERSION-DYNAMIC": CodeInfo(
+        "the version is dynamic and set in a way releasekit cannot read",
+        'write a static `version` in [project] (and drop "version" from `dynamic`), or derive '
+        "it from git tags with hatch-vcs, uv-dynamic-versioning, setuptools-scm or pdm-backend",
+        'A pyproject.toml with `dynamic = ["version"]` leaves the version to its build '
+        "backend. releasekit reads the versions the common git-tag version sources derive "
+        "(hatch-vcs, uv-dynamic-versioning, setuptools-scm, pdm-backend's `scm` source) from "
+        "the repository's tags with the backend's tag pattern, and releases them by tagging. "
+        "Any other source (hatch's `regex` or `code`, a custom hook, setuptools' `attr:`) "
+        "is opaque: such a package is left out of plans and releases.",
+    ),
+    "RK-VERSION-TAG-PATTERN": CodeInfo(
+        "the build backend would not read the release's version from its tags",
+        "make the tags releasekit creates ones the backend's pattern matches: set `tag_format` "
+        '(or `synchronize = true` with `umbrella_tag`, e.g. "v{version}") to the form the '
+        "backend reads, or change the backend's tag pattern",
+        "A member whose version comes from git tags (hatch-vcs, uv-dynamic-versioning, "
+        "setuptools-scm, pdm-backend) is released by its tag: the backend reads the version "
+        "from the tag at HEAD with its pattern (dunamai's default matches `v1.2.3` only). "
+        "When none of the tags `doit tag` makes for the release (the package tag, a "
+        "secondary one, the umbrella tag) gives the new version under that pattern, the "
+        "next build from git would not carry it, so the plan is refused. Refused too: a "
+        "current version read from a tag that is not one of the package's release tags "
+        "(setuptools-scm's default pattern reads every package's `name-v1.2.3`), since "
+        "versions and builds would then follow another package's releases.",
+    ),
+    "RK-BUILD-VERSION": CodeInfo(
+        "a built distribution does not carry the version being released",
+        "build from the release commit after `doit tag`, or check the build backend's "
+        "version configuration (the message shows what it derived)",
+        "releasekit checks the version in every built wheel and sdist name. A member whose "
+        "version comes from git tags is built with the backend's override variable "
+        "(UV_DYNAMIC_VERSIONING_BYPASS; SETUPTOOLS_SCM_PRETEND_VERSION_FOR_<NAME> for "
+        "setuptools-scm, SETUPTOOLS_SCM_PRETEND_VERSION for hatch-vcs; PDM_BUILD_SCM_VERSION) set to the release's version; a different version means the "
+        "backend ignored it (a custom version hook, an old backend) and read git instead.",
+    ),
     "RK-VERSION-PATTERN": CodeInfo(
         "a configured version file does not contain its pattern",
         "check `version_files` in the package's releasekit.toml",

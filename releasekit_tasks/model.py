@@ -41,6 +41,10 @@ class Package:
     metadata: dict[str, str] = field(default_factory=dict)
     # Where the version came from ("pyproject.toml", "tag go/foo/v1.2.0", …).
     version_source: str = ""
+    # The build derives the version from git tags ("uv-dynamic-versioning", "hatch-vcs",
+    # …; "" when not): releasing writes no version into the manifest (the tag is the
+    # version) and keeps the decided version in the versions file until it is tagged.
+    vcs_version: str = ""
     # From the package's own releasekit.toml: its release tag format (None: the
     # ecosystem's or the root's) and extra files holding its version (path, pattern).
     tag_format: str | None = None

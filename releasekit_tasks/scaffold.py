@@ -175,6 +175,8 @@ def _members(root: Path, label: str, kind: str, rel: str) -> list[Member]:
             p.version,
             _safe_rel(p.path, top),
             p.publishable,
+            p.vcs_version,
+            p,
         )
         for p in packages
     ]
@@ -271,7 +273,28 @@ def _apply_inferred(
     notes: list[str],
 ) -> None:
     total = len(publishable)
-    if result.tag_format is not None:
+    sources = sorted({m.vcs_version for m in publishable if m.vcs_version})
+    if sources:
+        tagged = sum(1 for m in publishable if m.vcs_version)
+        notes.append(
+            f"[{label}] {tagged} of {total} publishable members take their version from git "
+            f"tags ({', '.join(sources)}): a release writes no version into their manifests, "
+            "its tag is the version"
+        )
+    if (
+        result.tag_format is None
+        and result.umbrella_tag is not None
+        and result.synchronize
+        and all(m.vcs_version for m in publishable)
+    ):
+        # pydantic-ai: one `v1.0.10` tag releases every member, and is what their build
+        # backends read. Package tags of the same form: `doit tag` makes that one tag.
+        e = result.umbrella_tag
+        why = "every member's version comes from the one tag of a release, as their builds read it"
+        draft.set(label, "tag_format", e.template, why)
+        notes.append(f"[{label}] tag_format = {e.template!r}: {why}")
+        result.untagged = []
+    elif result.tag_format is not None:
         e = result.tag_format
         why = f"{e.packages} of {total} publishable members have tags like {e.example} ({e.tags} tags)"
         draft.set(label, "tag_format", e.template, why)
@@ -408,6 +431,39 @@ def _finish_migration(
     return files
 
 
+def _unread_tags(draft: Draft, members: dict[str, list[Member]]) -> list[str]:
+    """Warnings for members whose build reads its version from git tags that the
+    configured tag forms would not give it (``doit version`` refuses those releases)."""
+    from releasekit_tasks import tagformat
+
+    notes = []
+    sample = "1.2.3"
+    for label, found in members.items():
+        table = draft.ecosystems.get(label, {})
+        template = table.get("tag_format") or draft.root.get("tag_format", "{name}-v{version}")
+        synchronized = table.get("synchronize", draft.root.get("synchronize", False))
+        umbrella = table.get("umbrella_tag") or draft.root.get("umbrella_tag", "v{version}")
+        for member in found:
+            package = member.package
+            if not (member.vcs_version and member.publishable and package is not None):
+                continue
+            tags = [
+                tagformat.render(
+                    template, name=member.name, version=sample, label=label, dir=member.dir
+                )
+            ]
+            if synchronized:
+                tags.append(tagformat.render(umbrella, version=sample, label=label))
+            try:
+                get_ecosystem(package.ecosystem).check_release_tags(package, sample, tags)
+            except RKError as err:
+                notes.append(
+                    f"[{label}] warning: {err.message}; set `tag_format` in [ecosystems.{label}] "
+                    "(or the member's releasekit.toml) to a form its backend reads"
+                )
+    return notes
+
+
 def init(root: Path, *, force: bool = False, dry_run: bool = False) -> list[str]:
     """Write the files; return the lines to print: what was inferred and what happened."""
     root = root.resolve()
@@ -418,6 +474,7 @@ def init(root: Path, *, force: bool = False, dry_run: bool = False) -> list[str]
     draft, notes, members = infer_draft(root)
     reports: list[Report] = [migrate(root, source, draft) for source in sources]
     extra_files = _finish_migration(draft, members, root)
+    notes += _unread_tags(draft, members)
     text = render_config(draft)
     report: list[str] = ["inferred:", *(f"  {n}" for n in notes)]
     for migration in reports:

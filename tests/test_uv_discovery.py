@@ -202,7 +202,12 @@ def test_private_classifier_dynamic_version_and_metadata(tmp_path: Path) -> None
     assert (demo.publishable, demo.reason) == (False, "classifier Private :: Do Not Upload")
     assert demo.metadata == {"readme": "README.md"}
     dyn = packages["dyn"]
-    assert (dyn.version, dyn.version_source, dyn.publishable) == (None, "dynamic", True)
+    assert (dyn.version, dyn.version_source, dyn.publishable, dyn.vcs_version) == (
+        None,
+        "dynamic: set by the build backend",
+        True,
+        "",
+    )
     assert dyn.metadata == {"license": "MIT", "readme": "README.rst"}
     lib = packages["lib"]
     assert (lib.publishable, lib.reason, lib.metadata) == (True, "", {"license": "LICENSE"})

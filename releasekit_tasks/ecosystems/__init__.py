@@ -7,7 +7,8 @@ subclasses :class:`Ecosystem` and overrides what differs from the defaults
 registry that is asked before each upload):
 
     discover     detect, discover                       (config → packages)
-    versions     parse_version, render_version, first_version, check_version
+    versions     parse_version, render_version, first_version, check_version,
+                 check_release_tags
     tags         tag_affixes, tag_name
     manifests    set_version, rewrite_dependency, lock_commands
     checks       required_metadata, constraint_mismatch, findings
@@ -142,6 +143,11 @@ class Ecosystem:
 
     def check_version(self, package: Package, version: str) -> None:
         """Refuse a planned version this kind cannot release (RKError)."""
+
+    def check_release_tags(self, package: Package, version: str, tags: list[str]) -> None:
+        """Refuse a planned release whose build would not get ``version`` (RKError): a
+        build backend deriving the version from git tags (``package.vcs_version``) must
+        read it from one of ``tags``, the tags ``doit tag`` makes for the release."""
 
     # --- tags -----------------------------------------------------------------------
 

@@ -219,8 +219,12 @@ def release_tags(
 ) -> list[ReleaseTag]:
     """The forge releases of a manifest: one per package tag (``tags``: id → tag), then the umbrella."""
     result = []
+    # One release per tag: members sharing the umbrella's tag (pydantic-ai's `v1.0.10`)
+    # are in its release notes.
+    seen = {manifest.umbrella_tag}
     for release in manifest.releases:
-        if release.id in tags:
+        if release.id in tags and tags[release.id] not in seen:
+            seen.add(tags[release.id])
             result.append(
                 ReleaseTag(
                     tags[release.id],

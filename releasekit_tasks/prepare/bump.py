@@ -1,7 +1,9 @@
 """Write a release manifest's versions everywhere they live, in one checkout.
 
 For each release: its manifest's version (pyproject, package.json), the
-committed versions file, and the package's configured ``version_files``. For
+committed versions file, and the package's configured ``version_files``. A
+version the build backend derives from git tags (``Package.vcs_version``) is
+not written into the manifest: it goes to the versions file until tagged. For
 every member (private ones too) that depends on a released package through the
 workspace: the version in its dependency specifier (uv, pnpm) or its go.mod
 ``require``. Then the lockfiles, with the ecosystems' own tools (D-2):
@@ -36,13 +38,19 @@ class Edits:
     lock_commands: list[tuple[list[str], Path]] = field(default_factory=list)  # (argv, cwd)
     # Pending changesets the release consumes (``changeset version`` deletes them too).
     deletions: list[Path] = field(default_factory=list)
+    originals: dict[Path, str] = field(default_factory=dict)  # the text each file had
 
     def text(self, path: Path) -> str:
         if path not in self.files:
             if not path.is_file():
                 raise RKError("RK-MANIFEST-MISSING", f"{path} does not exist", path=path)
-            self.files[path] = _read(path)
+            self.files[path] = self.originals[path] = _read(path)
         return self.files[path]
+
+    def drop_unchanged(self) -> None:
+        """Forget files read but left as they were (a member whose dependency is
+        pinned by a build hook, not by a specifier): nothing to write or relock."""
+        self.files = {p: t for p, t in self.files.items() if self.originals.get(p) != t}
 
 
 def plan_edits(manifest: ReleaseManifest, workspace: Workspace, tree: Path) -> Edits:
@@ -55,7 +63,8 @@ def plan_edits(manifest: ReleaseManifest, workspace: Workspace, tree: Path) -> E
         package = workspace.packages[release.id]
         ecosystem = get_ecosystem(release.ecosystem)
         path = into(package.manifest)
-        if ecosystem.version_in_manifest:
+        # A version the build derives from git tags is not written: the tag is the version.
+        if ecosystem.version_in_manifest and not package.vcs_version:
             edits.files[path] = ecosystem.set_version(edits.text(path), release.new_version, path)
         for rel, pattern in package.version_files:
             extra = into(package.path / rel)
@@ -73,13 +82,17 @@ def plan_edits(manifest: ReleaseManifest, workspace: Workspace, tree: Path) -> E
             )
     versions_path = tree / workspace.config.versions_file
     current = _read(versions_path) if versions_path.is_file() else None
+    # The versions file holds what no manifest does: Go modules' versions, and tag-derived
+    # ones until `doit tag` makes the tag (discovery takes the higher of file and tag).
     updates = {
         r.path: r.new_version
         for r in manifest.releases
         if not get_ecosystem(r.ecosystem).version_in_manifest
+        or workspace.packages[r.id].vcs_version
     }
     if updates:
         edits.files[versions_path] = rewrite.update_versions_file(current, updates)
+    edits.drop_unchanged()
     edits.lock_commands = _lock_commands(manifest, workspace, tree, into, edits)
     if manifest.releases:
         from releasekit_tasks.prepare import changesets

@@ -31,7 +31,12 @@ from releasekit_tasks.graph import Graph, Selection, levels, select
 from releasekit_tasks.model import Package
 from releasekit_tasks.prepare import versions
 from releasekit_tasks.prepare.conventional import ParsedCommit, drop_reverted
-from releasekit_tasks.prepare.history import PackageHistory, read_histories, umbrella_tag
+from releasekit_tasks.prepare.history import (
+    PackageHistory,
+    read_histories,
+    tag_names,
+    umbrella_tag,
+)
 from releasekit_tasks.prepare.manifest import ChangeNote, PlannedRelease, ReleaseManifest
 from releasekit_tasks.prepare.versions import Version, VersionError
 from releasekit_tasks.tagformat import toplevel
@@ -81,11 +86,16 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
         elif package.no_bump:
             skipped[pid] = f"{package.no_bump}: not versioned"
         elif get_ecosystem(package.ecosystem).first_version(package) is None:
-            skipped[pid] = "dynamic version: set by the build, not by releasekit"
+            skipped[pid] = (
+                f"version unknown to releasekit ({package.version_source or 'dynamic'}); "
+                "see `doit explain RK-VERSION-DYNAMIC`"
+            )
         else:
             candidates.append(package)
     current = {p.id: _current(p) for p in candidates}
     histories = read_histories(candidates, config, _version_key, _is_prerelease)
+    for package in candidates:
+        _check_tag_source(package, histories[package.id])
     pending = _changeset_bumps(graph, toplevel(config))
     plans: dict[str, PlannedRelease] = {}
     kinds: dict[str, str | None] = {}
@@ -151,6 +161,7 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
         package = graph.nodes[release.id]
         get_ecosystem(package.ecosystem).check_version(package, release.new_version)
     umbrellas = []
+    umbrella_of: dict[str, str] = {}  # package id -> the umbrella tag of its release
     for domain, members in domains.items():
         # One version for the domain ("0.4.0", "0.4.0", "v0.4.0" parse equal): its umbrella tag.
         ids = {p.id for p in members}
@@ -158,7 +169,15 @@ def decide(workspace: Workspace, graph: Graph, head: str, options: VersionOption
         if len(shared) == 1:
             version = versions.render_semver(shared.pop())
             umbrellas.append(umbrella_tag(config, domain or "", version))
+            umbrella_of.update(dict.fromkeys(ids, umbrellas[-1]))
     umbrella = umbrellas[0] if len(umbrellas) == 1 else ""
+    for release in releases:
+        # A build reading its version from git tags must find it in one of the release's.
+        package = graph.nodes[release.id]
+        tags = tag_names(package, config, release.new_version)
+        if release.id in umbrella_of:
+            tags.append(umbrella_of[release.id])
+        get_ecosystem(package.ecosystem).check_release_tags(package, release.new_version, tags)
     manifest = ReleaseManifest(
         head=head,
         synchronize=bool(domains),
@@ -203,6 +222,28 @@ def _current(package: Package) -> Version:
             path=package.manifest,
             fix="write a MAJOR.MINOR.PATCH version (with an optional prerelease)",
         ) from None
+
+
+def _check_tag_source(package: Package, history: PackageHistory) -> None:
+    """A version its build backend reads from a tag that is not one of the package's
+    release tags: the backend's pattern also matches other packages' tags
+    (setuptools-scm's default reads `b-v2.0.0` for package a), so its builds and
+    current version follow another package's releases."""
+    last = history.last
+    # version_source "tag <name> (<backend>)": the version was read from a tag, not
+    # from the versions file (a bump not tagged yet has no tag of its own).
+    read_from = (
+        package.version_source.split(" ")[1] if package.version_source.startswith("tag ") else ""
+    )
+    if not (package.vcs_version and read_from and last) or last.version == package.version:
+        return
+    raise RKError(
+        "RK-VERSION-TAG-PATTERN",
+        f"{package.id}: its build backend ({package.vcs_version}) reads its version "
+        f"{package.version} from the tag {read_from}, which is not one of its release tags "
+        f"(the latest is {last.name}): the backend's tag pattern matches other packages' tags",
+        path=package.manifest,
+    )
 
 
 def _commit_kind(commits: list[ParsedCommit]) -> str | None:

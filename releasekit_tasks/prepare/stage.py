@@ -261,7 +261,7 @@ def tag(root: str, values: dict, remote: str, push: bool, dry_run: bool, branch:
         if domain is not None:
             shared.setdefault(domain, set()).add(package.version.removeprefix("v"))
         names = tag_names(package, config, package.version)
-        if config.forge != "none" and names[0] not in existing:
+        if config.forge != "none" and names[0] not in existing and names[0] not in wanted:
             releases.append(forge_flow.checkout_release_tag(names[0], package, package.version))
         for name in names:
             wanted.setdefault(name, f"{package.name} {package.version}")

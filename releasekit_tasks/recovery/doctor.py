@@ -172,10 +172,12 @@ def diagnose(root: str, values: dict, remote: str, concurrency: int = 16) -> lis
                     f"tags never move: put {mark.name} back on the commit that was released "
                     f"(git tag -f -a {mark.name} <commit>), or release a new version",
                 )
+        # Where the current version comes from: the manifest, the versions file, a tag.
+        said = f"the {package.version_source or 'manifest'} says"
         if current_key is not None and current_key not in tag_of and current_key not in on_registry:
             add(
                 "unreleased",
-                f"the manifest says {current}: no tag, not on {releases[pid].registry}",
+                f"{said} {current}: no tag, not on {releases[pid].registry}",
                 f"doit tag {sel} && doit publish {sel}   (after the Release PR merged)",
             )
         highest = max((k for k in [*on_registry, *tag_of] if k is not None), default=None)
@@ -183,7 +185,7 @@ def diagnose(root: str, values: dict, remote: str, concurrency: int = 16) -> lis
             top = on_registry.get(highest) or tag_of[highest].version
             add(
                 "behind",
-                f"the manifest says {current}, but {top} is released",
+                f"{said} {current}, but {top} is released",
                 f"doit prepare {sel}   (or set the version to {top} where it lives)",
             )
     return drifts

@@ -224,7 +224,7 @@ def make_release(
 
 @functools.cache
 def tracked_files(root: Path) -> dict[str, list[str]]:
-    """Tracked files per package folder (one git call), for build's file_dep.
+    """Tracked regular files per package folder (one git call), for build's file_dep.
 
     Plain strings, not Path objects: a thousand packages have tens of thousands of files.
     """
@@ -239,7 +239,12 @@ def tracked_files(root: Path) -> dict[str, list[str]]:
         for pid, r in releases.items()
     }
     result: dict[str, list[str]] = {pid: [] for pid in releases}
-    for name in git(top, "ls-files", "-z").split("\0"):
+    for entry in git(top, "ls-files", "-s", "-z").split("\0"):
+        mode, _, name = entry.partition("\t")
+        # Symbolic links (120000) and submodules (160000) may be folders, which doit
+        # cannot hash (pydantic-ai links .claude/skills/* to folders): regular files only.
+        if mode.startswith(("120000", "160000")):
+            continue
         folder = name
         while name:
             folder = folder.rpartition("/")[0]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,124 @@ def uv_member(root: Path, folder: str, name: str, version: str, **kwargs: Any) -
     write(root / folder / "pyproject.toml", pyproject(name, version, **kwargs))
     write(root / folder / "README.md", f"# {name}\n")
     write(root / folder / "src" / name.replace("-", "_") / "__init__.py", f'NAME = "{name}"\n')
+
+
+# --- pydantic-ai: versions from git tags ---------------------------------------------
+
+# How each version source is declared: [build-system] requires, and the tool tables.
+VCS_BACKENDS: dict[str, tuple[list[str], str, dict[str, Any]]] = {
+    "uv-dynamic-versioning": (
+        ["hatchling", "uv-dynamic-versioning"],
+        "hatchling.build",
+        {
+            "hatch": {"version": {"source": "uv-dynamic-versioning"}},
+            "uv-dynamic-versioning": {"vcs": "git", "style": "pep440", "bump": True},
+        },
+    ),
+    "hatch-vcs": (
+        ["hatchling", "hatch-vcs"],
+        "hatchling.build",
+        {"hatch": {"version": {"source": "vcs", "tag-pattern": r"^v(?P<version>\d+(\.\d+)*)$"}}},
+    ),
+    "setuptools-scm": (
+        ["setuptools>=64", "setuptools-scm>=8"],
+        "setuptools.build_meta",
+        {"setuptools_scm": {}},
+    ),
+}
+
+
+def tag_versioned_pyproject(
+    name: str,
+    backend: str,
+    *,
+    deps: tuple[str, ...] = (),
+    hook_deps: tuple[str, ...] = (),
+) -> str:
+    """A member with ``dynamic = ["version"]`` whose ``backend`` reads it from git tags.
+
+    ``hook_deps`` go to uv-dynamic-versioning's metadata hook (``=={{ version }}``
+    pins, as pydantic-ai writes its internal requirements), ``deps`` to [project]."""
+    requires, build_backend, tool = VCS_BACKENDS[backend]
+    module = name.replace("-", "_")
+    project: dict[str, Any] = {
+        "name": name,
+        "dynamic": ["version", "dependencies"] if hook_deps else ["version"],
+        "description": f"{name} (fixture)",
+        "readme": "README.md",
+        "license": "MIT",
+        "requires-python": ">=3.10",
+    }
+    if not hook_deps:
+        project["dependencies"] = list(deps)
+    tool = json.loads(json.dumps(tool))  # a copy per member
+    if hook_deps:
+        tool["hatch"]["metadata"] = {
+            "hooks": {"uv-dynamic-versioning": {"dependencies": list(hook_deps)}}
+        }
+    if build_backend == "hatchling.build":
+        tool["hatch"]["build"] = {"targets": {"wheel": {"packages": [f"src/{module}"]}}}
+    doc = {
+        "build-system": {"requires": requires, "build-backend": build_backend},
+        "project": project,
+        "tool": tool,
+    }
+    return dump(doc)
+
+
+def pydantic_ai_like(root: Path, backend: str = "uv-dynamic-versioning") -> Path:
+    """pydantic/pydantic-ai's shape: a uv workspace whose root is the ``pydantic-ai``
+    umbrella package and whose members (slim, graph, evals) all take their version
+    from one ``v{version}`` tag (one synchronized release); tags v1.0.9 and v1.0.10,
+    then a ``feat:`` commit in slim; a tracked symlink to a folder (its
+    ``.claude/skills/*``). With uv-dynamic-versioning the root and slim pin
+    their internal dependencies in its metadata hook (``=={{ version }}``); evals
+    requires slim in [project] (``>=1.0.10``), which a bump rewrites."""
+    hooked = backend == "uv-dynamic-versioning"
+    members = {
+        "pydantic_ai_slim": ("pydantic-ai-slim", ("pydantic-graph",)),
+        "pydantic_graph": ("pydantic-graph", ()),
+        "pydantic_evals": ("pydantic-evals", ("pydantic-ai-slim",)),
+    }
+    sources = {n: {"workspace": True} for n in ("pydantic-ai", *[m[0] for m in members.values()])}
+    for folder, (name, requires) in members.items():
+        pinned = tuple(f"{r}=={{{{ version }}}}" for r in requires)
+        ranged = tuple(f"{r}>=1.0.10" for r in requires)
+        text = tag_versioned_pyproject(
+            name,
+            backend,
+            deps=ranged if not hooked or folder == "pydantic_evals" else (),
+            hook_deps=pinned if hooked and folder != "pydantic_evals" else (),
+        )
+        doc = tomllib.loads(text)
+        doc["tool"]["uv"] = {"sources": {r: {"workspace": True} for r in requires}}
+        write(root / folder / "pyproject.toml", dump(doc))
+        write(root / folder / "README.md", f"# {name}\n")
+        write(root / folder / "src" / name.replace("-", "_") / "__init__.py", f'NAME = "{name}"\n')
+    top = tag_versioned_pyproject(
+        "pydantic-ai",
+        backend,
+        deps=("pydantic-ai-slim>=1.0.10",) if not hooked else (),
+        hook_deps=("pydantic-ai-slim=={{ version }}",) if hooked else (),
+    )
+    doc = tomllib.loads(top)
+    doc["tool"]["uv"] = {"sources": sources, "workspace": {"members": list(members)}}
+    write(root / "pyproject.toml", dump(doc))
+    write(root / "README.md", "# pydantic-ai (fixture)\n")
+    write(root / "src" / "pydantic_ai" / "__init__.py", 'NAME = "pydantic-ai"\n')
+    write(root / "LICENSE", LICENSE)
+    write(root / ".gitignore", GITIGNORE)
+    # pydantic-ai links agent skill folders: a tracked symlink to a folder in the root package
+    write(root / ".agents" / "skills" / "review" / "SKILL.md", "# review\n")
+    (root / ".claude" / "skills").mkdir(parents=True)
+    (root / ".claude" / "skills" / "review").symlink_to("../../.agents/skills/review")
+    git_init(root)
+    commit(root, "fix: first fix", "pydantic_graph/src/pydantic_graph/__init__.py")
+    tag(root, "v1.0.9")
+    commit(root, "fix: graph edge case", "pydantic_graph/src/pydantic_graph/__init__.py")
+    tag(root, "v1.0.10")
+    commit(root, "feat: slim gains a feature", "pydantic_ai_slim/src/pydantic_ai_slim/__init__.py")
+    return root
 
 
 # --- pnpm ----------------------------------------------------------------------

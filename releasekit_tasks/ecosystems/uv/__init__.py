@@ -1,6 +1,7 @@
 """uv workspaces: PEP 440 versions, pyproject.toml, ``uv build``/``uv publish``, PyPI.
 
 - :mod:`.discover` — workspace members and their dependencies
+- :mod:`.vcs_version` — versions the build backend derives from git tags
 - :mod:`.version` — PEP 440 spelling of releasekit's versions
 - :mod:`.manifest` — pyproject.toml version and requirement rewrites
 - :mod:`.build` — pin, build, check and upload wheels and sdists
@@ -52,6 +53,15 @@ class Uv(Ecosystem):
 
     def render_version(self, version_: Version) -> str:
         return version.render(version_)
+
+    def first_version(self, package: Package) -> str | None:
+        """The manifest's version; 0.1.0 for a version derived from git tags, none yet."""
+        return package.version or ("0.1.0" if package.vcs_version else None)
+
+    def check_release_tags(self, package: Package, version: str, tags: list[str]) -> None:
+        from releasekit_tasks.ecosystems.uv.vcs_version import check_release_tags
+
+        check_release_tags(package, version, tags)
 
     def set_version(self, text: str, new: str, path: Path) -> str:
         from releasekit_tasks.ecosystems.uv.manifest import set_pyproject_version

@@ -11,6 +11,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from releasekit_tasks.ecosystems.uv import vcs_version
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.publish.journal import temporary_edit
 from releasekit_tasks.publish.release import Release, file_digests
@@ -58,9 +59,20 @@ def pin_pyproject(text: str, pins: dict[str, str], mode: str) -> str:
 
 
 def build(release: Release) -> list[dict]:
+    from releasekit_tasks.ecosystems.uv.discover import hook_pinned, read_pyproject
+
     pins = dict(release.pins)
     manifest = Path(release.manifest)
     pinned = pin_pyproject(manifest.read_text(encoding="utf-8"), pins, release.pin).encode()
+    found = vcs_version.read(manifest)
+    env = None
+    if found is not None:
+        # The backend would ask git: the tag may not be made yet, and the pinned
+        # pyproject.toml makes the tree dirty (setuptools-scm then builds a .dev version).
+        variable = found.override_env(release.name)
+        env = {**os.environ, variable: release.version}
+        _explain_missing_tag(release, found, variable)
+    exact = hook_pinned(read_pyproject(manifest), manifest)
     out = Path(tempfile.mkdtemp(prefix="rk-uv-build-", dir=release.state_dir))
     try:
         with temporary_edit(manifest, pinned, release.journal_dir):
@@ -69,10 +81,12 @@ def build(release: Release) -> list[dict]:
                 cwd=Path(release.path),
                 code="RK-BUILD-FAILED",
                 what=f"building {release.id}",
+                env=env,
             )
         files = sorted(p for p in out.iterdir() if p.suffix in (".whl", ".gz"))
+        check_dist_versions(files, release, found)
         for wheel in (p for p in files if p.suffix == ".whl"):
-            check_wheel_pins(wheel, pins, release.pin)
+            check_wheel_pins(wheel, pins, release.pin, exact)
         release.dist_dir.mkdir(parents=True, exist_ok=True)
         artifacts = []
         for path in files:
@@ -84,8 +98,61 @@ def build(release: Release) -> list[dict]:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def check_wheel_pins(wheel: Path, pins: dict[str, str], mode: str) -> None:
-    """The wheel's Requires-Dist must carry the pinned versions of internal deps."""
+def _explain_missing_tag(release: Release, found: vcs_version.VcsVersion, variable: str) -> None:
+    """Say so when no tag at HEAD gives the version: a build from git alone (pip
+    installing the commit, a rebuild without releasekit) would not carry it."""
+    from releasekit_tasks.vcs import git
+
+    at_head = git(Path(release.path), "tag", "--points-at", "HEAD", check=False).split()
+    if not any(found.version_of(tag) == release.version for tag in at_head):
+        print(
+            f"note     {release.id}: no tag at HEAD gives {found.source} the version "
+            f"{release.version} yet (`doit tag` makes it); built with {variable}={release.version}"
+        )
+
+
+def dist_version(path: Path) -> str:
+    """The version in a wheel's or sdist's file name (``name-1.0.11-py3-none-any.whl``)."""
+    stem = path.name.removesuffix(".tar.gz").removesuffix(".whl")
+    return stem.split("-")[1] if stem.count("-") >= 1 else ""
+
+
+def check_dist_versions(
+    files: list[Path], release: Release, found: vcs_version.VcsVersion | None
+) -> None:
+    """Every built file must carry the release's version (RK-BUILD-VERSION)."""
+    from packaging.version import InvalidVersion, Version
+
+    wanted = Version(release.version)
+    for path in files:
+        got = dist_version(path)
+        try:
+            same = Version(got) == wanted
+        except InvalidVersion:
+            same = False
+        if same:
+            continue
+        how = (
+            f"its version comes from git tags ({found.describe()}) and the build ran with "
+            f"{found.override_env(release.name)}={release.version}, which the backend ignored"
+            if found is not None
+            else "its version is read from pyproject.toml"
+        )
+        raise RKError(
+            "RK-BUILD-VERSION",
+            f"{path.name} has version {got}, not {release.version}: {how}",
+            path=Path(release.manifest),
+        )
+
+
+def check_wheel_pins(
+    wheel: Path,
+    pins: dict[str, str],
+    mode: str,
+    exact: set[str] = frozenset(),  # type: ignore[assignment]
+) -> None:
+    """The wheel's Requires-Dist must carry the pinned versions of internal deps (``exact``:
+    names the build requires at exactly the released version whatever the pin mode)."""
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
@@ -98,7 +165,7 @@ def check_wheel_pins(wheel: Path, pins: dict[str, str], mode: str) -> None:
         if requirement.marker is None or "extra" not in str(requirement.marker):
             required[canonicalize_name(requirement.name)] = str(requirement.specifier)
     for name, version in pins.items():
-        expected = pinned_specifier(version, mode)
+        expected = pinned_specifier(version, "exact" if name in exact else mode)
         got = required.get(name)
         if got is not None and sorted(got.split(",")) != sorted(expected.split(",")):
             raise RKError(

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
+from releasekit_tasks import vcs
+from releasekit_tasks.ecosystems.uv import vcs_version
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Dependency, Package
 from releasekit_tasks.tomlfile import key_line, line_from_message
@@ -53,11 +55,18 @@ def detect(folder: Path) -> bool:
 
 
 def discover(eco: EcosystemConfig, root: RootConfig) -> list[Package]:
-    return discover_workspace(eco.workspace_root, eco.label)
+    return discover_workspace(eco.workspace_root, eco.label, root.versions_file)
 
 
-def discover_workspace(workspace_root: Path, label: str) -> list[Package]:
-    """Every member of the uv workspace at ``workspace_root``, sorted by name."""
+def discover_workspace(
+    workspace_root: Path, label: str, versions_file: str = ".releasekit-versions.json"
+) -> list[Package]:
+    """Every member of the uv workspace at ``workspace_root``, sorted by name.
+
+    A member whose build backend derives its version from git tags (see
+    :mod:`.vcs_version`) gets the version of its highest matching tag reachable
+    from HEAD, or the committed versions file's when that is higher (a bump
+    not yet tagged)."""
     root_manifest = workspace_root / MANIFEST
     if not root_manifest.is_file():
         raise RKError(
@@ -84,10 +93,11 @@ def discover_workspace(workspace_root: Path, label: str) -> list[Package]:
 
     members: list[tuple[Package, dict[str, Any]]] = []
     by_name: dict[str, Package] = {}
+    tagged = TagVersions(workspace_root, versions_file)
     for folder, doc in docs.items():
         if _uv_table(doc, folder / MANIFEST).get("managed") is False:
             continue
-        package = _package(label, folder, doc)
+        package = _package(label, folder, doc, tagged)
         if folder == workspace_root and package.publishable and _virtual(doc, folder / MANIFEST):
             # genkit's py/pyproject.toml: a workspace root without [build-system] is
             # "virtual" to uv (tool.uv.package defaults to false): tooling, not a release.
@@ -181,7 +191,7 @@ def _only_ignored(folder: Path) -> bool:
     return listed == b""
 
 
-def _package(label: str, folder: Path, doc: dict[str, Any]) -> Package:
+def _package(label: str, folder: Path, doc: dict[str, Any], tagged: TagVersions) -> Package:
     manifest = folder / MANIFEST
     project = doc.get("project")
     if not isinstance(project, dict):
@@ -208,7 +218,7 @@ def _package(label: str, folder: Path, doc: dict[str, Any]) -> Package:
             fix="use letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit",
         )
     name = canonicalize_name(raw_name)
-    version, version_source = _version(project, manifest)
+    version, version_source, vcs_source = _version(project, manifest, doc, tagged)
     classifiers = _string_list(project.get("classifiers", []), manifest, "project.classifiers")
     private = next((c for c in classifiers if c.startswith(PRIVATE_CLASSIFIER_PREFIX)), None)
     return Package(
@@ -222,6 +232,7 @@ def _package(label: str, folder: Path, doc: dict[str, Any]) -> Package:
         reason=f"classifier {private}" if private else "",
         metadata=_metadata(project),
         version_source=version_source,
+        vcs_version=vcs_source,
     )
 
 
@@ -230,10 +241,17 @@ def _virtual(doc: dict[str, Any], manifest: Path) -> bool:
     return package is False or (package is None and "build-system" not in doc)
 
 
-def _version(project: dict[str, Any], manifest: Path) -> tuple[str | None, str]:
+def _version(
+    project: dict[str, Any], manifest: Path, doc: dict[str, Any], tagged: TagVersions
+) -> tuple[str | None, str, str]:
+    """(version, where it came from, the git-tag version source or "")."""
     dynamic = project.get("dynamic", [])
     if isinstance(dynamic, list) and "version" in dynamic:
-        return None, "dynamic"
+        found = vcs_version.detect(doc, manifest)
+        if found is None:
+            return None, f"dynamic: set by {vcs_version.unknown_reason(doc)}", ""
+        version, source = tagged.of(manifest.parent, found)
+        return version, source, found.source
     version = project.get("version")
     if not isinstance(version, str):
         raise RKError(
@@ -251,7 +269,59 @@ def _version(project: dict[str, Any], manifest: Path) -> tuple[str | None, str]:
             path=manifest,
             line=key_line(manifest, "version"),
         ) from None
-    return version, MANIFEST
+    return version, MANIFEST, ""
+
+
+class TagVersions:
+    """Versions from the repository's tags (one git call) and the versions file."""
+
+    def __init__(self, start: Path, versions_file: str) -> None:
+        self.top = vcs.repo_toplevel(start)
+        self.file = (self.top or start) / versions_file
+        self._tags: list[str] | None = None
+        self._pinned: dict[str, str] | None = None
+
+    def tags(self) -> list[str]:
+        """The tags reachable from HEAD: what a backend's `git describe` can find."""
+        if self._tags is None:
+            self._tags = []
+            if self.top is not None:
+                out = vcs.git(self.top, "tag", "--merged", "HEAD", check=False)
+                self._tags = out.split()
+        return self._tags
+
+    def of(self, folder: Path, found: vcs_version.VcsVersion) -> tuple[str | None, str]:
+        best: tuple[Version, str] | None = None
+        for tag in self.tags():
+            text = found.version_of(tag)
+            if text is not None and (best is None or Version(text) > best[0]):
+                best = (Version(text), tag)
+        pinned = self._pinned_version(folder)
+        if pinned is not None and (best is None or pinned > best[0]):
+            return str(pinned), f"versions file ({found.source}; the tag is not made yet)"
+        if best is None:
+            return None, f"no tag yet ({found.describe()})"
+        return str(best[0]), f"tag {best[1]} ({found.source})"
+
+    def _pinned_version(self, folder: Path) -> Version | None:
+        if self._pinned is None:
+            from releasekit_tasks.prepare.versions_file import read_versions
+
+            self._pinned = read_versions(self.file)
+        key = Path(os.path.relpath(folder, self.top or folder)).as_posix()
+        text = self._pinned.get(key)
+        if text is None:
+            return None
+        try:
+            return Version(text)
+        except InvalidVersion:
+            raise RKError(
+                "RK-VERSION-INVALID",
+                f"version {text!r} of {key} is not a PEP 440 version",
+                path=self.file,
+                line=_line_containing(self.file, f'"{key}"'),
+                fix='write the version as MAJOR.MINOR.PATCH, e.g. "1.0.11"',
+            ) from None
 
 
 def _metadata(project: dict[str, Any]) -> dict[str, str]:
@@ -281,6 +351,7 @@ def _dependencies(
     groups = _table(doc.get("dependency-groups", {}), manifest, "dependency-groups")
     for group, entries in groups.items():
         declared += [(f"group:{group}", r) for r in _group_entries(entries, manifest, group)]
+    declared += hook_requirements(doc, manifest)
     # uv's legacy [tool.uv] dev-dependencies belong to its "dev" group.
     legacy_dev = _uv_table(doc, manifest).get("dev-dependencies", [])
     where = "tool.uv.dev-dependencies"
@@ -289,7 +360,8 @@ def _dependencies(
     dependencies: list[Dependency] = []
     for kind, text in declared:
         try:
-            name, spec = _parse_requirement(text)
+            name, spec = _parse_requirement(_HOOK_VERSION.sub(_HOOK_SENTINEL, text))
+            spec = spec.replace(_HOOK_SENTINEL, HOOK_VERSION)
         except ValueError as exc:  # packaging's InvalidRequirement
             raise RKError(
                 "RK-MANIFEST-PARSE",
@@ -300,6 +372,50 @@ def _dependencies(
         internal = name in members and sources.get(name, False)
         dependencies.append(Dependency(name=name, spec=spec, kind=kind, internal=internal))
     return dependencies
+
+
+# uv-dynamic-versioning's metadata hook renders `{{ version }}` (Jinja) in the
+# requirements it adds: pydantic-ai's members require each other at `=={{ version }}`.
+HOOK_TABLE = "uv-dynamic-versioning"
+HOOK_VERSION = "{{ version }}"
+_HOOK_VERSION = re.compile(r"\{\{\s*version\s*\}\}")
+_HOOK_SENTINEL = "999999.0.0"  # a version no requirement names, swapped back after parsing
+
+
+def hook_requirements(doc: dict[str, Any], manifest: Path) -> list[tuple[str, str]]:
+    """(kind, requirement) from ``[tool.hatch.metadata.hooks.uv-dynamic-versioning]``, which
+    fills ``dependencies`` / ``optional-dependencies`` when [project] lists them in ``dynamic``."""
+    project = doc.get("project", {})
+    dynamic = project.get("dynamic", []) if isinstance(project, dict) else []
+    hook = vcs_version.dig(doc, "tool", "hatch", "metadata", "hooks", HOOK_TABLE)
+    if hook is None or not isinstance(dynamic, list):
+        return []
+    where = f"tool.hatch.metadata.hooks.{HOOK_TABLE}"
+    declared: list[tuple[str, str]] = []
+    if "dependencies" in dynamic:
+        requirements = hook.get("dependencies", [])
+        declared += [
+            ("runtime", r) for r in _string_list(requirements, manifest, where + ".dependencies")
+        ]
+    if "optional-dependencies" in dynamic:
+        extras = _table(
+            hook.get("optional-dependencies", {}), manifest, where + ".optional-dependencies"
+        )
+        for extra, requirements in extras.items():
+            listed = _string_list(requirements, manifest, f"{where}.optional-dependencies.{extra}")
+            declared += [(f"optional:{extra}", r) for r in listed]
+    return declared
+
+
+def hook_pinned(doc: dict[str, Any], manifest: Path) -> set[str]:
+    """Names the metadata hook requires at exactly the member's own version (`=={{ version }}`)."""
+    pinned = set()
+    for _, text in hook_requirements(doc, manifest):
+        if _HOOK_VERSION.search(text):
+            name, spec = _parse_requirement(_HOOK_VERSION.sub(_HOOK_SENTINEL, text))
+            if spec == f"=={_HOOK_SENTINEL}":
+                pinned.add(name)
+    return pinned
 
 
 def _group_entries(entries: Any, manifest: Path, group: str) -> list[str]:
@@ -438,13 +554,7 @@ def _string_list(value: Any, manifest: Path, where: str) -> list[str]:
     return value
 
 
-def _field_error(manifest: Path, where: str, expected: str) -> RKError:
-    return RKError(
-        "RK-MANIFEST-FIELD",
-        f"`{where}` must be {expected}",
-        path=manifest,
-        line=key_line(manifest, where.rsplit(".", 1)[-1]),
-    )
+_field_error = vcs_version.field_error
 
 
 def read_pyproject(path: Path) -> dict[str, Any]:

@@ -428,14 +428,29 @@ CATALOGUE: dict[str, CodeInfo] = {
     ),
     "RK-VERSION-DYNAMIC": CodeInfo(
         "the version is dynamic and set in a way releasekit cannot read",
-        'write a static `version` in [project] (and drop "version" from `dynamic`), or derive '
+        'write a static `version` in [project] (and drop "version" from `dynamic`), read it '
+        "from a file (hatch `path`, setuptools `attr`/`file`, pdm-backend `file`), or derive "
         "it from git tags with hatch-vcs, uv-dynamic-versioning, setuptools-scm or pdm-backend",
         'A pyproject.toml with `dynamic = ["version"]` leaves the version to its build '
         "backend. releasekit reads the versions the common git-tag version sources derive "
         "(hatch-vcs, uv-dynamic-versioning, setuptools-scm, pdm-backend's `scm` source) from "
-        "the repository's tags with the backend's tag pattern, and releases them by tagging. "
-        "Any other source (hatch's `regex` or `code`, a custom hook, setuptools' `attr:`) "
-        "is opaque: such a package is left out of plans and releases.",
+        "the repository's tags with the backend's tag pattern, and releases them by tagging; "
+        "it reads and rewrites a version kept in a file (hatch's `regex` source, "
+        "setuptools' `attr`/`file`, pdm-backend's `file` source, flit's module). Any other "
+        "source (hatch's `code`, pdm-backend's `call`, a custom hook) is opaque: such a "
+        "package is left out of plans and releases.",
+    ),
+    "RK-VERSION-FILE": CodeInfo(
+        "the file the build backend reads the version from cannot be read statically",
+        "correct the path in pyproject.toml, or write the version as a string literal "
+        '(`__version__ = "1.2.3"`) in that file',
+        "A member whose build backend reads its version from a file (hatch's `[tool.hatch."
+        "version] path`, setuptools' `[tool.setuptools.dynamic] version = {attr = …}` or "
+        "`{file = …}`, pdm-backend's `source = \"file\"`, flit's module `__version__`) is "
+        "versioned by rewriting that one line. The file must exist and hold the version as "
+        "a string literal the backend's own pattern finds: releasekit runs no project code, "
+        "so a version computed at import time (`__version__ = get_version()`, which "
+        "setuptools and flit would import the module for) cannot be read or bumped.",
     ),
     "RK-VERSION-TAG-PATTERN": CodeInfo(
         "the build backend would not read the release's version from its tags",

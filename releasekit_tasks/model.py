@@ -45,6 +45,11 @@ class Package:
     # …; "" when not): releasing writes no version into the manifest (the tag is the
     # version) and keeps the decided version in the versions file until it is tagged.
     vcs_version: str = ""
+    # A dynamic version the build backend reads from a file of the package (hatch's
+    # `path`, setuptools' `attr`/`file`, pdm-backend's `file`, flit's module): (the
+    # file relative to the package folder, its version line with `{version}`).
+    # Releasing rewrites that line instead of the manifest.
+    version_file: tuple[str, str] | None = None
     # From the package's own releasekit.toml: its release tag format (None: the
     # ecosystem's or the root's) and extra files holding its version (path, pattern).
     tag_format: str | None = None

@@ -3,7 +3,8 @@
 For each release: its manifest's version (pyproject, package.json), the
 committed versions file, and the package's configured ``version_files``. A
 version the build backend derives from git tags (``Package.vcs_version``) is
-not written into the manifest: it goes to the versions file until tagged. For
+not written into the manifest: it goes to the versions file until tagged. One
+the backend reads from a file (``Package.version_file``) is rewritten there. For
 every member (private ones too) that depends on a released package through the
 workspace: the version in its dependency specifier (uv, pnpm) or its go.mod
 ``require``. Then the lockfiles, with the ecosystems' own tools (D-2):
@@ -64,8 +65,15 @@ def plan_edits(manifest: ReleaseManifest, workspace: Workspace, tree: Path) -> E
         ecosystem = get_ecosystem(release.ecosystem)
         path = into(package.manifest)
         # A version the build derives from git tags is not written: the tag is the version.
-        if ecosystem.version_in_manifest and not package.vcs_version:
+        if ecosystem.version_in_manifest and not (package.vcs_version or package.version_file):
             edits.files[path] = ecosystem.set_version(edits.text(path), release.new_version, path)
+        if package.version_file:
+            # A dynamic version the build reads from a file: that one line changes.
+            rel, line = package.version_file
+            extra = into(package.path / rel)
+            edits.files[extra] = rewrite.rewrite_version_pattern(
+                edits.text(extra), line, release.new_version, extra, whole_line=True
+            )
         for rel, pattern in package.version_files:
             extra = into(package.path / rel)
             edits.files[extra] = rewrite.rewrite_version_pattern(

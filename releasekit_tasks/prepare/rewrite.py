@@ -49,9 +49,15 @@ def update_versions_file(
 _VERSION_TOKEN = r"(v?)([0-9A-Za-z.+-]+)"
 
 
-def rewrite_version_pattern(text: str, pattern: str, new: str, path: Path) -> str:
+def rewrite_version_pattern(
+    text: str, pattern: str, new: str, path: Path, *, whole_line: bool = False
+) -> str:
     """Replace the version in every match of ``pattern`` (literal text around one
-    ``{version}``), keeping or dropping a leading "v" as the old value had it."""
+    ``{version}``), keeping or dropping a leading "v" as the old value had it.
+
+    ``whole_line``: the pattern is a whole line, and only the first line that is
+    exactly it changes (the version file a build backend reads, where another
+    assignment may end like it: ``API_VERSION = "2.0"`` after ``VERSION = "1.0"``)."""
     parts = pattern.split("{version}")
     if len(parts) != 2:
         raise RKError(
@@ -63,13 +69,19 @@ def rewrite_version_pattern(text: str, pattern: str, new: str, path: Path) -> st
     if not re.fullmatch(_VERSION_TOKEN, new):
         raise RKError("RK-VERSION-INVALID", f"{new!r} cannot be written as a version", path=path)
     regex = re.compile(re.escape(parts[0]) + _VERSION_TOKEN + re.escape(parts[1]))
+    if whole_line:
+        regex = re.compile(f"^{regex.pattern}(?=\\r?$)", re.MULTILINE)
     bare = new.removeprefix("v")
-    result, count = regex.subn(lambda m: parts[0] + m.group(1) + bare + parts[1], text)
+    result, count = regex.subn(
+        lambda m: parts[0] + m.group(1) + bare + parts[1], text, count=1 if whole_line else 0
+    )
     if count == 0:
         raise RKError(
             "RK-VERSION-PATTERN",
-            f"no match for the version pattern {pattern!r}",
+            f"no {'line' if whole_line else 'match'} for the version pattern {pattern!r}",
             path=path,
-            fix="check `version_files` in releasekit.toml",
+            fix="the version file changed since it was read: run the command again"
+            if whole_line
+            else "check `version_files` in releasekit.toml",
         )
     return result

@@ -11,7 +11,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from releasekit_tasks.ecosystems.uv import vcs_version
+from releasekit_tasks.ecosystems.uv import file_version, vcs_version
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.publish.journal import temporary_edit
 from releasekit_tasks.publish.release import Release, file_digests
@@ -64,7 +64,9 @@ def build(release: Release) -> list[dict]:
     pins = dict(release.pins)
     manifest = Path(release.manifest)
     pinned = pin_pyproject(manifest.read_text(encoding="utf-8"), pins, release.pin).encode()
-    found = vcs_version.read(manifest)
+    in_file = file_version.read(manifest)
+    # A version read from a file comes before git tags (setuptools-scm yields to it).
+    found = None if in_file else vcs_version.read(manifest)
     env = None
     if found is not None:
         # The backend would ask git: the tag may not be made yet, and the pinned
@@ -84,7 +86,7 @@ def build(release: Release) -> list[dict]:
                 env=env,
             )
         files = sorted(p for p in out.iterdir() if p.suffix in (".whl", ".gz"))
-        check_dist_versions(files, release, found)
+        check_dist_versions(files, release, found, in_file)
         for wheel in (p for p in files if p.suffix == ".whl"):
             check_wheel_pins(wheel, pins, release.pin, exact)
         release.dist_dir.mkdir(parents=True, exist_ok=True)
@@ -118,7 +120,10 @@ def dist_version(path: Path) -> str:
 
 
 def check_dist_versions(
-    files: list[Path], release: Release, found: vcs_version.VcsVersion | None
+    files: list[Path],
+    release: Release,
+    found: vcs_version.VcsVersion | None,
+    in_file: file_version.FileVersion | None = None,
 ) -> None:
     """Every built file must carry the release's version (RK-BUILD-VERSION)."""
     from packaging.version import InvalidVersion, Version
@@ -132,17 +137,30 @@ def check_dist_versions(
             same = False
         if same:
             continue
-        how = (
-            f"its version comes from git tags ({found.describe()}) and the build ran with "
-            f"{found.override_env(release.name)}={release.version}, which the backend ignored"
-            if found is not None
-            else "its version is read from pyproject.toml"
-        )
+        how = _version_origin(release, found, in_file)
         raise RKError(
             "RK-BUILD-VERSION",
             f"{path.name} has version {got}, not {release.version}: {how}",
             path=Path(release.manifest),
         )
+
+
+def _version_origin(
+    release: Release,
+    found: vcs_version.VcsVersion | None,
+    in_file: file_version.FileVersion | None,
+) -> str:
+    if found is not None:
+        return (
+            f"its version comes from git tags ({found.describe()}) and the build ran with "
+            f"{found.override_env(release.name)}={release.version}, which the backend ignored"
+        )
+    if in_file is not None:
+        return (
+            f"the backend read it from {in_file.describe(Path(release.path))}, which holds "
+            f"{in_file.version} (was the release commit built, after `doit bump`?)"
+        )
+    return "its version is read from pyproject.toml"
 
 
 def check_wheel_pins(

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.version import InvalidVersion, Version
 
 from releasekit_tasks import vcs
-from releasekit_tasks.ecosystems.uv import vcs_version
+from releasekit_tasks.ecosystems.uv import file_version, vcs_version
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.model import Dependency, Package
 from releasekit_tasks.tomlfile import key_line, line_from_message
@@ -218,7 +218,12 @@ def _package(label: str, folder: Path, doc: dict[str, Any], tagged: TagVersions)
             fix="use letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit",
         )
     name = canonicalize_name(raw_name)
-    version, version_source, vcs_source = _version(project, manifest, doc, tagged)
+    in_file = _file_version(project, manifest, doc)
+    version: str | None
+    if in_file is not None:
+        version, version_source, vcs_source = in_file.version, in_file.describe(folder), ""
+    else:
+        version, version_source, vcs_source = _version(project, manifest, doc, tagged)
     classifiers = _string_list(project.get("classifiers", []), manifest, "project.classifiers")
     private = next((c for c in classifiers if c.startswith(PRIVATE_CLASSIFIER_PREFIX)), None)
     return Package(
@@ -233,7 +238,19 @@ def _package(label: str, folder: Path, doc: dict[str, Any], tagged: TagVersions)
         metadata=_metadata(project),
         version_source=version_source,
         vcs_version=vcs_source,
+        version_file=(in_file.relative(folder), in_file.pattern) if in_file else None,
     )
+
+
+def _file_version(
+    project: dict[str, Any], manifest: Path, doc: dict[str, Any]
+) -> file_version.FileVersion | None:
+    """The file a dynamic version is read from (hatch's `path` …), or None. It comes
+    before git tags: setuptools-scm yields to `[tool.setuptools.dynamic] version`."""
+    dynamic = project.get("dynamic", [])
+    if not (isinstance(dynamic, list) and "version" in dynamic):
+        return None
+    return file_version.detect(doc, manifest)
 
 
 def _virtual(doc: dict[str, Any], manifest: Path) -> bool:

@@ -327,14 +327,18 @@ def template_of(tag: str, found: VcsVersion) -> str | None:
 
 def read(manifest: Path) -> VcsVersion | None:
     """The git-tag version source of the member whose pyproject.toml is ``manifest``."""
+    doc = dynamic_doc(manifest)
+    return detect(doc, manifest) if doc is not None else None
+
+
+def dynamic_doc(manifest: Path) -> dict[str, Any] | None:
+    """The parsed pyproject.toml when its [project] lists `version` in `dynamic`, else None."""
     from releasekit_tasks.ecosystems.uv.discover import read_pyproject
 
     doc = read_pyproject(manifest)
     project = doc.get("project")
     dynamic = project.get("dynamic", []) if isinstance(project, dict) else []
-    if not (isinstance(dynamic, list) and "version" in dynamic):
-        return None
-    return detect(doc, manifest)
+    return doc if isinstance(dynamic, list) and "version" in dynamic else None
 
 
 def check_release_tags(package: Package, version: str, tags: list[str]) -> None:

@@ -68,6 +68,12 @@ def _dep(field: str, name: str, value: object):
     return edit
 
 
+# acme-core's version read by hatch from src/acme_core/version.py (autogen's agbench)
+HATCH_PATH = (
+    replace(PY_CORE, 'version = "0.3.0"', 'dynamic = ["version"]'),
+    append(PY_CORE, '\n[tool.hatch.version]\npath = "src/acme_core/version.py"\n'),
+)
+
 CASES: list[Case] = [
     # --- releasekit.toml ------------------------------------------------------------
     case("cfg-syntax", write(ROOT_CFG, "synchronize = \n"), code="RK-CONFIG-PARSE", names=ROOT_CFG),
@@ -237,6 +243,42 @@ CASES: list[Case] = [
         replace(PY_CORE, 'version = "0.3.0"', "version = 3"),
         code="RK-MANIFEST-FIELD",
         names=PY_CORE,
+    ),
+    # a version the build backend reads from a file (hatch `path`, setuptools `attr`)
+    case(
+        "py-version-file-missing",
+        *HATCH_PATH,
+        code="RK-VERSION-FILE",
+        names=(PY_CORE, "src/acme_core/version.py"),
+    ),
+    case(
+        "py-version-file-no-assignment",
+        *HATCH_PATH,
+        write("py/packages/acme-core/src/acme_core/version.py", "NAME = 'core'\n"),
+        code="RK-VERSION-FILE",
+        names="py/packages/acme-core/src/acme_core/version.py",
+    ),
+    case(
+        "py-version-file-invalid",
+        *HATCH_PATH,
+        write("py/packages/acme-core/src/acme_core/version.py", '__version__ = "0.3-ish"\n'),
+        code="RK-VERSION-INVALID",
+        names="py/packages/acme-core/src/acme_core/version.py:1",
+    ),
+    case(
+        "py-version-attr-not-static",
+        replace(PY_CORE, 'version = "0.3.0"', 'dynamic = ["version"]'),
+        append(
+            PY_CORE,
+            '\n[tool.setuptools.dynamic]\nversion = {attr = "acme_core.__version__"}\n',
+        ),
+        write(
+            "py/packages/acme-core/src/acme_core/__init__.py",
+            "from importlib import metadata\n\n__version__ = metadata.version('acme-core')\n",
+        ),
+        args="version",
+        code="RK-VERSION-FILE",
+        names=("py/packages/acme-core/src/acme_core/__init__.py:3", "file ="),
     ),
     case(
         "py-dynamic-version-pinned-by-dependent",

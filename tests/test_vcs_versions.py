@@ -505,22 +505,22 @@ def test_init_warns_when_the_backend_would_not_read_releasekits_tags(
     ("doc", "reason"),
     [
         (
-            {"tool": {"setuptools": {"dynamic": {"version": {"attr": "a.__version__"}}}}},
-            "[tool.setuptools.dynamic] version (attr = 'a.__version__')",
-        ),
-        (
-            {"tool": {"hatch": {"version": {"path": "a.py"}}}},
-            '[tool.hatch.version] source = "regex"',
+            {"tool": {"hatch": {"version": {"source": "code", "path": "a.py"}}}},
+            '[tool.hatch.version] source = "code"',
         ),
         ({"tool": {"pdm": {"version": {"source": "call"}}}}, '[tool.pdm.version] source = "call"'),
         (
-            {"build-system": {"build-backend": "flit_core.buildapi"}},
-            "the build backend flit_core.buildapi",
+            {"build-system": {"build-backend": "maturin"}},
+            "the build backend maturin",
         ),
     ],
 )
 def test_an_unknown_dynamic_version_names_what_sets_it(doc: dict, reason: str) -> None:
+    """Neither git tags nor a version file (tests/test_file_versions.py) give it."""
+    from releasekit_tasks.ecosystems.uv import file_version
+
     assert vcs_version.detect(doc, Path("pyproject.toml")) is None
+    assert file_version.detect(doc, Path("pyproject.toml")) is None
     assert vcs_version.unknown_reason(doc) == reason
 
 

@@ -25,6 +25,7 @@ a new user would.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -961,4 +962,134 @@ def modman_repo(root: Path) -> Path:
     git_init(root)
     tag(root, "v1.27.7", "aws-http-auth/v1.2.1")
     commit(root, "fix: retry on reset", "aws-http-auth/a.go", "codegen/gen.go")
+    return root
+
+
+# === versions kept in a file (autogen's agbench and autogen-studio, and the other backends) ===
+
+# Each member: (name, its version file, the file's text, the build tables, its deps).
+# The texts carry what a rewrite must leave alone: quotes, comments, another
+# assignment ending like the version's (`API_VERSION = "0.4.3"`).
+FILE_VERSIONED: dict[str, tuple[str, str, str, dict[str, Any], tuple[str, ...]]] = {
+    "agbench": (
+        "agbench",
+        "src/agbench/version.py",
+        '__version__ = "0.4.1"\n',
+        {
+            "build-system": {"requires": ["hatchling"], "build-backend": "hatchling.build"},
+            "tool": {
+                "hatch": {
+                    "version": {"path": "src/agbench/version.py"},
+                    "build": {"targets": {"wheel": {"packages": ["src/agbench"]}}},
+                }
+            },
+        },
+        (),
+    ),
+    "autogen-studio": (
+        "autogenstudio",
+        "autogenstudio/version.py",
+        'VERSION = "0.4.3"\n__version__ = VERSION\nAPI_VERSION = "0.4.3"\nAPP_NAME = "studio"\n',
+        {
+            "build-system": {"requires": ["hatchling"], "build-backend": "hatchling.build"},
+            "tool": {
+                "hatch": {
+                    "version": {"path": "autogenstudio/version.py"},
+                    "build": {"targets": {"wheel": {"packages": ["autogenstudio"]}}},
+                }
+            },
+        },
+        ("agbench>=0.4.1",),
+    ),
+    "st-attr": (
+        "st-attr",
+        "src/st_attr/__init__.py",
+        '"""st-attr."""\n\nfrom typing import Final\n\n'
+        "__version__: Final = '1.2.0'  # bumped by releasekit\nOTHER = '1.2.0'\n",
+        {
+            "build-system": {
+                "requires": ["setuptools>=77"],
+                "build-backend": "setuptools.build_meta",
+            },
+            "tool": {"setuptools": {"dynamic": {"version": {"attr": "st_attr.__version__"}}}},
+        },
+        (),
+    ),
+    "st-file": (
+        "st-file",
+        "VERSION",
+        "2.0.0\n",
+        {
+            "build-system": {
+                "requires": ["setuptools>=77"],
+                "build-backend": "setuptools.build_meta",
+            },
+            "tool": {"setuptools": {"dynamic": {"version": {"file": "VERSION"}}}},
+        },
+        ("st-attr>=1.2.0",),
+    ),
+    "pdm-file": (
+        "pdm-file",
+        "src/pdm_file/__init__.py",
+        '__version__ = "3.1.0"  # pdm reads this\n',
+        {
+            "build-system": {"requires": ["pdm-backend"], "build-backend": "pdm.backend"},
+            "tool": {"pdm": {"version": {"source": "file", "path": "src/pdm_file/__init__.py"}}},
+        },
+        (),
+    ),
+    "flit-mod": (
+        "flit-mod",
+        "flit_mod/__init__.py",
+        '"""flit-mod."""\n\n__version__ = "0.3.0"\n',
+        {"build-system": {"requires": ["flit_core>=3.4"], "build-backend": "flit_core.buildapi"}},
+        (),
+    ),
+}
+
+
+def file_versioned_repo(root: Path) -> Path:
+    """A uv workspace whose members keep their version in a file, one per backend style:
+    hatch `path` (autogen's agbench, src layout, and autogen-studio, flat), setuptools
+    `attr` (src layout, an annotated assignment) and `file`, pdm-backend `file`, flit's
+    module. Each is tagged at its version, then gains a `feat:` commit."""
+    names = [spec[0] for spec in FILE_VERSIONED.values()]
+    write(
+        root / "pyproject.toml",
+        dump(
+            {
+                "tool": {
+                    "uv": {
+                        "workspace": {"members": ["packages/*"]},
+                        "sources": {n: {"workspace": True} for n in names},
+                    }
+                }
+            }
+        ),
+    )
+    for folder, (name, rel, text, tables, deps) in FILE_VERSIONED.items():
+        project = {
+            "name": name,
+            "dynamic": ["version"],
+            "description": f"{name} (fixture)",
+            "readme": "README.md",
+            "license": "MIT",
+            "requires-python": ">=3.10",
+            "dependencies": list(deps),
+        }
+        write(root / "packages" / folder / "pyproject.toml", dump({"project": project, **tables}))
+        write(root / "packages" / folder / "README.md", f"# {name}\n")
+        (root / "packages" / folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / "packages" / folder / rel).write_text(text, encoding="utf-8")
+        if rel == "VERSION":
+            write(root / "packages" / folder / "src/st_file/__init__.py", '"""st-file."""\n')
+    write(root / "LICENSE", LICENSE)
+    write(root / ".gitignore", GITIGNORE)
+    git_init(root)
+    for name, _rel, text, _, _ in FILE_VERSIONED.values():
+        version = re.search(r"\d+\.\d+\.\d+", text)
+        assert version is not None
+        tag(root, f"{name}-v{version.group(0)}")
+    for folder in FILE_VERSIONED:
+        commit(root, f"feat: {folder} grows", f"packages/{folder}/feature.py")
     return root

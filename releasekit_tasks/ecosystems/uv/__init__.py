@@ -2,6 +2,7 @@
 
 - :mod:`.discover` — workspace members and their dependencies
 - :mod:`.vcs_version` — versions the build backend derives from git tags
+- :mod:`.file_version` — versions the build backend reads from a file of the package
 - :mod:`.version` — PEP 440 spelling of releasekit's versions
 - :mod:`.manifest` — pyproject.toml version and requirement rewrites
 - :mod:`.build` — pin, build, check and upload wheels and sdists

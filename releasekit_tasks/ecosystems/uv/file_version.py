@@ -117,22 +117,34 @@ class Setting:
 
 
 def setting_line(manifest: Path, table: str, key: str) -> int | None:
-    """The line of ``key =`` inside ``[table]`` (or of ``[table]`` itself, or None)."""
+    """The line setting ``key`` of ``[table]``: under its header, in an inline table
+    (``version = {path = "…"}`` under ``[tool.hatch]``) or as a dotted key; else the
+    line of ``[table]`` itself, or None."""
     try:
         lines = manifest.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
     header = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
-    assignment = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    assignment = re.compile(r"^\s*([\w.\"' -]+?)\s*=(.*)")
+    inline = re.compile(rf"[{{,]\s*[\"']?{re.escape(key)}[\"']?\s*=")
     current, header_at = "", None
     for number, text in enumerate(lines, start=1):
         found = header.match(text)
         if found:
-            current = found.group(1).replace('"', "").replace("'", "")
+            current = _dotted(found.group(1))
             header_at = number if current == table else header_at
-        elif current == table and assignment.match(text):
+            continue
+        assigned = assignment.match(text)
+        if assigned is None:
+            continue
+        full = ".".join(filter(None, (current, _dotted(assigned.group(1)))))
+        if full == f"{table}.{key}" or (full == table and inline.search(assigned.group(2))):
             return number
     return header_at
+
+
+def _dotted(key: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in key.split("."))
 
 
 def _path(table: dict[str, Any], manifest: Path, where: str) -> str:

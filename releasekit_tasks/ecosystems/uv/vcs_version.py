@@ -25,9 +25,11 @@ Builds set the backend's override variable (``override_env``) to the released
 version, so a build is the same whether or not the tag exists yet, and the
 pinned (edited) pyproject.toml does not make the backend add a dirty suffix.
 
-Any other dynamic version (hatch's ``regex``/``code`` sources, a custom hook,
-setuptools' ``attr:``) stays unknown to releasekit: :func:`unknown_reason` says
-what it is and how to make it readable.
+A version kept in a file (hatch's ``regex`` source, setuptools' ``attr``/``file``,
+pdm-backend's ``file``, flit) is :mod:`.file_version`'s. Any other dynamic
+version (hatch's ``code`` source, pdm-backend's ``call``, a custom hook) stays
+unknown to releasekit: :func:`unknown_reason` says what it is and how to make
+it readable.
 """
 
 from __future__ import annotations

@@ -174,6 +174,12 @@ SETUPTOOLS = {"build-backend": "setuptools.build_meta", "requires": ["setuptools
             {"a.cfg": "name: a\nrel: 2.0.0rc1\n"},
             ("2.0.0rc1", "rel: {version}"),
         ),
+        # hatch takes a path out of the package folder
+        (
+            {"tool": {"hatch": {"version": {"path": "../../version.py"}}}},
+            {"../../version.py": "__version__ = '0.0.1a1'\n"},
+            ("0.0.1a1", "__version__ = '{version}'"),
+        ),
         # setuptools attr: the first assignment, a package_dir mapping, a module file
         (
             {
@@ -237,6 +243,13 @@ def test_an_unknown_source_is_still_unknown(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("tables", "files", "code", "where", "message"),
     [
+        (
+            {"tool": {"hatch": {"version": {"source": "regex"}}}},
+            {},
+            "RK-MANIFEST-FIELD",
+            ("pyproject.toml", "source = "),
+            "path must be a non-empty string",
+        ),
         (
             HATCH_PATH,
             {},

@@ -28,6 +28,7 @@ file and line: releasekit runs no project code.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,8 @@ class FileVersion:
     pattern: str  # that line with the version replaced by {version}
 
     def relative(self, folder: Path) -> str:
-        return self.file.relative_to(folder).as_posix()
+        # hatch accepts a path out of the package folder (`../VERSION`)
+        return Path(os.path.relpath(self.file, folder)).as_posix()
 
     def describe(self, folder: Path) -> str:
         return f"{self.relative(folder)} ({self.source})"
@@ -76,7 +78,8 @@ def detect(doc: dict[str, Any], manifest: Path) -> FileVersion | None:
     """The version file of a pyproject.toml whose version is dynamic, or None when the
     backend does not read the version from a file (git tags, a hook, code)."""
     hatch = dig(doc, "tool", "hatch", "version")
-    if hatch is not None and "path" in hatch and hatch.get("source", "regex") == "regex":
+    hatch_regex = hatch is not None and hatch.get("source", "regex") == "regex"
+    if hatch is not None and hatch_regex and ("path" in hatch or "source" in hatch):
         pattern = hatch.get("pattern", HATCH_DEFAULT)
         if pattern is True or pattern == "":
             pattern = HATCH_DEFAULT  # hatch: `pattern = true` asks for the default
@@ -119,7 +122,7 @@ class Setting:
 def setting_line(manifest: Path, table: str, key: str) -> int | None:
     """The line setting ``key`` of ``[table]``: under its header, in an inline table
     (``version = {path = "…"}`` under ``[tool.hatch]``) or as a dotted key; else the
-    line of ``[table]`` itself, or None."""
+    line defining ``[table]`` itself, or None."""
     try:
         lines = manifest.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
@@ -140,6 +143,7 @@ def setting_line(manifest: Path, table: str, key: str) -> int | None:
         full = ".".join(filter(None, (current, _dotted(assigned.group(1)))))
         if full == f"{table}.{key}" or (full == table and inline.search(assigned.group(2))):
             return number
+        header_at = number if full == table and header_at is None else header_at
     return header_at
 
 
@@ -307,7 +311,11 @@ def _by_file(manifest: Path, value: Any) -> FileVersion:
         raise RKError(
             "RK-VERSION-FILE",
             f"{where} reads the version from {listed}, but "
-            + ("they are empty" if not holding else "more than one of them has content"),
+            + (
+                "more than one of them has content"
+                if holding
+                else ("it is empty" if len(files) == 1 else "they are empty")
+            ),
             path=manifest,
             line=where.line(manifest),
             fix="keep the version (one line, e.g. 1.2.3) in one file",
@@ -394,7 +402,8 @@ def _existing(manifest: Path, rel: str, where: Setting, source: str) -> Path:
     if not file.is_file():
         raise RKError(
             "RK-VERSION-FILE",
-            f"{source} reads the version from {rel} ({where}), which does not exist",
+            f"{source} reads the version from {rel} ({where}), which "
+            + ("is a folder, not a file" if file.is_dir() else "does not exist"),
             path=manifest,
             line=where.line(manifest),
             fix=f"correct {where} (relative to pyproject.toml), or create {rel}",
@@ -414,7 +423,7 @@ def _read(file: Path) -> str:
 def _parse(file: Path, text: str) -> ast.Module:
     try:
         return ast.parse(text, filename=str(file))
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         line = getattr(exc, "lineno", None)
         raise RKError(
             "RK-VERSION-FILE",

@@ -77,12 +77,11 @@ class FileVersion:
 def detect(doc: dict[str, Any], manifest: Path) -> FileVersion | None:
     """The version file of a pyproject.toml whose version is dynamic, or None when the
     backend does not read the version from a file (git tags, a hook, code)."""
-    hatch = dig(doc, "tool", "hatch", "version")
-    hatch_regex = hatch is not None and hatch.get("source", "regex") == "regex"
-    if hatch is not None and hatch_regex and ("path" in hatch or "source" in hatch):
-        pattern = hatch.get("pattern", HATCH_DEFAULT)
-        if pattern is True or pattern == "":
-            pattern = HATCH_DEFAULT  # hatch: `pattern = true` asks for the default
+    hatch = dig(doc, "tool", "hatch", "version") or {}
+    if hatch.get("source", "regex") == "regex" and ("path" in hatch or "source" in hatch):
+        # hatch's RegexSource: an empty pattern is the default one; `path` is required
+        pattern = hatch.get("pattern", "")
+        pattern = HATCH_DEFAULT if pattern == "" else pattern
         where = Setting("tool.hatch.version", "pattern")
         return _by_regex(
             HATCH, manifest, _path(hatch, manifest, "tool.hatch.version"), pattern, where

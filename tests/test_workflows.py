@@ -157,12 +157,16 @@ def test_gitlab_ci_has_the_same_loop(sample: Path, tmp_path: Path) -> None:
         if mode == "per-level":
             assert doc["publish-level-1"]["needs"] == ["release", "publish-level-0"]
             assert doc["announce"]["script"][-1] == "doit announce"
+        if mode != "single":
+            # after every publish job by its stage, with all their artifacts (the receipts)
+            assert doc["announce"]["stage"] == "announce" and "needs" not in doc["announce"]
 
 
 def test_a_job_graph_over_the_ci_limits_is_refused(tmp_path: Path, capsys) -> None:
-    """300 packages: per-package would be 303 GitHub jobs (> 256 a run) and a GitLab
-    announce job needing 301 (> 50): refused, naming the limit and `--jobs per-level`;
-    per-level (one level: 4 jobs) is written."""
+    """300 packages: per-package would be 303 GitHub jobs (> 256 a run): refused, naming
+    the limit and `--jobs per-level`; per-level (one level: 4 jobs) is written. GitLab
+    has no job limit, and its announce job follows the publish stage without `needs:`,
+    so 300 jobs are fine there; a job needing more than 50 others is refused."""
     from tests.repos.common import git_init
     from tests.repos.uv import member, uv_workspace
 
@@ -171,11 +175,16 @@ def test_a_job_graph_over_the_ci_limits_is_refused(tmp_path: Path, capsys) -> No
     )
     git_init(root)
     assert main(["init", str(root)]) == 0
-    for ci, limit in (("github", "at most 256 in a workflow run"), ("gitlab", "at most 50")):
-        with pytest.raises(RKError) as err:
-            workflow_text(root, ci, "per-package")
-        assert err.value.code == "RK-INIT-CI-LIMIT" and limit in err.value.message
-        assert "--jobs per-level" in err.value.fix
+    with pytest.raises(RKError) as err:
+        workflow_text(root, "github", "per-package")
+    assert (
+        err.value.code == "RK-INIT-CI-LIMIT"
+        and "at most 256 in a workflow run" in err.value.message
+    )
+    assert "--jobs per-level" in err.value.fix
+    gitlab = yaml.safe_load(workflow_text(root, "gitlab", "per-package"))
+    assert len([j for j in gitlab if j.startswith("publish")]) == 300
+    assert "at most 50" in over_limit({"p": {"needs": [f"j{i}" for i in range(51)]}}, "gitlab", "")
     capsys.readouterr()
     assert main(["init", str(root), "--ci", "github", "--jobs", "per-package"]) == 2
     out = capsys.readouterr()

@@ -281,6 +281,15 @@ def _apply_inferred(
             f"tags ({', '.join(sources)}): a release writes no version into their manifests, "
             "its tag is the version"
         )
+    in_files = [m for m in publishable if m.package is not None and m.package.version_file]
+    if in_files:
+        example = in_files[0].package
+        assert example is not None and example.version_file is not None
+        notes.append(
+            f"[{label}] {len(in_files)} of {total} publishable members keep their version in a "
+            f"file of theirs (e.g. {example.name}: {example.version_file[0]}): a release rewrites "
+            "that line, not the manifest"
+        )
     if (
         result.tag_format is None
         and result.umbrella_tag is not None

@@ -71,7 +71,11 @@ def version_path(folder: str) -> str:
 
 def test_file_versions_from_plan_to_built_dists(tmp_path: Path, pypi_server: PypiServer) -> None:
     root = realworld.file_versioned_repo(tmp_path / "repo")
-    init(root)
+    out = init(root)
+    assert (
+        f"{len(EXPECTED)} of {len(EXPECTED)} publishable members keep their version in a file"
+        in out
+    )
     use_registry(root, pypi_server)
     realworld.git(root, "add", "-A")
     realworld.git(root, "commit", "-q", "-m", "chore: releasekit-tasks")

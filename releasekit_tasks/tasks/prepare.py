@@ -22,7 +22,7 @@ from releasekit_tasks.config import RootConfig
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.prepare import MANIFEST_FILE
 from releasekit_tasks.tasks.loading import repo_root
-from releasekit_tasks.vcs import git, repo_toplevel, uncommitted
+from releasekit_tasks.vcs import git, repo_toplevel
 from releasekit_tasks.workspace import collect_cached
 
 _flag = options.flag
@@ -52,9 +52,6 @@ def fingerprint(root: str, values: dict) -> str:
     if repo_toplevel(Path(root)) is not None:
         parts.append(git(Path(root), "rev-parse", "HEAD", check=False).strip())
         parts.append(git(Path(root), "for-each-ref", "refs/tags", check=False))
-        # The manifest was decided on a clean tree: an edit since makes the task run
-        # again (and refuse with RK-PREFLIGHT-DIRTY) instead of passing as up to date.
-        parts.extend(uncommitted(Path(root)))
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 

@@ -580,14 +580,49 @@ def from_modman(root: Path, draft: Draft) -> Report:
         report.unsupported.append(
             ("dependencies", "external requirement versions are kept as go.mod has them")
         )
-    if any((root / m / "go_module_metadata.go").is_file() for m in ["", *modules]):
-        report.unsupported.append(
+    _modman_version_files(root, draft, label, report)
+    return report
+
+
+MODMAN_METADATA = "go_module_metadata.go"
+MODMAN_PATTERN = 'const goModuleVersion = "{version}"'
+
+
+def _modman_version_files(root: Path, draft: Draft, label: str, report: Report) -> None:
+    """modman's generated ``go_module_metadata.go`` holds each module's version (without
+    its v; the rewrite keeps that): a ``version_files`` entry in the module's own
+    releasekit.toml. The repository root's file is the root config: not there."""
+    workspace = root / draft.ecosystems[label].get("workspace_root", ".")
+    found = sorted(workspace.rglob(MODMAN_METADATA))
+    nested = []
+    for path in found:
+        folder = path.parent
+        prefix = MODMAN_PATTERN.split("{version}")[0]
+        if not (folder / "go.mod").is_file() or prefix not in path.read_text(
+            encoding="utf-8", errors="replace"
+        ):
+            continue
+        rel = folder.relative_to(root).as_posix()
+        if rel == ".":
+            report.unsupported.append(
+                (
+                    f"{MODMAN_METADATA} (root module)",
+                    "the root's releasekit.toml is the root "
+                    "config: its goModuleVersion is not rewritten",
+                )
+            )
+            continue
+        draft.ecosystems[label].setdefault("package_version_files", {})[rel] = [
+            {"path": MODMAN_METADATA, "pattern": MODMAN_PATTERN}
+        ]
+        nested.append(rel)
+    if nested:
+        report.mapped.append(
             (
-                "go_module_metadata.go",
-                "goModuleVersion is not rewritten (it holds the version without its v)",
+                f"{MODMAN_METADATA} ({len(nested)} modules)",
+                "version_files in each module's releasekit.toml (goModuleVersion)",
             )
         )
-    return report
 
 
 def _read_json(path: Path) -> dict[str, Any]:

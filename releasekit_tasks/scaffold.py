@@ -56,7 +56,12 @@ SAMPLE_DIRS = frozenset(
     }
 )
 # Draft keys that are not configuration: init turns them into files or lists.
-_DRAFT_ONLY = ("package_tag_formats", "release_please_members", "fixed_groups")
+_DRAFT_ONLY = (
+    "package_tag_formats",
+    "package_version_files",
+    "release_please_members",
+    "fixed_groups",
+)
 
 
 def detect_workspaces(root: Path) -> list[tuple[str, str, str]]:
@@ -435,8 +440,17 @@ def _finish_migration(
         for group in table.get("fixed_groups", []):
             table.setdefault("release_units", []).append([f"group:{group}"])
             draft.why[(label, "release_units")] = "changesets `fixed`: one version for the group"
+        lines: dict[str, list[str]] = {}
         for rel, fmt in table.get("package_tag_formats", {}).items():
-            files[root / rel / "releasekit.toml"] = f"tag_format = {json.dumps(fmt)}\n"
+            lines.setdefault(rel, []).append(f"tag_format = {json.dumps(fmt)}")
+        for rel, entries in table.get("package_version_files", {}).items():
+            tables = ", ".join(
+                f"{{ path = {json.dumps(e['path'])}, pattern = {json.dumps(e['pattern'])} }}"
+                for e in entries
+            )
+            lines.setdefault(rel, []).append(f"version_files = [{tables}]")
+        for rel, keys in lines.items():
+            files[root / rel / "releasekit.toml"] = "\n".join(keys) + "\n"
     return files
 
 

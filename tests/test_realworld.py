@@ -512,3 +512,10 @@ def test_modman_no_tag_modules_are_excluded(tmp_path: Path) -> None:
     assert rows["go/github.com/aws/smithy-go/codegen"]["status"] == "excluded"
     assert rows["go/github.com/aws/smithy-go/codegen"]["next"] is None
     assert rows["go/github.com/aws/smithy-go/aws-http-auth"]["next"] == "v1.2.2"
+    # goModuleVersion (written without the v) moves with the module
+    assert "go_module_metadata.go (1 modules) → version_files" in out
+    assert "go_module_metadata.go (root module)" in out  # the root file is the root config
+    doit(root, "bump")
+    metadata = (root / "aws-http-auth/go_module_metadata.go").read_text()
+    assert 'const goModuleVersion = "1.2.2"\n' in metadata
+    assert metadata.replace("1.2.2", "1.2.1") == realworld.MODMAN_METADATA.format(version="1.2.1")

@@ -160,13 +160,16 @@ def self_dependencies(packages: Iterable[Package]) -> list[Package]:
     """Packages that list themselves as a plain dependency.
 
     An extra that pulls in other extras of the same package (``foo[all]`` ->
-    ``foo[a,b]``) is a legitimate idiom, so optional dependencies do not count.
+    ``foo[a,b]``) is a legitimate idiom, so optional dependencies do not count;
+    nor do development-only ones, which never ship (pnpm's own repository lists
+    ``@pnpm-private/updater`` in its own devDependencies, and pnpm accepts it).
     """
     return [
         p
         for p in packages
         if any(
-            d.name == p.name and not d.kind.startswith("optional") for d in p.internal_dependencies
+            d.name == p.name and not d.kind.startswith("optional") and ships_with_package(d)
+            for d in p.internal_dependencies
         )
     ]
 

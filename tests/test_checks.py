@@ -229,6 +229,12 @@ def test_an_extra_pulling_other_extras_of_its_package_is_not_a_self_dependency()
     assert codes(pkg("a", "1.0", dep("a"))) == ["RK-GRAPH-SELF-DEP"]
 
 
+def test_a_package_in_its_own_dev_dependencies_is_not_a_self_dependency() -> None:
+    # pnpm's repository: @pnpm-private/updater has itself in devDependencies (workspace:*)
+    assert codes(pkg("a", "1.0", dep("a", "workspace:*", "dev"))) == []
+    assert codes(pkg("a", "1.0", dep("a", "", "group:test"))) == []
+
+
 def test_cycle_and_other_findings_are_all_reported() -> None:
     a = pkg("a", "1.0", dep("b"), dep("secret"))
     b = pkg("b", "1.0", dep("a"))

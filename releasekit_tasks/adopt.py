@@ -40,6 +40,7 @@ UMBRELLA_CANDIDATES = (
     "{label}-v{version}",
     "{label}@{version}",
     "v{version}",
+    "{version}",  # bare (crewAI: 1.15.17): only tags starting with a digit count
 )
 
 
@@ -168,6 +169,7 @@ def infer(
     }
     result.untagged = [m.name for m in publishable if m.name not in tagged]
     best_umbrella: Evidence | None = None
+    best_tags: list[str] = []
     for template in UMBRELLA_CANDIDATES + _folder_candidates(folder, label):
         before, after = tagformat.affixes(template, label=label)
         matching = [
@@ -177,6 +179,7 @@ def infer(
             and t not in taken
             and (v := tagformat.version_of(t, before, after))
             and is_version(v)
+            and (before or after or v[0].isdigit())  # bare: not `v1.0` or `go/v1.0`
         ]
         if not matching:
             continue
@@ -184,18 +187,17 @@ def infer(
         # `v0.4.x` tags lose to `python-v0.7.5`, the release of three members at 0.7.5.
         released = {tagformat.version_of(t, before, after) for t in matching}
         covered = sum(1 for m in publishable if m.version and m.version in released)
-        evidence = Evidence(template, covered, len(matching), max(matching))
+        versions = {m.version for m in publishable if m.version}
+        current = [t for t in matching if tagformat.version_of(t, before, after) in versions]
+        evidence = Evidence(template, covered, len(matching), max(current or matching))
         if best_umbrella is None or (evidence.packages, evidence.tags) > (
             best_umbrella.packages,
             best_umbrella.tags,
         ):
-            best_umbrella = evidence
+            best_umbrella, best_tags = evidence, matching
     if best_umbrella is not None and (best_umbrella.packages or not package_templates):
         result.umbrella_tag = best_umbrella
-        before, after = tagformat.affixes(best_umbrella.template, label=label)
-        result.claimed.update(
-            t for t in index.get(before, ()) if tagformat.version_of(t, before, after)
-        )
+        result.claimed.update(best_tags)
     shared = {m.version for m in publishable}
     result.synchronize = bool(
         len(publishable) > 1 and len(shared) == 1 and result.umbrella_tag is not None

@@ -519,3 +519,17 @@ def test_modman_no_tag_modules_are_excluded(tmp_path: Path) -> None:
     metadata = (root / "aws-http-auth/go_module_metadata.go").read_text()
     assert 'const goModuleVersion = "1.2.2"\n' in metadata
     assert metadata.replace("1.2.2", "1.2.1") == realworld.MODMAN_METADATA.format(version="1.2.1")
+
+
+# --- crewAI (bare version tags) ------------------------------------------------------
+
+
+def test_bare_version_tags_are_an_umbrella(tmp_path: Path) -> None:
+    root = realworld.bare_tags_repo(tmp_path / "crewai")
+    out = init(root)
+    assert "umbrella_tag = '{version}': 3 umbrella tags like 1.15.17" in out  # not v0.119.0
+    py = config_of(root)["ecosystems"]["py"]
+    assert py["umbrella_tag"] == "{version}" and py["synchronize"] is True
+    commit_all(root)
+    rows = plan(root)
+    assert rows["py/crewai"]["next"] == rows["py/crewai-tools"]["next"] == "1.16.0"

@@ -1104,3 +1104,33 @@ def file_versioned_repo(root: Path) -> Path:
     for folder in FILE_VERSIONED:
         commit(root, f"feat: {folder} grows", f"packages/{folder}/feature.py")
     return root
+
+
+# === crewAI =======================================================================
+
+
+def bare_tags_repo(root: Path) -> Path:
+    """crewAIInc/crewAI at f4731f5: a uv workspace at the root whose members release
+    together under bare version tags (``1.15.17``; older ``v0.x`` ones), then a feat."""
+    names = ["crewai", "crewai-tools"]
+    write(
+        root / "pyproject.toml",
+        dump(
+            {
+                "tool": {
+                    "uv": {
+                        "workspace": {"members": [f"lib/{n}" for n in names]},
+                        "sources": {n: {"workspace": True} for n in names},
+                    }
+                }
+            }
+        ),
+    )
+    uv_member(root, "lib/crewai", "crewai", "1.15.17")
+    uv_member(root, "lib/crewai-tools", "crewai-tools", "1.15.17", deps=("crewai==1.15.17",))
+    write(root / "LICENSE", LICENSE)
+    write(root / ".gitignore", GITIGNORE)
+    git_init(root)
+    tag(root, "v0.119.0", "1.15.16", "1.15.17", "1.9.3")
+    commit(root, "feat(events): record whether a run had inputs", "lib/crewai/src/crewai/ev.py")
+    return root

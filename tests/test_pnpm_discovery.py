@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -220,6 +222,29 @@ def test_private_member_may_lack_a_version(tmp_path: Path) -> None:
     pnpm_workspace(tmp_path, {"packages/app": manifest("@acme/app", None, private=True)})
     (app,) = discover_pnpm(tmp_path)
     assert (app.name, app.version, app.publishable) == ("@acme/app", None, False)
+
+
+@pytest.mark.parametrize(
+    ("value", "private"),
+    [
+        ("true", True),
+        ("false", True),
+        (1, True),
+        ([], True),
+        ("", False),
+        (0, False),
+        (None, False),
+    ],
+)
+def test_private_is_read_as_npm_and_pnpm_read_it(tmp_path: Path, value: Any, private: bool) -> None:
+    """JavaScript truthiness: vercel/ai's tools say `"private": "true"`, a string, and
+    npm refuses to publish any package whose `private` is truthy ("false" too)."""
+    data = {"name": "tool", "version": "0.0.0", "private": value}
+    pnpm_workspace(tmp_path, {"packages/tool": json.dumps(data)})
+    (tool,) = discover_pnpm(tmp_path)
+    assert tool.publishable is not private
+    if private:
+        assert tool.reason == f"package.json private: {json.dumps(value)}"
 
 
 def test_readme_is_found_case_insensitively(tmp_path: Path) -> None:

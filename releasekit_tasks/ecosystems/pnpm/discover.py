@@ -15,6 +15,7 @@ name is fetched from the registry, so it is external.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -278,9 +279,9 @@ def _read_member(
     manifest = folder / MANIFEST
     data = _load_json(manifest)
     name = data.get("name")
-    private = data.get("private") is True
+    private = _js_truthy(data.get("private"))
     version = data.get("version")
-    reason = "package.json private: true" if private else ""
+    reason = f"package.json private: {json.dumps(data.get('private'))}" if private else ""
     if not isinstance(name, str) or not name:
         if not rel:
             return None
@@ -434,6 +435,12 @@ def _catalogs(config: dict[str, Any], config_path: Path) -> dict[str, dict[str, 
         if any(v.startswith("workspace:") for v in table.values()):
             raise _yaml_field(config_path, str(catalog), "may not use the workspace: protocol")
     return tables
+
+
+def _js_truthy(value: Any) -> bool:
+    """JavaScript's truthiness, which npm and pnpm apply to ``private``: vercel/ai's
+    tools say ``"private": "true"`` (a string), and neither tool publishes them."""
+    return isinstance(value, (list, dict)) or bool(value)
 
 
 def _string_list(value: Any, config_path: Path, key: str) -> list[str]:

@@ -470,6 +470,16 @@ def from_multimod(root: Path, draft: Draft) -> Report:
             )
         else:
             report.mapped.append((f"module-sets.{name}", "a single module: released on its own"))
+    listed = [
+        m for s in (data.get("module-sets") or {}).values() for m in (s or {}).get("modules") or []
+    ]
+    table["multimod_modules"] = sorted(set(listed))  # the others are not released (init)
+    report.mapped.append(
+        (
+            "(modules in no module set)",
+            f"[ecosystems.{label}] exclude: multimod releases only its sets",
+        )
+    )
     excluded = list(data.get("excluded-modules") or [])
     if excluded:
         table["exclude"] = sorted(set(table.get("exclude", [])) | set(excluded))

@@ -60,6 +60,7 @@ _DRAFT_ONLY = (
     "package_tag_formats",
     "package_version_files",
     "release_please_members",
+    "multimod_modules",
     "fixed_groups",
 )
 
@@ -244,6 +245,20 @@ def infer_draft(root: Path) -> tuple[Draft, list[str], dict[str, list[Member]]]:
                     f"[{label}] {len(own)} module tags like {latest(own, dates)} "
                     "(the go command's path-prefixed rule)"
                 )
+            # A Go release *is* its tag, so a sample module is excluded, not just kept
+            # off a registry (go-grpc-middleware's examples/ would get v2.0.0).
+            samples = sorted(
+                m.name
+                for m in publishable
+                if not _path_prefixed_tags(m, tags) and SAMPLE_DIRS & set(m.dir.split("/"))
+            )
+            if samples:
+                why = (
+                    f"never released, and in a sample/test folder ({', '.join(samples[:2])}"
+                    f"{' …' if len(samples) > 2 else ''}): not versioned, not tagged — review"
+                )
+                draft.set(label, "exclude", samples, why)
+                notes.append(f"[{label}] exclude = {len(samples)} modules: {why}")
             continue
         result = infer(
             label, found, list(tags), _is_version(kind), taken=taken, index=index, folder=rel
@@ -436,6 +451,14 @@ def _finish_migration(
                 table["exclude"] = sorted(set(table.get("exclude", [])) | set(unlisted))
                 draft.why[(label, "exclude")] = (
                     "not released by release-please (not in its packages)"
+                )
+        released = table.get("multimod_modules")
+        if released is not None and label in members:
+            unlisted = [m.name for m in members[label] if m.publishable and m.name not in released]
+            if unlisted:
+                table["exclude"] = sorted(set(table.get("exclude", [])) | set(unlisted))
+                draft.why[(label, "exclude")] = (
+                    "not in versions.yaml: multimod releases only its module sets"
                 )
         for group in table.get("fixed_groups", []):
             table.setdefault("release_units", []).append([f"group:{group}"])

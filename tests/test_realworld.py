@@ -533,3 +533,35 @@ def test_bare_version_tags_are_an_umbrella(tmp_path: Path) -> None:
     commit_all(root)
     rows = plan(root)
     assert rows["py/crewai"]["next"] == rows["py/crewai-tools"]["next"] == "1.16.0"
+
+
+# --- go-grpc-middleware (Go examples, multimod without strictness) ----------------------
+
+
+def test_go_example_modules_and_modules_outside_the_module_sets_are_excluded(
+    tmp_path: Path,
+) -> None:
+    """A Go release is its tag: a never-tagged module in an examples/ folder would get
+    v0.1.0 on the proxy; and multimod releases only the modules its sets list."""
+    root = realworld.otel_like(tmp_path / "otel", multimod=True)
+    realworld.go_module(
+        root,
+        "examples/basic",
+        f"{realworld.OTEL}/examples/basic",
+        files={"m.go": realworld.go_file("main")},
+    )
+    realworld.go_module(
+        root, "bridge/x", f"{realworld.OTEL}/bridge/x", files={"x.go": realworld.go_file("x")}
+    )
+    commit_all(root, "chore: an example and an unlisted bridge")
+    out = init(root)
+    assert "[go] exclude = 1 modules: never released, and in a sample/test folder" in out
+    assert "(modules in no module set) → [ecosystems.go] exclude" in out
+    excluded = config_of(root)["ecosystems"]["go"]["exclude"]
+    assert (
+        f"{realworld.OTEL}/examples/basic" in excluded and f"{realworld.OTEL}/bridge/x" in excluded
+    )
+    commit_all(root)
+    rows = plan(root)
+    assert rows[f"go/{realworld.OTEL}/examples/basic"]["status"] == "excluded"
+    assert rows[f"go/{realworld.OTEL}/bridge/x"]["next"] is None

@@ -96,3 +96,27 @@ def test_doit_tag_pushes_through_a_flaky_connection(tmp_path: Path) -> None:
     assert "gr-core-v0.3.0" in remote and remote == set(git_out(repo, "tag", "--list").split())
     # ls-remote (upload-pack) and the push (receive-pack) were each dropped once
     assert connections(tmp_path, "upload-pack") >= 2 and connections(tmp_path, "receive-pack") == 2
+
+
+def test_a_rollback_deletion_whose_answer_was_lost_counts_as_done(tmp_path: Path) -> None:
+    """The first deletion push reaches the remote but its connection drops before git
+    hears back; the retry then finds no such ref. The tags are gone: that is success."""
+    from releasekit_tasks.recovery.rollback import _delete_tags
+
+    bare = tmp_path / "remote.git"
+    repo = repo_with(tmp_path, flaky_remote(tmp_path, failures=0))
+    git_remote(repo, "push", "origin", "refs/tags/v0.1.0")
+    # Now every receive-pack first deletes for real, then reports a dropped connection once.
+    script = tmp_path / "flaky.py"
+    script.write_text(
+        FLAKY.replace(
+            "if n < failures:",
+            "if service == 'git-receive-pack' and n == 1:\n"
+            "    import subprocess\n"
+            "    subprocess.run(['git', '-C', bare, 'tag', '-d', 'v0.1.0'], capture_output=True)\n"
+            "if service == 'git-receive-pack' and n == 1:",
+        )
+    )
+    _delete_tags(repo, ["v0.1.0"], "origin", push=True)
+    assert git_out(bare, "tag", "--list") == "" and git_out(repo, "tag", "--list") == ""
+    assert connections(tmp_path, "receive-pack") == 3  # the push, the lost one, the retry

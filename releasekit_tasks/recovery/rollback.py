@@ -22,6 +22,7 @@ never names an ecosystem: everything registry-specific is behind ``rollback``.
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -255,14 +256,21 @@ def _delete_forge_releases(config: object, tags: list[str]) -> None:
 
 
 def _delete_tags(repo: Path, tags: list[str], remote: str, push: bool) -> None:
-    from releasekit_tasks.vcs import git
+    from releasekit_tasks.vcs import git, git_remote, parse_remote_tags
 
     if not tags:
         return
     git(repo, "tag", "-d", *tags)
     if push and remote in git(repo, "remote").split():
-        out = git(
-            repo, "push", "--porcelain", remote, *(f":refs/tags/{t}" for t in tags), check=False
-        )
-        if "Done" not in out:
+        refs = [f":refs/tags/{t}" for t in tags]
+        out = git_remote(repo, "push", "--porcelain", remote, *refs, check=False)
+        if "Done" in out:
+            return
+        # A retried deletion whose first attempt arrived fails with "remote ref does
+        # not exist": what counts is that the remote no longer has the tags.
+        try:
+            left = set(parse_remote_tags(git_remote(repo, "ls-remote", "--tags", remote)))
+        except subprocess.CalledProcessError:
+            left = set(tags)  # unknown: as failed as the push said
+        if set(tags) & left:
             raise RKError("RK-GIT-PUSH", f"deleting tags on {remote} failed:\n{out}", path=repo)

@@ -157,8 +157,10 @@ def require_history(repo: Path) -> str:
     return head
 
 
-def parse_remote_tags(ls_remote: str) -> dict[str, str]:
-    """Tag -> commit from ``git ls-remote --tags`` output (annotated tags peeled)."""
+def remote_tags(repo: Path, remote: str, *patterns: str) -> dict[str, str]:
+    """Tag -> commit on ``remote`` (annotated tags peeled): one ``git ls-remote``, retried
+    as every remote call is; CalledProcessError when the remote cannot be listed."""
+    ls_remote = git_remote(repo, "ls-remote", "--tags", remote, *patterns)
     tags: dict[str, str] = {}
     for line in ls_remote.splitlines():
         sha, _, ref = line.partition("\t")

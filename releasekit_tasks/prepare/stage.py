@@ -28,7 +28,7 @@ from releasekit_tasks.prepare.history import all_tags, tag_names, umbrella_tag
 from releasekit_tasks.prepare.manifest import ReleaseManifest
 from releasekit_tasks.publish.actions import _failing, check_clean
 from releasekit_tasks.publish.journal import write_atomically
-from releasekit_tasks.vcs import git, git_remote, parse_remote_tags, require_history
+from releasekit_tasks.vcs import git, git_remote, remote_tags, require_history
 from releasekit_tasks.workspace import Workspace, collect
 
 if TYPE_CHECKING:
@@ -311,7 +311,7 @@ def _remote_tags(repo: Path, remote: str) -> dict[str, str]:
     """Tag -> commit on ``remote`` (annotated tags peeled): one ``git ls-remote``."""
     _require_remote(repo, remote)
     try:
-        out = git_remote(repo, "ls-remote", "--tags", remote)
+        return remote_tags(repo, remote)
     except subprocess.CalledProcessError as exc:
         raise RKError(
             "RK-GIT-PUSH",
@@ -319,7 +319,6 @@ def _remote_tags(repo: Path, remote: str) -> dict[str, str]:
             path=repo,
             fix="check the remote's URL and your access to it, or pass push=0",
         ) from None
-    return parse_remote_tags(out)
 
 
 def _check_merge_commits(repo: Path, older: list[MergedRelease]) -> None:

@@ -256,7 +256,7 @@ def _delete_forge_releases(config: object, tags: list[str]) -> None:
 
 
 def _delete_tags(repo: Path, tags: list[str], remote: str, push: bool) -> None:
-    from releasekit_tasks.vcs import git, git_remote, parse_remote_tags
+    from releasekit_tasks.vcs import git, git_remote, remote_tags
 
     if not tags:
         return
@@ -269,7 +269,7 @@ def _delete_tags(repo: Path, tags: list[str], remote: str, push: bool) -> None:
         # A retried deletion whose first attempt arrived fails with "remote ref does
         # not exist": what counts is that the remote no longer has the tags.
         try:
-            left = set(parse_remote_tags(git_remote(repo, "ls-remote", "--tags", remote)))
+            left = set(remote_tags(repo, remote))
         except subprocess.CalledProcessError:
             left = set(tags)  # unknown: as failed as the push said
         if set(tags) & left:

@@ -29,7 +29,7 @@ from pathlib import Path
 from releasekit_tasks.errors import RKError
 from releasekit_tasks.http import RetryOptions
 from releasekit_tasks.publish.release import Release, file_digests
-from releasekit_tasks.vcs import git, git_remote, repo_toplevel
+from releasekit_tasks.vcs import git, git_remote, remote_tags, repo_toplevel
 
 
 def _repo(release: Release) -> Path:
@@ -169,15 +169,7 @@ def _has_origin(repo: Path) -> bool:
 
 def _remote_tags(repo: Path, *patterns: str) -> dict[str, str]:
     """Tags on origin matching ``patterns`` -> commit (annotated tags peeled); {} without origin."""
-    if not _has_origin(repo):
-        return {}
-    out = git_remote(repo, "ls-remote", "--tags", "origin", *patterns)
-    refs = {ref: sha for sha, _, ref in (line.partition("\t") for line in out.splitlines())}
-    return {
-        ref.removeprefix("refs/tags/"): refs.get(f"{ref}^{{}}", sha)
-        for ref, sha in refs.items()
-        if ref.startswith("refs/tags/") and not ref.endswith("^{}")
-    }
+    return remote_tags(repo, "origin", *patterns) if _has_origin(repo) else {}
 
 
 def tag_drift(release: Release, tag: str) -> str | None:

@@ -168,6 +168,7 @@ def infer(
         for n in per_template[e.template]
     }
     result.untagged = [m.name for m in publishable if m.name not in tagged]
+    versions = {m.version for m in publishable if m.version}
     best_umbrella: Evidence | None = None
     best_tags: list[str] = []
     for template in UMBRELLA_CANDIDATES + _folder_candidates(folder, label):
@@ -187,7 +188,6 @@ def infer(
         # `v0.4.x` tags lose to `python-v0.7.5`, the release of three members at 0.7.5.
         released = {tagformat.version_of(t, before, after) for t in matching}
         covered = sum(1 for m in publishable if m.version and m.version in released)
-        versions = {m.version for m in publishable if m.version}
         current = [t for t in matching if tagformat.version_of(t, before, after) in versions]
         evidence = Evidence(template, covered, len(matching), max(current or matching))
         if best_umbrella is None or (evidence.packages, evidence.tags) > (

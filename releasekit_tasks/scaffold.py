@@ -238,7 +238,8 @@ def infer_draft(root: Path) -> tuple[Draft, list[str], dict[str, list[Member]]]:
         )
         if not get_ecosystem(kind).uses_tag_format:
             # Go: tags follow the go command's path-prefixed rule; nothing to choose.
-            own = [t for m in publishable for t in _path_prefixed_tags(m, tags)]
+            tagged = {m.name: _path_prefixed_tags(m, tags) for m in publishable}
+            own = [t for found_tags in tagged.values() for t in found_tags]
             taken.update(own)
             if own:
                 notes.append(
@@ -250,7 +251,7 @@ def infer_draft(root: Path) -> tuple[Draft, list[str], dict[str, list[Member]]]:
             samples = sorted(
                 m.name
                 for m in publishable
-                if not _path_prefixed_tags(m, tags) and SAMPLE_DIRS & set(m.dir.split("/"))
+                if not tagged[m.name] and SAMPLE_DIRS & set(m.dir.split("/"))
             )
             if samples:
                 why = (
